@@ -1,0 +1,42 @@
+# Program Q&A: `make run` (set up, index, serve) and `make test` (set up, run the whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+index: setup
+	$(BIN)/python -m indexer
+
+run: index
+	$(BIN)/python -m server --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not integration and not browser"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python bench/serve_bench.py
+
+bench-retrieval: setup
+	$(BIN)/python bench/beir.py ../shared/bench/scifact --split test
+
+clean:
+	rm -rf $(VENV) index .pytest_cache .ruff_cache

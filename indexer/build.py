@@ -1,0 +1,311 @@
+"""Build or update the index: scan the corpus, chunk what changed, embed what is new, publish."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .cache import EmbeddingCache, text_key
+from .chunking import Chunk, ChunkerConfig, chunk_document
+from .errors import BuildError, DocumentError, IndexCorruptError
+from .lexical import LexicalIndex
+from .loaders import SUPPORTED_SUFFIXES, content_hash, doc_id_for, is_sidecar, load_document
+from .model import Embedder, SentenceTransformerEmbedder, resolve_model
+from .settings import IndexSettings
+from .store import FORMAT, MANIFEST, IndexPaths, new_version_name, read_chunks, read_manifest
+from .suggestions import suggest_questions
+from .vectors import build_index, choose_index_type, save_index
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildSummary:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    model_load_seconds: float = 0.0
+    embed_seconds: float = 0.0
+    version: str | None = None
+    published: bool = False
+
+    def line(self) -> str:
+        state = f"published {self.version}" if self.published else f"no change, {self.version or 'no index'} kept"
+        return (
+            f"documents: {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped; chunks: {self.chunks}; "
+            f"embedded: {self.embedded}; {self.seconds:.2f} s ({state})"
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Source:
+    path: Path
+    relative: str
+    doc_id: str
+    content_hash: str
+
+
+def scan_corpus(corpus_dir: Path, summary: BuildSummary) -> list[_Source]:
+    """Supported files of the corpus with their content hashes; other files are skipped with a warning."""
+    if not corpus_dir.is_dir():
+        raise BuildError(f"corpus folder {corpus_dir} does not exist; create it and add documents")
+    sources = []
+    for path in sorted(corpus_dir.rglob("*")):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
+            continue
+        if is_sidecar(path) or path.name.lower() in ("readme.md", "readme.txt"):
+            continue
+        relative = path.relative_to(corpus_dir)
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            message = f"{relative.as_posix()}: unsupported file type {path.suffix or '(none)'}; skipped"
+            logger.warning(message)
+            summary.skipped.append(message)
+            continue
+        try:
+            data = path.read_bytes()
+            sidecar = path.with_name(path.name + ".meta.yaml")
+            meta = {"sidecar": sidecar.read_text(encoding="utf-8", errors="replace")} if sidecar.is_file() else {}
+        except OSError as exc:
+            message = f"{relative.as_posix()}: cannot be read ({exc.strerror or exc}); skipped"
+            logger.warning(message)
+            summary.skipped.append(message)
+            continue
+        sources.append(_Source(path, relative.as_posix(), doc_id_for(relative), content_hash(data, meta)))
+    return sources
+
+
+def _previous(paths: IndexPaths) -> tuple[dict | None, Path | None]:
+    current = paths.current_path()
+    if current is None:
+        return None, None
+    try:
+        return read_manifest(current), current
+    except IndexCorruptError as exc:
+        logger.warning("previous index version unusable, rebuilding everything: %s", exc)
+        return None, None
+
+
+def build(
+    settings: IndexSettings,
+    *,
+    full: bool = False,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    on_progress: Callable[[str, float], None] | None = None,
+) -> BuildSummary:
+    """Build a new index version from the corpus, or keep the current one when nothing changed.
+
+    Raises BuildError when no version can be published; the previous version stays in service.
+    """
+    started = time.perf_counter()
+    summary = BuildSummary()
+    paths = IndexPaths(settings.index_dir)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with paths.lock.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildError(f"another build of {paths.root} is running; try again when it ends") from exc
+        _build_locked(settings, paths, summary, full=full, embedder=embedder, progress=progress, on_progress=on_progress)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _build_locked(settings, paths, summary, *, full, embedder, progress, on_progress) -> None:
+    notify = on_progress or (lambda stage, fraction: None)
+    config = ChunkerConfig(
+        target_words=settings.chunk_target_words,
+        max_words=settings.chunk_max_words,
+        min_words=settings.chunk_min_words,
+        overlap_sentences=settings.chunk_overlap_sentences,
+    )
+    spec = resolve_model(settings.model)
+    model_id = embedder.model_id if embedder is not None else spec.model_id
+    notify("scanning", 0.0)
+    sources = scan_corpus(settings.corpus_dir, summary)
+
+    previous, previous_dir = (None, None) if full else _previous(paths)
+    compatible = (
+        previous is not None
+        and previous["model"]["id"] == model_id
+        and previous["chunker"]["fingerprint"] == config.fingerprint()
+        and previous.get("embed_sentences") == settings.embed_sentences
+    )
+    old_docs = {d["doc_id"]: d for d in previous["documents"]} if compatible else {}
+    summary.version = paths.current_name()
+
+    new_ids = {s.doc_id for s in sources}
+    unchanged_ids = {s.doc_id for s in sources if s.doc_id in old_docs and old_docs[s.doc_id]["content_hash"] == s.content_hash}
+    summary.removed = len(set(old_docs) - new_ids)
+    if compatible and unchanged_ids == new_ids and not summary.removed:
+        summary.unchanged = len(unchanged_ids)
+        summary.chunks = previous["counts"]["chunks"]
+        return  # nothing to do: the model is not even loaded
+
+    old_chunks: dict[str, list[Chunk]] = {}
+    if unchanged_ids and previous_dir is not None:
+        for chunk in read_chunks(previous_dir):
+            if chunk.doc_id in unchanged_ids:
+                old_chunks.setdefault(chunk.doc_id, []).append(chunk)
+
+    documents: list[dict] = []
+    chunks: list[Chunk] = []
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for i, source in enumerate(sources):
+        notify("chunking", i / max(len(sources), 1))
+        if source.doc_id in unchanged_ids and source.doc_id in old_chunks:
+            doc_chunks = old_chunks[source.doc_id]
+            entry = dict(old_docs[source.doc_id])
+            summary.unchanged += 1
+        else:
+            try:
+                doc = load_document(
+                    source.path, settings.corpus_dir, max_file_mb=settings.max_file_mb, max_pdf_pages=settings.max_pdf_pages
+                )
+                _, doc_chunks = chunk_document(doc, config)
+            except DocumentError as exc:
+                logger.warning("%s", exc)
+                summary.skipped.append(str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad document must not stop the build
+                message = f"{source.relative}: cannot be parsed ({type(exc).__name__}: {exc}); skipped"
+                logger.warning(message)
+                summary.skipped.append(message)
+                continue
+            if not doc_chunks:
+                message = f"{source.relative}: no text to index; skipped"
+                logger.warning(message)
+                summary.skipped.append(message)
+                continue
+            if source.doc_id in old_docs:
+                summary.updated += 1
+            else:
+                summary.added += 1
+            entry = {
+                "doc_id": doc.doc_id,
+                "path": doc.path,
+                "title": doc.title,
+                "source": doc.source,
+                "kind": doc.kind,
+                "content_hash": source.content_hash,
+                "chunks": len(doc_chunks),
+                "indexed_at": now,
+            }
+        documents.append(entry)
+        chunks.extend(doc_chunks)
+
+    if not chunks:
+        raise BuildError(
+            f"no documents could be indexed from {settings.corpus_dir} "
+            f"({len(summary.skipped)} skipped); the previous index version stays in service"
+        )
+    summary.chunks = len(chunks)
+
+    cache = EmbeddingCache(paths.cache)
+    try:
+        if embedder is None:
+            embedder = SentenceTransformerEmbedder(spec, batch_size=settings.embed_batch_size)
+        chunk_vectors = _embed_cached(
+            [c.embed_text() for c in chunks], embedder, cache, summary, progress, lambda f: notify("embedding chunks", f)
+        )
+        unit_vectors = unit_rows = None
+        if settings.embed_sentences:
+            unit_texts, rows = [], []
+            for row, chunk in enumerate(chunks):
+                for n, unit in enumerate(chunk.units):
+                    unit_texts.append(unit.text)
+                    rows.append((row, n))
+            unit_vectors = _embed_cached(
+                unit_texts, embedder, cache, summary, progress, lambda f: notify("embedding sentences", f)
+            )
+            unit_rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    finally:
+        cache.close()
+
+    notify("writing", 0.95)
+    model_hash = getattr(embedder, "model_hash", None) or (previous or {}).get("model", {}).get("sha256")
+    index_type = choose_index_type(settings.index_type, len(chunks), settings.hnsw_threshold)
+    name = new_version_name()
+    staging = paths.new_staging()
+    try:
+        save_index(build_index(chunk_vectors, index_type, hnsw_m=settings.hnsw_m), staging / "vectors.faiss")
+        np.save(staging / "chunk_vectors.npy", chunk_vectors)
+        if unit_vectors is not None:
+            np.save(staging / "unit_vectors.npy", unit_vectors)
+            np.save(staging / "unit_rows.npy", unit_rows)
+        LexicalIndex.build([c.embed_text() for c in chunks]).save(staging / "bm25")
+        with (staging / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+        files = {
+            p.relative_to(staging).as_posix(): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()
+        }
+        manifest = {
+            "format": FORMAT,
+            "version": name,
+            "built_at": now,
+            "model": {"id": model_id, "sha256": model_hash, "dim": int(chunk_vectors.shape[1])},
+            "chunker": {**asdict(config), "fingerprint": config.fingerprint()},
+            "embed_sentences": settings.embed_sentences,
+            "index_type": index_type,
+            "counts": {"documents": len(documents), "chunks": len(chunks), "units": 0 if unit_rows is None else len(unit_rows)},
+            "documents": documents,
+            "suggestions": suggest_questions(chunks, documents),
+            "files": files,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        paths.publish(staging, name)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    summary.version = name
+    summary.published = True
+    removed = paths.prune(settings.keep_versions)
+    if removed:
+        logger.info("pruned old index versions: %s", ", ".join(removed))
+    notify("done", 1.0)
+
+
+def _embed_cached(texts, embedder, cache, summary, progress, notify) -> np.ndarray:
+    keys = [text_key(t) for t in texts]
+    found = cache.get_many(embedder.model_id, keys)
+    missing = list(dict.fromkeys(k for k in keys if k not in found))
+    if missing:
+        by_key = dict(zip(keys, texts, strict=True))
+        started = time.perf_counter()
+        if hasattr(embedder, "load") and getattr(embedder, "_model", True) is None:
+            embedder.load()
+            summary.model_load_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+        batch = max(getattr(embedder, "batch_size", 64), 1) * 8
+        for i in range(0, len(missing), batch):
+            part = missing[i : i + batch]
+            vectors = embedder.embed([by_key[k] for k in part], progress=progress)
+            new = dict(zip(part, vectors, strict=True))
+            cache.put_many(embedder.model_id, new)
+            found.update(new)
+            notify(min((i + len(part)) / len(missing), 1.0))
+        summary.embed_seconds += time.perf_counter() - started
+        summary.embedded += len(missing)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack([found[k] for k in keys]).astype(np.float32)

@@ -1,0 +1,59 @@
+"""BM25 over the chunks (bm25s), with one tokeniser shared by indexing and querying."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, English stop words removed, Snowball-stemmed word tokens."""
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False
+    )
+
+
+class LexicalIndex:
+    """A BM25 index whose document numbers are the chunk rows of the index version."""
+
+    def __init__(self, retriever: bm25s.BM25):
+        self._retriever = retriever
+        self.vocab: dict[str, int] = retriever.vocab_dict or {}
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        tokens = tokenize(texts)
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def known(self, tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t in self.vocab]
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk row for the query (zeros when no query word is known)."""
+        tokens = self.known(tokenize([query])[0])
+        n = int(self._retriever.scores["num_docs"])
+        if not tokens:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

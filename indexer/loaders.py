@@ -1,0 +1,229 @@
+"""Read documents of each supported format into blocks, with their metadata.
+
+Metadata (title, source, kind) comes from YAML front matter at the top of a text or markdown file,
+or from a sidecar ``NAME.meta.yaml`` beside any file; without either, the title falls back to the
+first heading, then to the file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+import yaml
+
+from .blocks import Block, ParsedDocument
+from .errors import DocumentError
+from .textclean import parse_text
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
+SIDECAR_SUFFIX = ".meta.yaml"
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+def is_sidecar(path: Path) -> bool:
+    return path.name.endswith(SIDECAR_SUFFIX)
+
+
+def doc_id_for(relative: Path) -> str:
+    """A stable id from the path inside the corpus: lower case, dashes, no extension."""
+    stem = relative.with_suffix("").as_posix()
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "document"
+
+
+def content_hash(data: bytes, meta: dict) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(repr(sorted(meta.items())).encode())
+    return digest.hexdigest()
+
+
+def _sidecar_meta(path: Path) -> dict:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    try:
+        meta = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{sidecar.name}: metadata is not valid YAML ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise DocumentError(f"{sidecar.name}: metadata must be a mapping of title/source/kind")
+    return meta
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{name}: looks like binary data, not text; skipped")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        logger.warning("%s: not valid UTF-8; read as Windows-1252", name)
+        return text
+
+
+def _split_front_matter(text: str, name: str) -> tuple[dict, str]:
+    m = FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    try:
+        meta = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{name}: front matter is not valid YAML ({exc})") from exc
+    if not isinstance(meta, dict):
+        meta = {}
+    return meta, text[m.end() :]
+
+
+def _html_blocks(html: str) -> tuple[list[Block], str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]):
+        tag.decompose()
+    blocks: list[Block] = []
+    body = soup.body or soup
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "pre", "blockquote"]):
+        if el.find_parent(["li", "p", "tr", "pre", "blockquote"]) is not None and el.name not in ("tr",):
+            continue  # nested: its text is part of the enclosing block
+        text = re.sub(r"\s+", " ", el.get_text(" ", strip=True)).strip()
+        if not text:
+            continue
+        if el.name.startswith("h"):
+            blocks.append(Block("heading", text, level=int(el.name[1])))
+        elif el.name == "tr":
+            cells = [re.sub(r"\s+", " ", c.get_text(" ", strip=True)) for c in el.find_all(["td", "th"])]
+            cells = [c for c in cells if c]
+            if cells:
+                blocks.append(Block("row", " | ".join(cells)))
+        elif el.name == "li":
+            blocks.append(Block("item", text))
+        else:
+            blocks.append(Block("para", text))
+    if not blocks:  # pages of bare text in divs
+        blocks = parse_text(body.get_text("\n"))
+    return blocks, page_title
+
+
+def _pdf_blocks(path: Path, max_pages: int) -> list[Block]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise DocumentError(f"{path.name}: PDF is encrypted; skipped")
+            except Exception as exc:  # noqa: BLE001 - pypdf raises several types here
+                raise DocumentError(f"{path.name}: PDF is encrypted; skipped") from exc
+        if len(reader.pages) > max_pages:
+            raise DocumentError(f"{path.name}: PDF has {len(reader.pages)} pages, over the limit of {max_pages}")
+        blocks: list[Block] = []
+        for number, page in enumerate(reader.pages, start=1):
+            blocks.extend(parse_text(page.extract_text() or "", page=number))
+        return blocks
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"{path.name}: unreadable PDF ({exc}); skipped") from exc
+
+
+def _docx_blocks(path: Path) -> tuple[list[Block], str | None]:
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DocumentError(f"{path.name}: unreadable DOCX ({exc}); skipped") from exc
+    except Exception as exc:  # noqa: BLE001 - python-docx raises its own package errors
+        raise DocumentError(f"{path.name}: unreadable DOCX ({exc}); skipped") from exc
+    blocks: list[Block] = []
+    for para in document.paragraphs:
+        text = re.sub(r"\s+", " ", para.text).strip()
+        if not text:
+            continue
+        style = (para.style.name or "").lower() if para.style is not None else ""
+        if style == "title":
+            blocks.append(Block("heading", text, level=1))
+        elif m := re.match(r"heading (\d)", style):
+            blocks.append(Block("heading", text, level=int(m.group(1))))
+        elif "list" in style:
+            blocks.append(Block("item", text))
+        else:
+            blocks.append(Block("para", text))
+    for table in document.tables:
+        for row in table.rows:
+            cells = [re.sub(r"\s+", " ", c.text).strip() for c in row.cells]
+            cells = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
+            if cells:
+                blocks.append(Block("row", " | ".join(cells)))
+    core_title = document.core_properties.title or None
+    return blocks, core_title
+
+
+def load_document(path: Path, corpus_dir: Path, *, max_file_mb: float = 50.0, max_pdf_pages: int = 2000) -> ParsedDocument:
+    """Read one file into a ParsedDocument, or raise DocumentError with a one-line reason."""
+    relative = path.relative_to(corpus_dir)
+    name = relative.as_posix()
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{name}: unsupported file type {suffix or '(none)'}; skipped")
+    try:
+        size = path.stat().st_size
+        if size > max_file_mb * 1024 * 1024:
+            raise DocumentError(f"{name}: {size / 1e6:.1f} MB is over the {max_file_mb:g} MB limit; skipped")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DocumentError(f"{name}: vanished while indexing; skipped") from exc
+    except PermissionError as exc:
+        raise DocumentError(f"{name}: permission denied; skipped") from exc
+    except IsADirectoryError as exc:
+        raise DocumentError(f"{name}: is a folder; skipped") from exc
+    if not data.strip():
+        raise DocumentError(f"{name}: empty file; skipped")
+    meta = _sidecar_meta(path)
+    fallback_title: str | None = None
+    if suffix in TEXT_SUFFIXES:
+        text = _decode(data, name)
+        front, text = _split_front_matter(text, name)
+        meta = {**front, **meta}
+        if _looks_binary(text):
+            raise DocumentError(f"{name}: looks like binary data, not text; skipped")
+        blocks = parse_text(text, title=meta.get("title"))
+    elif suffix in HTML_SUFFIXES:
+        blocks, fallback_title = _html_blocks(_decode(data, name))
+    elif suffix == ".pdf":
+        blocks = _pdf_blocks(path, max_pdf_pages)
+    else:
+        blocks, fallback_title = _docx_blocks(path)
+    if not any(b.kind != "heading" for b in blocks):
+        raise DocumentError(f"{name}: no readable text found; skipped")
+    first_heading = next((b.text for b in blocks if b.kind == "heading"), None)
+    title = str(meta.get("title") or fallback_title or first_heading or path.stem.replace("-", " ").replace("_", " "))
+    return ParsedDocument(
+        doc_id=str(meta.get("doc_id") or doc_id_for(relative)),
+        path=name,
+        title=title.strip(),
+        source=str(meta.get("source") or meta.get("url") or name),
+        kind=str(meta.get("kind") or suffix.lstrip(".")),
+        content_hash=content_hash(data, {k: str(v) for k, v in meta.items()}),
+        blocks=blocks,
+    )
+
+
+def _looks_binary(text: str) -> bool:
+    """Binary garbage saved with a text extension: many control or replacement characters."""
+    sample = text[:20000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f"))
+    return bad / len(sample) > 0.05

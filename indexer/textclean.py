@@ -1,0 +1,227 @@
+"""Turn plain text or markdown (often a web page saved as text) into clean structural blocks.
+
+Saved web pages carry navigation, ``[ label ](url)`` links, "Skip to content", repeated menus and
+"Related Articles" footers. This module drops that boilerplate, keeps link text where it is content,
+and recognises headings (markdown ``#``, question-style lines, short title lines), list items,
+table rows and runs of short label/value lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .blocks import Block
+
+LINK = re.compile(r"!?\[\s*([^\]]*?)\s*\]\(\s*[^)]*\)")
+MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+BULLET = re.compile(r"^\s*(?:[*\-•+‣◦]|\d{1,3}[.)])\s+(.*)$")
+TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+RULE = re.compile(r"^\s*([*\-_=]\s*){3,}$")
+TERMINAL = re.compile(r"[.!?;:,]$")
+
+# Interface text of saved web pages: whole lines that are never content.
+BOILERPLATE_LINES = re.compile(
+    r"^(skip to (main )?content|apply( now| today)?|request info(rmation)?|loading\.*|read more|"
+    r"share( this( article| page)?)?|table of contents|print( this page)?|back to top|"
+    r"compare( programs?)?( save( programs?)?)?|save( programs?)?|remove all and close|"
+    r"add at least two programs to compare\.?|read full( \w+)? disclaimer|no \w+( \w+)? available\.?|"
+    r"all (programs|events)|subscribe|sign up|log ?in|menu|search|close)$",
+    re.I,
+)
+BOILERPLATE_FRAGMENTS = re.compile(r"close tooltip|cookie (policy|settings)|accept (all )?cookies", re.I)
+BYLINE = re.compile(r"^by\s+[A-Z][\w.'-]+(\s+[A-Z][\w.'-]+){0,4}(,.*)?$")
+SKIP_SECTION = re.compile(
+    r"^(explore )?(related|upcoming|recent|similar) (programs|events|articles|posts|courses)$", re.I
+)
+COMPARE_WIDGET = re.compile(r"^Compare\s*(.+?)\s*Save\s*\1$")
+FOOTER = re.compile(
+    r"^(related (articles|posts|stories|reading)|you (may|might) also like|recommended (articles|reading)|"
+    r"more from (this|our) (blog|site))\s*:?$",
+    re.I,
+)
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[#*>]", " ", line)).strip().lower()
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _is_short(text: str) -> bool:
+    """A short line with no sentence punctuation: a heading, a label or a value."""
+    return _words(text) <= 8 and not TERMINAL.search(text) and len(text) <= 80
+
+
+def _heading_like(text: str) -> bool:
+    return _is_short(text) and "," not in text and (text[:1].isupper() or text[:1].isdigit())
+
+
+def _is_question_heading(text: str) -> bool:
+    return text.endswith("?") and 3 <= _words(text) <= 30
+
+
+class _Line:
+    __slots__ = ("kind", "text", "level", "blank_before")
+
+    def __init__(self, kind: str, text: str, level: int = 0, blank_before: bool = False):
+        self.kind, self.text, self.level, self.blank_before = kind, text, level, blank_before
+
+
+def _tokenise(raw: str) -> list[_Line]:
+    """First pass: classify every line, dropping navigation and boilerplate."""
+    raw_lines = raw.splitlines()
+    delinked = [LINK.sub(lambda m: m.group(1), line).strip() for line in raw_lines]
+    counts = Counter(_norm(line) for line in delinked if line)
+
+    out: list[_Line] = []
+    blank = False
+    skip_level = 0  # inside a "Related programs"-style section of this heading level
+    for original, line in zip(raw_lines, delinked, strict=True):
+        if not line:
+            blank = True
+            continue
+        if FOOTER.match(line):
+            break
+        heading = MD_HEADING.match(line)
+        if heading and (skip_level == 0 or len(heading.group(1)) <= skip_level):
+            skip_level = len(heading.group(1)) if SKIP_SECTION.match(heading.group(2).strip()) else 0
+        if skip_level or SKIP_SECTION.match(_norm(line)) or COMPARE_WIDGET.match(line):
+            continue
+        text_without_links = LINK.sub("", original)
+        if LINK.search(original) and not re.sub(r"[\s*#\-•|+]", "", text_without_links):
+            continue  # a line of links only: navigation, menus, "related programs"
+        if RULE.match(line) or TABLE_SEPARATOR.match(line):
+            continue
+        plain = _norm(line)
+        if BOILERPLATE_LINES.match(plain) or BOILERPLATE_FRAGMENTS.search(line) or BYLINE.match(line):
+            continue
+        if m := MD_HEADING.match(line):
+            text = m.group(2).strip()
+            if text:
+                out.append(_Line("heading", text, level=len(m.group(1)), blank_before=blank))
+        elif m := BULLET.match(line):
+            out.append(_Line("item", m.group(1).strip(), blank_before=blank))
+        elif "|" in line and len([c for c in line.strip("| ").split("|") if c.strip()]) >= 2:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            out.append(_Line("row", " | ".join(c for c in cells if c), blank_before=blank))
+        else:
+            out.append(_Line("text", re.sub(r"\s+", " ", line), blank_before=blank))
+        blank = False
+    return _drop_menus(out, counts)
+
+
+def _drop_menus(lines: list[_Line], counts: Counter) -> list[_Line]:
+    """Drop runs of three or more short lines that all recur elsewhere: repeated menus."""
+    keep = [True] * len(lines)
+    i = 0
+    while i < len(lines):
+        j = i
+        seen: set[str] = set()
+        while (
+            j < len(lines)
+            and lines[j].kind in ("text", "item")
+            and _is_short(lines[j].text)
+            and counts[_norm(lines[j].text)] >= 2
+            and _norm(lines[j].text) not in seen  # a menu does not repeat its own entries
+        ):
+            seen.add(_norm(lines[j].text))
+            j += 1
+        if j - i >= 3:
+            for k in range(i, j):
+                keep[k] = False
+        i = max(j, i + 1)
+    return [line for line, k in zip(lines, keep, strict=True) if k]
+
+
+def _drop_repeats(lines: list[_Line]) -> list[_Line]:
+    """Drop second copies of paragraphs (saved pages often repeat a block for mobile layouts)."""
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        if line.kind in ("text", "item") and _words(line.text) >= 8:
+            key = _norm(line.text)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(line)
+    return out
+
+
+def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -> list[Block]:
+    """Parse plain text or markdown into blocks."""
+    lines = _drop_repeats(_tokenise(raw))
+    blocks: list[Block] = []
+    i = 0
+    n = len(lines)
+
+    def next_kind(k: int) -> str:
+        while k < n and lines[k].kind == "text" and _is_short(lines[k].text):
+            k += 1
+        if k >= n:
+            return "end"
+        if lines[k].kind == "text" and _is_question_heading(lines[k].text):
+            return "heading"
+        return "para" if lines[k].kind == "text" else lines[k].kind
+
+    while i < n:
+        line = lines[i]
+        if line.kind == "heading":
+            blocks.append(Block("heading", line.text, level=line.level, page=page))
+            i += 1
+        elif line.kind in ("item", "row"):
+            blocks.append(Block(line.kind, line.text, page=page))
+            i += 1
+        elif _is_question_heading(line.text) and (i + 1 < n and lines[i + 1].kind != "heading"):
+            blocks.append(Block("heading", line.text, level=0, page=page))
+            i += 1
+        elif _is_short(line.text):
+            j = i
+            while j < n and lines[j].kind == "text" and _is_short(lines[j].text):
+                j += 1
+            run = [lines[k].text for k in range(i, j)]
+            after = next_kind(j)
+            prev_kind = blocks[-1].kind if blocks else "start"
+            heading = None
+            if after == "heading" and _heading_like(run[-1]):
+                heading = run.pop()
+                level = max((lines[j].level or 2) - 1, 1)
+            elif after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
+                heading = run.pop()
+                level = 0
+            if prev_kind == "start" and run and _heading_like(run[0]) and (not title or _norm(run[0]) == _norm(title)):
+                blocks.append(Block("heading", run.pop(0), level=1, page=page))
+            if run:
+                blocks.extend(_kv_blocks(run, page))
+            if heading:
+                blocks.append(Block("heading", heading, level=level, page=page))
+            i = j
+        else:
+            text = line.text
+            i += 1
+            # Re-join hard-wrapped paragraphs (PDF text, wrapped plain text).
+            while (
+                i < n
+                and lines[i].kind == "text"
+                and not lines[i].blank_before
+                and not re.search(r"[.!?:]['\")”]?$", text)
+                and not _is_question_heading(lines[i].text)
+                and (
+                    not _is_short(lines[i].text)
+                    or lines[i].text[:1].islower()
+                    or re.search(r"[.!?]['\")”]?$", lines[i].text)
+                )
+            ):
+                text = f"{text} {lines[i].text}"
+                i += 1
+            blocks.append(Block("para", text, page=page))
+    return blocks
+
+
+def _kv_blocks(run: list[str], page: int | None) -> list[Block]:
+    """A run of short lines: label/value pairs when it has several lines, else a short paragraph."""
+    if len(run) == 1:
+        return [Block("para", run[0], page=page)]
+    return [Block("kv", "\n".join(run), page=page)]
