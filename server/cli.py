@@ -1,0 +1,80 @@
+"""``python -m server``: serve (default), ``ask "question"``, ``evaluate SET.jsonl``, ``calibrate SET.jsonl``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from indexer.errors import IndexerError
+
+from .errors import QAError
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in ("serve", "ask", "evaluate", "calibrate") else "serve"
+    if argv and argv[0] == command:
+        argv = argv[1:]
+    try:
+        if command == "ask":
+            return _ask(argv)
+        if command == "evaluate":
+            from .evaluate import main as evaluate
+
+            return evaluate(argv)
+        if command == "calibrate":
+            from .calibrate import main as calibrate
+
+            return calibrate(argv)
+        return _serve(argv)
+    except (IndexerError, QAError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Serve the chat page and the JSON API.")
+    parser.add_argument("--host", default=None, help="default 127.0.0.1 (PQA_HOST)")
+    parser.add_argument("--port", type=int, default=None, help="default 8000 (PQA_PORT)")
+    args = parser.parse_args(argv)
+    _logging()
+    import uvicorn
+
+    from .app import create_app
+
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    return 0
+
+
+def _ask(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server ask", description="Answer one question without the server.")
+    parser.add_argument("question", nargs="+")
+    args = parser.parse_args(argv)
+    _logging(logging.WARNING)
+    from .engine import QAEngine
+
+    engine = QAEngine(Settings())
+    engine.start()
+    result = engine.chat(" ".join(args.question))
+    print(result.answer)
+    if result.citations:
+        print()
+        for c in result.citations:
+            where = f" › {c['section']}" if c["section"] else ""
+            page = f", p. {c['page']}" if c["page"] else ""
+            print(f"[{c['n']}] {c['title']}{where}{page} — {c['source']}")
+    engine.close()
+    return 0 if result.answered else 2

@@ -1,0 +1,178 @@
+"""``python -m server evaluate SET.jsonl [--url URL]``: score answers and retrieval on a question set.
+
+The set's format and scoring are those of ``shared/eval/chat_eval.py``: a single-turn or conversation
+turn passes when it is answered, every answer pattern matches, the answer is short enough and a cited
+passage referenced as [n] holds every evidence term; an out-of-scope question passes when refused.
+Retrieval: hit@5 and MRR@10 of search on the single-turn questions. Without --url the system runs
+in-process on the configured index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+MAX_ANSWER = 800
+
+
+def _norm(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").lower()
+
+
+def _holds(passage: dict, evidence: list[str]) -> bool:
+    text = _norm(" ".join(str(passage.get(k) or "") for k in ("title", "section", "text")))
+    return all(_norm(e) in text for e in evidence)
+
+
+def _groups(evidence: list) -> list[list[str]]:
+    return evidence if evidence and isinstance(evidence[0], list) else [evidence]
+
+
+def score_turn(resp: dict, turn: dict) -> list[str]:
+    answer = resp.get("answer") or ""
+    why = []
+    if not resp.get("answered"):
+        why.append("abstained")
+    for pattern in turn.get("answer_patterns", []):
+        if not re.search(pattern, answer, re.I):
+            why.append(f"missing /{pattern}/")
+    if len(answer) > MAX_ANSWER:
+        why.append(f"answer {len(answer)} chars")
+    referenced = [c for c in resp.get("citations") or [] if f"[{c.get('n')}]" in answer]
+    for group in _groups(turn.get("evidence", [])):
+        if not any(_holds(c, group) for c in referenced):
+            why.append("no cited passage holds " + repr(group[0])[:60])
+    return why
+
+
+class _Http:
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def __call__(self, path: str, body: dict) -> dict:
+        req = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
+
+class _InProcess:
+    def __init__(self):
+        from .engine import QAEngine
+        from .settings import Settings
+
+        self.engine = QAEngine(Settings())
+        self.engine.start()
+
+    def __call__(self, path: str, body: dict) -> dict:
+        if path == "/api/chat":
+            return self.engine.chat(body["message"], body.get("session_id"), body.get("doc_ids")).__dict__
+        return {"results": self.engine.search(body["query"], body.get("k", 5), body.get("doc_ids"))}
+
+
+def evaluate(items: list[dict], post: Callable[[str, dict], dict]) -> tuple[dict, list[tuple[str, str]]]:
+    latencies: list[float] = []
+    fails: list[tuple[str, str]] = []
+    lengths: list[int] = []
+    single = oos = turns = single_ok = oos_ok = turns_ok = convs = convs_ok = 0
+    hits5 = rr = 0.0
+
+    def timed(path, body):
+        t = time.perf_counter()
+        out = post(path, body)
+        latencies.append((time.perf_counter() - t) * 1000)
+        return out
+
+    for item in items:
+        if item.get("out_of_scope"):
+            oos += 1
+            r = timed("/api/chat", {"message": item["question"]})
+            if not r.get("answered"):
+                oos_ok += 1
+            else:
+                fails.append((item["id"], "answered out-of-scope: " + (r.get("answer") or "")[:120]))
+            continue
+        if "turns" in item:
+            convs += 1
+            sid, all_ok = None, True
+            for i, turn in enumerate(item["turns"]):
+                body = {"message": turn["question"], **({"session_id": sid} if sid else {})}
+                r = timed("/api/chat", body)
+                sid = r.get("session_id")
+                turns += 1
+                lengths.append(len(r.get("answer") or ""))
+                why = score_turn(r, turn)
+                if why:
+                    all_ok = False
+                    fails.append((f"{item['id']}.{i}", "; ".join(why) + f" | q={r.get('query')!r} | " + (r.get("answer") or "")[:200]))
+                else:
+                    turns_ok += 1
+            convs_ok += all_ok
+            continue
+        single += 1
+        r = timed("/api/chat", {"message": item["question"]})
+        lengths.append(len(r.get("answer") or ""))
+        why = score_turn(r, item)
+        if why:
+            fails.append((item["id"], "; ".join(why) + " | " + (r.get("answer") or "")[:200]))
+        else:
+            single_ok += 1
+        s = timed("/api/search", {"query": item["question"], "k": 10})
+        first = _groups(item["evidence"])[0]
+        ranks = [i + 1 for i, p in enumerate((s.get("results") or [])[:10]) if _holds(p, first)]
+        if ranks and ranks[0] <= 5:
+            hits5 += 1
+        if ranks:
+            rr += 1.0 / ranks[0]
+    latencies.sort()
+
+    def pct(p: float) -> float | None:
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))], 1) if latencies else None
+
+    figures = {
+        "answer_accuracy": round(single_ok / max(single, 1), 3),
+        "hit_at_5": round(hits5 / max(single, 1), 3),
+        "mrr_at_10": round(rr / max(single, 1), 3),
+        "abstention_accuracy": round(oos_ok / max(oos, 1), 3),
+        "turn_accuracy": round(turns_ok / max(turns, 1), 3),
+        "conversations_passed": f"{convs_ok}/{convs}",
+        "median_answer_chars": int(statistics.median(lengths)) if lengths else 0,
+        "latency_ms_p50": pct(0.5),
+        "latency_ms_p95": pct(0.95),
+        "latency_ms_p99": pct(0.99),
+        "n_single": single,
+        "n_oos": oos,
+        "n_turns": turns,
+    }
+    return figures, fails
+
+
+def load_set(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("//")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("set", type=Path)
+    parser.add_argument("--url", help="score a running server over HTTP instead of in-process")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print each failure")
+    args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    post = _Http(args.url) if args.url else _InProcess()
+    figures, fails = evaluate(load_set(args.set), post)
+    if args.verbose:
+        for item_id, why in fails:
+            print("FAIL", item_id, why, file=sys.stderr)
+    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    return 0

@@ -1,0 +1,98 @@
+"""Request and response models of the HTTP API (they make the OpenAPI page at /docs)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_MESSAGE = 2000
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(..., description="The user's question.", max_length=MAX_MESSAGE * 4)
+    session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    doc_ids: list[str] | None = Field(None, max_length=100, description="Only answer from these documents.")
+
+
+class Citation(BaseModel):
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    section: str
+    source: str
+    page: int | None
+    text: str = Field(..., description="The cited passage.")
+    score: float
+    quotes: list[list[int]] = Field(default_factory=list, description="[start, end] of each quoted sentence in text.")
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    answer: str
+    answered: bool
+    query: str = Field(..., description="The standalone query that was searched (follow-ups resolved).")
+    citations: list[Citation]
+    suggestions: list[str] = Field(default_factory=list)
+    notice: str | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(..., max_length=MAX_MESSAGE * 4)
+    k: int = Field(5, ge=1, le=50)
+    doc_ids: list[str] | None = Field(None, max_length=100)
+
+
+class SearchResult(BaseModel):
+    rank: int
+    score: float
+    doc_id: str
+    chunk_id: str
+    title: str
+    section: str
+    source: str
+    page: int | None
+    text: str
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+
+
+class Document(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    kind: str | None = None
+    path: str | None = None
+    chunks: int
+    content_hash: str
+    indexed_at: str
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[Document]
+
+
+class IndexInfo(BaseModel):
+    version: str
+    documents: int
+    chunks: int
+    model: str
+    built_at: str | None = None
+
+
+class Health(BaseModel):
+    status: str
+    index: IndexInfo | None
+    detail: str | None = None
+
+
+class Suggestions(BaseModel):
+    covers: str
+    suggestions: list[str]
+
+
+class ErrorResponse(BaseModel):
+    detail: str
