@@ -16,7 +16,7 @@ import numpy as np
 from .cache import EmbeddingCache, text_key
 from .chunking import Chunk, ChunkerConfig, chunk_document
 from .errors import BuildError, DocumentError, IndexCorruptError
-from .lexical import LexicalIndex
+from .lexical import TOKENIZER_VERSION, LexicalIndex
 from .loaders import SUPPORTED_SUFFIXES, content_hash, doc_id_for, is_sidecar, load_document
 from .model import Embedder, SentenceTransformerEmbedder, resolve_model
 from .settings import IndexSettings
@@ -147,6 +147,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         and previous["model"]["id"] == model_id
         and previous["chunker"]["fingerprint"] == config.fingerprint()
         and previous.get("embed_sentences") == settings.embed_sentences
+        and previous.get("tokenizer") == TOKENIZER_VERSION
     )
     old_docs = {d["doc_id"]: d for d in previous["documents"]} if compatible else {}
     summary.version = paths.current_name()
@@ -264,6 +265,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
             "model": {"id": model_id, "sha256": model_hash, "dim": int(chunk_vectors.shape[1])},
             "chunker": {**asdict(config), "fingerprint": config.fingerprint()},
             "embed_sentences": settings.embed_sentences,
+            "tokenizer": TOKENIZER_VERSION,
             "index_type": index_type,
             "counts": {"documents": len(documents), "chunks": len(chunks), "units": 0 if unit_rows is None else len(unit_rows)},
             "documents": documents,

@@ -15,6 +15,8 @@ import blingfire
 from .blocks import Block, ParsedDocument
 
 TRAIL_SEPARATOR = " › "
+# Bump when cleaning or chunking changes what chunks hold: older indexes are then rebuilt, not reused.
+CHUNKER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class ChunkerConfig:
     overlap_sentences: int = 1
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(repr(asdict(self)).encode()).hexdigest()[:16]
+        return hashlib.sha256(repr((CHUNKER_VERSION, asdict(self))).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -161,7 +163,8 @@ def clean_document(blocks: list[Block]) -> CleanedDocument:
         section = sections[-1]
         if section.page is None:
             section.page = block.page
-        leaf = section.trail[-1] if section.trail else ""
+        # Rows and label/value pairs are quoted with their heading, unless it is the document's title.
+        leaf = section.trail[-1] if section.trail and stack and stack[-1][0] > 1 else ""
         start = emit(text)
         if block.kind == "row":
             if prev_kind != "row":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 
 import bm25s
@@ -19,8 +20,16 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# Bump when tokenisation changes: an index built with another tokeniser is rebuilt, not reused.
+TOKENIZER_VERSION = 2
+
+# "F-1 visa", "H-1B": a letter joined to a number by a hyphen is one word.
+LETTER_NUMBER = re.compile(r"\b([A-Za-z])-(\d\w*)")
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, English stop words removed, Snowball-stemmed word tokens."""
+    texts = [LETTER_NUMBER.sub(r"\1\2", t) for t in texts]
     return bm25s.tokenize(
         texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False
     )

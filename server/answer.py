@@ -18,6 +18,10 @@ from indexer.store import LoadedIndex
 
 from .text import COMPARE, WORD, content_tokens, matches_type, question_types
 
+NAME_MARKERS = {
+    "at", "for", "from", "in", "of", "about", "to", "by", "with", "does", "did", "is", "was", "than",
+    "like", "and", "or", "vs", "versus", "attend", "attending", "near", "visit", "who",
+}
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 
 
@@ -28,9 +32,11 @@ class AnswerConfig:
     max_chars: int = 400
     second_unit_ratio: float = 0.88  # a further sentence must score this close to the best one
     weight_semantic: float = 0.55
+    weight_passage: float = 0.15
     weight_lexical: float = 0.30
     weight_type: float = 0.12
-    weight_rank: float = 0.08
+    weight_rank: float = 0.02
+    weight_context: float = 0.25  # a query word found only in the passage's title/section counts this much
     # Abstention (see calibrate): below these the corpus is taken not to hold the answer.
     min_dense: float = 0.36
     min_coverage: float = 0.5
@@ -87,16 +93,19 @@ class Answerer:
 
     # --- abstention -----------------------------------------------------------------------
     def coverage(self, question: str) -> float:
-        """Share of the question's content words (IDF-weighted) that occur anywhere in the corpus."""
-        tokens = content_tokens(question)
+        """Share of the question's content words that occur anywhere in the corpus."""
+        tokens = list(dict.fromkeys(content_tokens(question)))
         if not tokens:
             return 0.0
-        known = set(self.index.lexical.known(tokens))
-        weights = [min(self._idf(t), 6.0) if t in known else 6.0 for t in tokens]
-        return sum(w for t, w in zip(tokens, weights, strict=True) if t in known) / sum(weights)
+        return len(self.index.lexical.known(tokens)) / len(tokens)
 
     def unknown_names(self, question: str) -> list[str]:
-        """Capitalised names in the question that appear nowhere in the corpus (another university, a person)."""
+        """Names in the question that appear nowhere in the corpus (another university, a person, a country).
+
+        A capitalised word counts as a name when it is possessive, part of a run of capitalised words,
+        or follows a preposition or auxiliary ("tuition at Stanford", "does Harvard"); a capitalised
+        adjective ("English tests") does not.
+        """
         words = WORD.findall(question)
         unknown = []
         for i, word in enumerate(words):
@@ -104,7 +113,13 @@ class Answerer:
             if i == 0 or not bare[:1].isupper() or len(bare) < 2:
                 continue
             tokens = content_tokens(bare)
-            if tokens and not self.index.lexical.known(tokens):
+            if not tokens or self.index.lexical.known(tokens):
+                continue
+            possessive = bare != word
+            neighbours = [w for w in (words[i - 1] if i > 1 else "", words[i + 1] if i + 1 < len(words) else "") if w]
+            in_run = any(w[:1].isupper() for w in neighbours)
+            after_marker = words[i - 1].lower() in NAME_MARKERS
+            if possessive or in_run or after_marker or bare.isupper():
                 unknown.append(bare)
         return unknown
 
@@ -139,6 +154,8 @@ class Answerer:
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits[: cfg.chunks_considered]):
             chunk = index.chunks[hit.row]
+            title = set(content_tokens(chunk.title))
+            context = set(content_tokens(chunk.section)) - title
             if index.unit_vectors is not None:
                 first, last = index.unit_offsets[hit.row], index.unit_offsets[hit.row + 1]
                 semantic = index.unit_vectors[first:last] @ query_vector
@@ -146,10 +163,15 @@ class Answerer:
                 semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32)
             for n, unit in enumerate(chunk.units):
                 tokens = self._tokens(hit.row, n, unit.text)
-                lexical = sum(self._idf(t) for t in q_tokens if t in tokens) / q_weight
+                # Words naming the document (its title) hold for every sentence of it.
+                lexical = sum(
+                    self._idf(t) * (1.0 if t in tokens or t in title else cfg.weight_context if t in context else 0.0)
+                    for t in q_tokens
+                ) / q_weight
                 typed = 1.0 if types and matches_type(unit.text, types) else 0.0
                 score = (
                     cfg.weight_semantic * float(semantic[n])
+                    + cfg.weight_passage * hit.dense
                     + cfg.weight_lexical * lexical
                     + cfg.weight_type * typed
                     + cfg.weight_rank / (1 + rank)

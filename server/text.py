@@ -32,7 +32,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     ),
     "list": (
         re.compile(r"^\s*(which|what)\b.*\b(jobs|roles|careers|courses|skills|companies|tracks|options|tests|electives|certifications|languages|centers|centres|requirements|sectors|industries|topics|positions|employers)\b|\blist\b", re.I),
-        re.compile(r"([^,]+,){2,}"),
+        re.compile(r"\b(include|includes|including|such as|like|namely)\b|:\s|([^,]+,){3,}"),
     ),
     "location": (
         re.compile(r"\bwhere\b|\blocated\b|\blocation\b|\bcampus\b", re.I),
