@@ -50,9 +50,12 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+DANGLING = re.compile(r"\b(and|or|of|the|a|an|to|in|with|for|on|at|by|from|that|which|is|are)$")
+
+
 def _is_short(text: str) -> bool:
-    """A short line with no sentence punctuation: a heading, a label or a value."""
-    return _words(text) <= 8 and not TERMINAL.search(text) and len(text) <= 80
+    """A short line with no sentence punctuation: a heading, a label or a value (not a wrapped line)."""
+    return _words(text) <= 8 and not TERMINAL.search(text) and len(text) <= 80 and not DANGLING.search(text)
 
 
 def _heading_like(text: str) -> bool:

@@ -1,0 +1,77 @@
+"""Shared fixtures: a deterministic fake embedder for fast tests, the real model and index for truth."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.settings import IndexSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+
+
+class FakeEmbedder:
+    """Hashed bag of words: deterministic, instant, and similar texts get similar vectors."""
+
+    model_id = "fake-hash-64"
+    dim = 64
+
+    def __init__(self):
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[i, 0] += 0.01
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus_copy: Path) -> IndexSettings:
+    return IndexSettings(corpus_dir=corpus_copy, index_dir=tmp_path / "index", _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory) -> Path:
+    """The real corpus indexed once with the real bundled model (integration tests)."""
+    from indexer.build import build
+
+    root = tmp_path_factory.mktemp("real")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    summary = build(IndexSettings(corpus_dir=corpus, index_dir=root / "index", _env_file=None))
+    assert summary.published and summary.embedded > 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from indexer.model import SentenceTransformerEmbedder, resolve_model
+
+    embedder = SentenceTransformerEmbedder(resolve_model(None))
+    embedder.load()
+    return embedder

@@ -1,0 +1,135 @@
+"""Incremental, atomic index builds (fake embedder: fast and deterministic)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build
+from indexer.errors import BuildError
+from indexer.store import IndexPaths, load_current
+
+
+def test_build_then_unchanged_rerun_embeds_nothing(settings, fake_embedder):
+    first = build(settings, embedder=fake_embedder)
+    assert first.published and first.added == 2 and first.embedded > 0
+    again = build(settings, embedder=fake_embedder)
+    assert not again.published and again.embedded == 0 and again.unchanged == 2
+    assert again.version == first.version
+
+
+def test_unchanged_rerun_does_not_load_the_model(settings, fake_embedder, monkeypatch):
+    from indexer.model import resolve_model
+
+    fake_embedder.model_id = resolve_model(None).model_id  # as if built with the default model
+    build(settings, embedder=fake_embedder)
+    import indexer.build as build_module
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the model must not be constructed when nothing changed")
+
+    monkeypatch.setattr(build_module, "SentenceTransformerEmbedder", boom)
+    summary = build(settings)  # default embedder would be the real model
+    assert summary.embedded == 0
+
+
+def test_editing_one_document_reembeds_only_its_chunks(settings, fake_embedder):
+    build(settings, embedder=fake_embedder)
+    target = settings.corpus_dir / "ai-masters-careers-in-manufacturing.txt"
+    text = target.read_text()
+    marker = "Evaluating program length, cost, and ROI is essential"
+    assert marker in text
+    target.write_text(text.replace(marker, "Robotics apprenticeships are a new option. " + marker))
+    fake_embedder.texts_embedded = 0
+    summary = build(settings, embedder=fake_embedder)
+    assert summary.updated == 1 and summary.unchanged == 1
+    index = load_current(settings.index_dir)
+    changed = [c for c in index.chunks if c.doc_id == "ai-masters-careers-in-manufacturing"]
+    # Only the changed chunk(s) and their sentences are new: far fewer than the document holds.
+    assert 0 < summary.embedded < len(changed)
+    assert any("Robotics apprenticeships are a new option." in c.text for c in changed)
+
+
+def test_adding_and_deleting_documents(settings, fake_embedder):
+    build(settings, embedder=fake_embedder)
+    (settings.corpus_dir / "new.md").write_text("# New program\nThe new program costs $9,999 in total.\n")
+    summary = build(settings, embedder=fake_embedder)
+    assert summary.added == 1 and summary.unchanged == 2
+    (settings.corpus_dir / "new.md").unlink()
+    summary = build(settings, embedder=fake_embedder)
+    assert summary.removed == 1
+    assert "new" not in {d["doc_id"] for d in load_current(settings.index_dir).documents}
+
+
+def test_bad_files_are_skipped_and_the_rest_indexed(settings, fake_embedder):
+    (settings.corpus_dir / "empty.txt").write_text("")
+    (settings.corpus_dir / "notes.xyz").write_text("unsupported")
+    (settings.corpus_dir / "garbage.md").write_bytes(bytes(range(256)) * 20)
+    summary = build(settings, embedder=fake_embedder)
+    assert summary.added == 2
+    assert any(s.startswith("empty.txt: empty file") for s in summary.skipped)
+    assert any(s.startswith("notes.xyz: unsupported file type") for s in summary.skipped)
+    assert any(s.startswith("garbage.md: looks like binary") for s in summary.skipped)
+
+
+def test_failed_build_keeps_previous_version(settings, fake_embedder):
+    first = build(settings, embedder=fake_embedder)
+    for f in settings.corpus_dir.iterdir():
+        f.unlink()
+    with pytest.raises(BuildError, match="no documents could be indexed"):
+        build(settings, embedder=fake_embedder)
+    assert load_current(settings.index_dir).name == first.version
+
+
+def test_model_or_chunker_change_rebuilds(settings, fake_embedder):
+    build(settings, embedder=fake_embedder)
+    other = type(fake_embedder)()
+    other.model_id = "another-model"
+    summary = build(settings, embedder=other)
+    assert summary.published and summary.added == 2 and summary.embedded > 0
+    changed = settings.model_copy(update={"chunk_target_words": 90})
+    summary = build(changed, embedder=other)
+    assert summary.published and summary.added == 2
+
+
+def test_old_versions_are_pruned(settings, fake_embedder):
+    settings = settings.model_copy(update={"keep_versions": 2})
+    for i in range(4):
+        (settings.corpus_dir / "extra.md").write_text(f"# Extra\nVersion {i} of an extra document about tuition.\n")
+        build(settings, embedder=fake_embedder)
+    versions = [p for p in IndexPaths(settings.index_dir).versions.iterdir() if not p.name.startswith(".")]
+    assert len(versions) == 2
+
+
+KILL_SCRIPT = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+from indexer.build import build
+from indexer.settings import IndexSettings
+
+class Slow(FakeEmbedder):
+    def embed(self, texts, progress=False):
+        time.sleep(0.002 * len(texts))
+        return super().embed(texts)
+
+build(IndexSettings(corpus_dir={corpus!r}, index_dir={index!r}, _env_file=None, embed_batch_size=4), embedder=Slow(), full=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.2, 1.6, 2.0])
+def test_build_killed_midway_leaves_previous_version_loadable(settings, fake_embedder, delay):
+    first = build(settings, embedder=fake_embedder)
+    (settings.corpus_dir / "big.md").write_text("# Big\n" + " ".join(f"Sentence {i} about programs." for i in range(400)))
+    script = KILL_SCRIPT.format(tests=str(Path(__file__).parents[1]), corpus=str(settings.corpus_dir), index=str(settings.index_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    index = load_current(settings.index_dir)  # whole and loadable: the old version or a complete new one
+    assert index.name == first.version or "big" in index.doc_rows
+    assert len(index.chunks) == index.faiss_index.ntotal

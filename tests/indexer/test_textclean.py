@@ -1,0 +1,67 @@
+from indexer.textclean import parse_text
+
+PAGE = """[ Skip to content ](https://example.edu/#main)
+[ All Programs](https://example.edu/programs/)
+[ Apply now](https://example.edu/apply/)
+# Data Science
+The [Data Science](https://example.edu/ds) program trains analysts for industry.
+Overview
+Admissions
+Costs
+Campus Location Boston
+Duration
+2 Year(s)
+Overview
+Admissions
+Costs
+  * [ Overview ](https://example.edu/#overview)
+  * [ Admissions ](https://example.edu/#admissions)
+Overview
+## Why study here
+The program has small classes and strong industry partners in the city.
+The program has small classes and strong industry partners in the city.
+#### Fall Entry
+Early Action | December 1
+---|---
+Domestic applicants | August 1
+Related Articles
+Some other article thumbnail
+"""
+
+
+def test_navigation_and_boilerplate_are_dropped_and_link_text_kept():
+    blocks = parse_text(PAGE)
+    text = "\n".join(b.text for b in blocks)
+    assert "Skip to content" not in text and "Apply now" not in text and "All Programs" not in text
+    assert "https://" not in text
+    assert "The Data Science program trains analysts for industry." in text
+    assert "Some other article" not in text  # footer after "Related Articles" is cut
+
+
+def test_repeated_menu_runs_are_removed_but_real_heading_kept():
+    blocks = parse_text(PAGE)
+    texts = [b.text for b in blocks]
+    assert texts.count("Admissions") == 0
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Overview" in headings and "Why study here" in headings and "Fall Entry" in headings
+
+
+def test_duplicate_paragraph_dropped():
+    blocks = parse_text(PAGE)
+    assert sum("small classes" in b.text for b in blocks) == 1
+
+
+def test_tables_and_label_value_runs():
+    blocks = parse_text(PAGE)
+    rows = [b.text for b in blocks if b.kind == "row"]
+    assert rows == ["Early Action | December 1", "Domestic applicants | August 1"]
+    kv = [b.text for b in blocks if b.kind == "kv"]
+    assert kv and "Duration\n2 Year(s)" in kv[0]
+
+
+def test_question_lines_become_headings_and_wrapped_lines_join():
+    text = "What does it cost?\n\nThe program costs a lot of money and\ntakes two years to finish.\n"
+    blocks = parse_text(text)
+    assert blocks[0].kind == "heading" and blocks[0].text == "What does it cost?"
+    assert blocks[1].kind == "para"
+    assert blocks[1].text == "The program costs a lot of money and takes two years to finish."
