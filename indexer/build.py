@@ -123,7 +123,9 @@ def build(
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise BuildError(f"another build of {paths.root} is running; try again when it ends") from exc
-        _build_locked(settings, paths, summary, full=full, embedder=embedder, progress=progress, on_progress=on_progress)
+        _build_locked(
+            settings, paths, summary, full=full, embedder=embedder, progress=progress, on_progress=on_progress
+        )
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -153,7 +155,9 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
     summary.version = paths.current_name()
 
     new_ids = {s.doc_id for s in sources}
-    unchanged_ids = {s.doc_id for s in sources if s.doc_id in old_docs and old_docs[s.doc_id]["content_hash"] == s.content_hash}
+    unchanged_ids = {
+        s.doc_id for s in sources if s.doc_id in old_docs and old_docs[s.doc_id]["content_hash"] == s.content_hash
+    }
     summary.removed = len(set(old_docs) - new_ids)
     if compatible and unchanged_ids == new_ids and not summary.removed:
         summary.unchanged = len(unchanged_ids)
@@ -178,7 +182,10 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         else:
             try:
                 doc = load_document(
-                    source.path, settings.corpus_dir, max_file_mb=settings.max_file_mb, max_pdf_pages=settings.max_pdf_pages
+                    source.path,
+                    settings.corpus_dir,
+                    max_file_mb=settings.max_file_mb,
+                    max_pdf_pages=settings.max_pdf_pages,
                 )
                 _, doc_chunks = chunk_document(doc, config)
             except DocumentError as exc:
@@ -224,7 +231,12 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         if embedder is None:
             embedder = SentenceTransformerEmbedder(spec, batch_size=settings.embed_batch_size)
         chunk_vectors = _embed_cached(
-            [c.embed_text() for c in chunks], embedder, cache, summary, progress, lambda f: notify("embedding chunks", f)
+            [c.embed_text() for c in chunks],
+            embedder,
+            cache,
+            summary,
+            progress,
+            lambda f: notify("embedding chunks", f),
         )
         unit_vectors = unit_rows = None
         if settings.embed_sentences:
@@ -255,9 +267,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         with (staging / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-        files = {
-            p.relative_to(staging).as_posix(): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()
-        }
+        files = {p.relative_to(staging).as_posix(): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
         manifest = {
             "format": FORMAT,
             "version": name,
@@ -267,7 +277,11 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
             "embed_sentences": settings.embed_sentences,
             "tokenizer": TOKENIZER_VERSION,
             "index_type": index_type,
-            "counts": {"documents": len(documents), "chunks": len(chunks), "units": 0 if unit_rows is None else len(unit_rows)},
+            "counts": {
+                "documents": len(documents),
+                "chunks": len(chunks),
+                "units": 0 if unit_rows is None else len(unit_rows),
+            },
             "documents": documents,
             "suggestions": suggest_questions(chunks, documents),
             "files": files,

@@ -298,14 +298,22 @@ def _split(pieces: list[_Piece], config: ChunkerConfig) -> list[list[_Piece]]:
         run_words = sum(p.words for p in run)
         if current and words + run_words > config.max_words or (current and words >= config.target_words):
             groups.append(current)
-            overlap = [p for p in current[-config.overlap_sentences :] if p.kind == "sentence"] if config.overlap_sentences else []
+            overlap = (
+                [p for p in current[-config.overlap_sentences :] if p.kind == "sentence"]
+                if config.overlap_sentences
+                else []
+            )
             current = list(overlap)
             words = sum(p.words for p in current)
         current.extend(run)
         words += run_words
         i = j
     if current:
-        if groups and words < config.min_words // 2 and sum(p.words for p in groups[-1]) + words <= config.max_words * 1.2:
+        if (
+            groups
+            and words < config.min_words // 2
+            and sum(p.words for p in groups[-1]) + words <= config.max_words * 1.2
+        ):
             groups[-1].extend(p for p in current if p not in groups[-1])
         else:
             groups.append(current)

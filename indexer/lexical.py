@@ -30,9 +30,7 @@ LETTER_NUMBER = re.compile(r"\b([A-Za-z])-(\d\w*)")
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, English stop words removed, Snowball-stemmed word tokens."""
     texts = [LETTER_NUMBER.sub(r"\1\2", t) for t in texts]
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False
-    )
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False)
 
 
 class LexicalIndex:

@@ -170,7 +170,9 @@ def _docx_blocks(path: Path) -> tuple[list[Block], str | None]:
     return blocks, core_title
 
 
-def load_document(path: Path, corpus_dir: Path, *, max_file_mb: float = 50.0, max_pdf_pages: int = 2000) -> ParsedDocument:
+def load_document(
+    path: Path, corpus_dir: Path, *, max_file_mb: float = 50.0, max_pdf_pages: int = 2000
+) -> ParsedDocument:
     """Read one file into a ParsedDocument, or raise DocumentError with a one-line reason."""
     relative = path.relative_to(corpus_dir)
     name = relative.as_posix()

@@ -87,7 +87,9 @@ class IndexPaths:
         removed = []
         for stale in self.versions.glob(".staging-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        versions = sorted((p for p in self.versions.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+        versions = sorted(
+            (p for p in self.versions.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True
+        )
         for old in versions[keep:]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
@@ -172,7 +174,9 @@ def load_version(version_dir: Path, *, expected_model: str | None = None, ef_sea
     for name, size in manifest.get("files", {}).items():
         path = version_dir / name
         if not path.is_file() or path.stat().st_size != size:
-            raise IndexCorruptError(f"index file {name} of version {version_dir.name} is missing or truncated; {REBUILD_HINT}")
+            raise IndexCorruptError(
+                f"index file {name} of version {version_dir.name} is missing or truncated; {REBUILD_HINT}"
+            )
     try:
         chunks = read_chunks(version_dir)
         faiss_index = load_index(version_dir / "vectors.faiss", ef_search=ef_search)

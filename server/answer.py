@@ -19,8 +19,30 @@ from indexer.store import LoadedIndex
 from .text import COMPARE, WORD, content_tokens, matches_type, question_types
 
 NAME_MARKERS = {
-    "at", "for", "from", "in", "of", "about", "to", "by", "with", "does", "did", "is", "was", "than",
-    "like", "and", "or", "vs", "versus", "attend", "attending", "near", "visit", "who",
+    "at",
+    "for",
+    "from",
+    "in",
+    "of",
+    "about",
+    "to",
+    "by",
+    "with",
+    "does",
+    "did",
+    "is",
+    "was",
+    "than",
+    "like",
+    "and",
+    "or",
+    "vs",
+    "versus",
+    "attend",
+    "attending",
+    "near",
+    "visit",
+    "who",
 }
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 
@@ -37,6 +59,7 @@ class AnswerConfig:
     weight_type: float = 0.12
     weight_rank: float = 0.02
     weight_context: float = 0.25  # a query word found only in the passage's title/section counts this much
+    name_mismatch_penalty: float = 0.15  # the question names something this document never mentions
     # Abstention (see calibrate): below these the corpus is taken not to hold the answer.
     min_dense: float = 0.36
     min_coverage: float = 0.5
@@ -76,6 +99,7 @@ class Answerer:
         self.index = index
         self.config = config or AnswerConfig()
         self._unit_tokens: dict[tuple[int, int], set[str]] = {}
+        self._doc_tokens: dict[str, set[str]] = {}
         self._idf = self._make_idf()
 
     def _make_idf(self):
@@ -139,22 +163,39 @@ class Answerer:
         return ""
 
     # --- composition ----------------------------------------------------------------------
+    def doc_tokens(self, doc_id: str) -> set[str]:
+        if doc_id not in self._doc_tokens:
+            rows = self.index.doc_rows.get(doc_id, [])
+            texts = [self.index.chunks[int(r)].embed_text() for r in rows]
+            self._doc_tokens[doc_id] = {t for tokens in _tokenize_many(texts) for t in tokens}
+        return self._doc_tokens[doc_id]
+
+    @staticmethod
+    def named_tokens(question: str) -> set[str]:
+        """Tokens of capitalised words after the first: the names a question is about."""
+        words = WORD.findall(question)[1:]
+        return {t for w in words if w[:1].isupper() and not w.isupper() for t in content_tokens(w)}
+
     def _tokens(self, row: int, unit: int, text: str) -> set[str]:
         key = (row, unit)
         if key not in self._unit_tokens:
             self._unit_tokens[key] = set(content_tokens(text))
         return self._unit_tokens[key]
 
-    def _candidates(self, question: str, lexical_query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+    def _candidates(
+        self, question: str, lexical_query: str, query_vector: np.ndarray, hits: list[Hit]
+    ) -> list[_Candidate]:
         cfg = self.config
         types = question_types(question)
         q_tokens = list(dict.fromkeys(content_tokens(lexical_query)))
         q_weight = sum(self._idf(t) for t in q_tokens) or 1.0
         index = self.index
+        names = self.named_tokens(question)
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits[: cfg.chunks_considered]):
             chunk = index.chunks[hit.row]
             title = set(content_tokens(chunk.title))
+            mismatch = cfg.name_mismatch_penalty if names - self.doc_tokens(chunk.doc_id) else 0.0
             context = set(content_tokens(chunk.section)) - title
             if index.unit_vectors is not None:
                 first, last = index.unit_offsets[hit.row], index.unit_offsets[hit.row + 1]
@@ -164,10 +205,14 @@ class Answerer:
             for n, unit in enumerate(chunk.units):
                 tokens = self._tokens(hit.row, n, unit.text)
                 # Words naming the document (its title) hold for every sentence of it.
-                lexical = sum(
-                    self._idf(t) * (1.0 if t in tokens or t in title else cfg.weight_context if t in context else 0.0)
-                    for t in q_tokens
-                ) / q_weight
+                lexical = (
+                    sum(
+                        self._idf(t)
+                        * (1.0 if t in tokens or t in title else cfg.weight_context if t in context else 0.0)
+                        for t in q_tokens
+                    )
+                    / q_weight
+                )
                 typed = 1.0 if types and matches_type(unit.text, types) else 0.0
                 score = (
                     cfg.weight_semantic * float(semantic[n])
@@ -175,6 +220,7 @@ class Answerer:
                     + cfg.weight_lexical * lexical
                     + cfg.weight_type * typed
                     + cfg.weight_rank / (1 + rank)
+                    - mismatch
                 )
                 if len(unit.text.split()) < 3 and not typed:
                     score -= 0.1  # bare labels ("Master's") rarely answer anything
@@ -182,7 +228,9 @@ class Answerer:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def compose(self, question: str, query_vector: np.ndarray, hits: list[Hit], *, lexical_query: str | None = None) -> Answer:
+    def compose(
+        self, question: str, query_vector: np.ndarray, hits: list[Hit], *, lexical_query: str | None = None
+    ) -> Answer:
         cfg = self.config
         candidates = self._candidates(question, lexical_query or question, query_vector, hits)
         if not candidates or candidates[0].score < cfg.min_unit_score:
@@ -192,8 +240,12 @@ class Answerer:
         compare = bool(COMPARE.search(question))
         if compare:
             other = next(
-                (c for c in candidates[1:] if self.index.chunks[c.row].doc_id != self.index.chunks[best.row].doc_id
-                 and c.score >= best.score * 0.7),
+                (
+                    c
+                    for c in candidates[1:]
+                    if self.index.chunks[c.row].doc_id != self.index.chunks[best.row].doc_id
+                    and c.score >= best.score * 0.7
+                ),
                 None,
             ) or next((c for c in candidates[1:] if c.row != best.row and c.score >= best.score * 0.75), None)
             if other is not None:
@@ -228,8 +280,23 @@ class Answerer:
             if PRONOUN_START.match(cand.text) and cand.unit > 0:
                 prev = chunk.units[cand.unit - 1]
                 already = any(c.row == cand.row and c.unit == cand.unit - 1 for c in chosen + out)
-                if not already and total + len(prev.text) <= self.config.max_chars + 150 and prev.kind == chunk.units[cand.unit].kind:
-                    out.append(_Candidate(cand.row, cand.unit - 1, cand.rank, cand.score, cand.semantic, prev.text, prev.start, prev.end))
+                if (
+                    not already
+                    and total + len(prev.text) <= self.config.max_chars + 150
+                    and prev.kind == chunk.units[cand.unit].kind
+                ):
+                    out.append(
+                        _Candidate(
+                            cand.row,
+                            cand.unit - 1,
+                            cand.rank,
+                            cand.score,
+                            cand.semantic,
+                            prev.text,
+                            prev.start,
+                            prev.end,
+                        )
+                    )
                     total += len(prev.text)
             out.append(cand)
         return out
@@ -252,6 +319,12 @@ class Answerer:
             sentences = " ".join(_sentence(c.text) for c in units)
             parts.append(f"{sentences} [{cite.n}]")
         return Answer(" ".join(parts), True, list(citations.values()))
+
+
+def _tokenize_many(texts: list[str]) -> list[list[str]]:
+    from indexer.lexical import tokenize
+
+    return tokenize(texts) if texts else []
 
 
 def _sentence(text: str) -> str:

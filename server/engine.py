@@ -84,7 +84,9 @@ class QAEngine:
                 return False
             try:
                 index = load_current(
-                    self.settings.index_dir, expected_model=self.embedder.model_id, ef_search=self.settings.hnsw_ef_search
+                    self.settings.index_dir,
+                    expected_model=self.embedder.model_id,
+                    ef_search=self.settings.hnsw_ef_search,
                 )
             except IndexerError as exc:
                 self._load_error = str(exc)
@@ -177,7 +179,11 @@ class QAEngine:
             boost = dict.fromkeys(history[-1].doc_ids, FOCUS_BOOST)
         hits = state.retriever.search(query, vector, k=RETRIEVE_K, doc_ids=doc_ids, boost_docs=boost)
         reason = state.answerer.refusal_reason(message if not followup else query, hits)
-        answer = Answer("", False, [], reason) if reason else state.answerer.compose(message, vector, hits, lexical_query=query)
+        answer = (
+            Answer("", False, [], reason)
+            if reason
+            else state.answerer.compose(message, vector, hits, lexical_query=query)
+        )
         if not answer.answered:
             result = self._refusal(state, session_id, query, answer.reason, notice)
             self.sessions.append(session_id, Turn(message, query, "", result.answer, False))
@@ -185,7 +191,9 @@ class QAEngine:
         citations = []
         for cite in answer.citations:
             passage = self._passage(state, cite.row)
-            citations.append({"n": cite.n, **passage, "score": round(cite.score, 4), "quotes": [list(q) for q in cite.quote]})
+            citations.append(
+                {"n": cite.n, **passage, "score": round(cite.score, 4), "quotes": [list(q) for q in cite.quote]}
+            )
         doc_ids_cited = list(dict.fromkeys(c["doc_id"] for c in citations))
         self.sessions.append(session_id, Turn(message, query, topic, answer.text, True, doc_ids_cited))
         return ChatResult(session_id, answer.text, True, query, citations, notice=notice)

@@ -112,7 +112,12 @@ def evaluate(items: list[dict], post: Callable[[str, dict], dict]) -> tuple[dict
                 why = score_turn(r, turn)
                 if why:
                     all_ok = False
-                    fails.append((f"{item['id']}.{i}", "; ".join(why) + f" | q={r.get('query')!r} | " + (r.get("answer") or "")[:200]))
+                    fails.append(
+                        (
+                            f"{item['id']}.{i}",
+                            "; ".join(why) + f" | q={r.get('query')!r} | " + (r.get("answer") or "")[:200],
+                        )
+                    )
                 else:
                     turns_ok += 1
             convs_ok += all_ok
@@ -156,7 +161,11 @@ def evaluate(items: list[dict], post: Callable[[str, dict], dict]) -> tuple[dict
 
 
 def load_set(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("//")]
+    return [
+        json.loads(line)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("//")
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

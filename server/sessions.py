@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -56,10 +57,8 @@ class SessionStore:
             except sqlite3.Error as exc:
                 logger.warning("session store %s failed (%s): answering without history", what, exc)
                 if self._db is not None:
-                    try:
+                    with contextlib.suppress(sqlite3.Error):
                         self._db.close()
-                    except sqlite3.Error:
-                        pass
                     self._db = None
                 return default
 
@@ -95,7 +94,9 @@ class SessionStore:
                     "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
                     (session_id, now, now),
                 )
-                n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", (session_id,)).fetchone()[0]
+                n = db.execute(
+                    "SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", (session_id,)
+                ).fetchone()[0]
                 db.execute(
                     "INSERT INTO turns (session_id, n, created, data) VALUES (?, ?, ?, ?)",
                     (session_id, n, now, json.dumps(turn.__dict__)),

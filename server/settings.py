@@ -17,7 +17,9 @@ class Settings(IndexSettings):
     session_max_turns: int = Field(20, ge=1, le=1000)
     max_message_chars: int = Field(2000, ge=10, le=100_000)
     search_max_k: int = Field(50, ge=1, le=500)
-    reload_interval_seconds: float = Field(1.0, ge=0, description="How often the server checks for a new index version (0: never).")
+    reload_interval_seconds: float = Field(
+        1.0, ge=0, description="How often the server checks for a new index version (0: never)."
+    )
     admin_token: str | None = Field(None, description="Bearer token for reindex/upload/delete; unset disables them.")
     max_upload_mb: float = Field(20.0, gt=0)
     cors_origins: list[str] = Field(default_factory=list)

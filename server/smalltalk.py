@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening)|yo)( there)?( bot)?$")
-THANKS = re.compile(r"^(thanks?( you)?|thank you( so much| very much)?|thx|cheers|great|perfect|awesome|ok thanks|got it)( a lot)?$")
+THANKS = re.compile(
+    r"^(thanks?( you)?|thank you( so much| very much)?|thx|cheers|great|perfect|awesome|ok thanks|got it)( a lot)?$"
+)
 BYE = re.compile(r"^(bye|goodbye|see you|see ya|that's all|that is all)$")
 HELP = re.compile(
     r"^(help|what can you do|what do you do|who are you|what are you|how does this work|what can i ask( you)?|"

@@ -124,9 +124,15 @@ build(IndexSettings(corpus_dir={corpus!r}, index_dir={index!r}, _env_file=None, 
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.2, 1.6, 2.0])
 def test_build_killed_midway_leaves_previous_version_loadable(settings, fake_embedder, delay):
     first = build(settings, embedder=fake_embedder)
-    (settings.corpus_dir / "big.md").write_text("# Big\n" + " ".join(f"Sentence {i} about programs." for i in range(400)))
-    script = KILL_SCRIPT.format(tests=str(Path(__file__).parents[1]), corpus=str(settings.corpus_dir), index=str(settings.index_dir))
-    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    (settings.corpus_dir / "big.md").write_text(
+        "# Big\n" + " ".join(f"Sentence {i} about programs." for i in range(400))
+    )
+    script = KILL_SCRIPT.format(
+        tests=str(Path(__file__).parents[1]), corpus=str(settings.corpus_dir), index=str(settings.index_dir)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    )
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

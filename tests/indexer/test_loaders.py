@@ -14,8 +14,10 @@ def minimal_pdf(pages: list[str]) -> bytes:
     for text in pages:
         content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
         page_no = len(objects) + 1
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page_no + 1} 0 R "
-                       f"/Resources << /Font << /F1 {page_no + 2} 0 R >> >> >>")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page_no + 1} 0 R "
+            f"/Resources << /Font << /F1 {page_no + 2} 0 R >> >> >>"
+        )
         objects.append(f"<< /Length {len(content)} >>\nstream\n{content.decode()}\nendstream")
         objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
         kids.append(f"{page_no} 0 R")
@@ -34,7 +36,9 @@ def minimal_pdf(pages: list[str]) -> bytes:
 
 def test_front_matter_metadata(tmp_path: Path):
     f = tmp_path / "a.md"
-    f.write_text("---\ntitle: My Program\nsource: https://x.edu/p\nkind: program-page\n---\n# Heading\nSome text here.\n")
+    f.write_text(
+        "---\ntitle: My Program\nsource: https://x.edu/p\nkind: program-page\n---\n# Heading\nSome text here.\n"
+    )
     doc = load_document(f, tmp_path)
     assert (doc.title, doc.source, doc.kind, doc.doc_id) == ("My Program", "https://x.edu/p", "program-page", "a")
 

@@ -1,0 +1,184 @@
+"""Serving speed on the real corpus: starts the real server (uvicorn, loopback) and prints a table.
+
+    python bench/serve_bench.py [--requests N] [--json-out FILE]
+
+Measures, in one run: raw ``model.encode`` of one query and of 32 queries (the limit), warm
+``/api/chat`` and ``/api/search`` latency for one client and the ratio to the raw encode, throughput
+and p99 with 1/4/16 concurrent clients, a no-change reindex, and server cold start to first answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = [
+    "How much does the Northeastern program cost?",
+    "What do AI graduates earn in manufacturing?",
+    "Is the GRE required for Northeastern's manufacturing master's?",
+    "How long does an AI master's degree take?",
+    "Which companies does Northeastern work with?",
+    "What jobs can I get with an AI master's in manufacturing?",
+    "What is the spring deadline for domestic applicants?",
+    "What skills do manufacturing employers expect?",
+]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(len(values) * p))], 2)
+
+
+def post(url: str, path: str, body: dict) -> float:
+    req = urllib.request.Request(
+        url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=30) as r:
+        r.read()
+    return (time.perf_counter() - started) * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+                if json.loads(r.read())["status"] == "ok":
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not become ready")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--json-out", type=Path, default=ROOT / "bench" / "results" / "serve.json")
+    args = parser.parse_args()
+    from indexer.build import build
+    from indexer.model import SentenceTransformerEmbedder, resolve_model
+    from indexer.settings import IndexSettings
+
+    work = Path(tempfile.mkdtemp(prefix="pqa-bench-"))
+    shutil.copytree(ROOT / "corpus", work / "corpus")
+    settings = IndexSettings(corpus_dir=work / "corpus", index_dir=work / "index", _env_file=None)
+    rows: dict[str, object] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
+
+    cold = build(settings)
+    rows["index_cold_build_s"] = round(cold.seconds, 2)
+    rows["index_model_load_s"] = round(cold.model_load_seconds, 2)
+    rows["index_embed_s"] = round(cold.embed_seconds, 2)
+    rows["index_texts_embedded"] = cold.embedded
+    rows["index_texts_per_s"] = round(cold.embedded / cold.embed_seconds, 1) if cold.embed_seconds else None
+    nochange = [build(settings).seconds * 1000 for _ in range(5)]
+    rows["index_nochange_ms_p50"] = round(statistics.median(nochange), 1)
+
+    embedder = SentenceTransformerEmbedder(resolve_model(None))
+    embedder.load()
+    for q in QUESTIONS:
+        embedder.embed([q])
+    single = []
+    for i in range(args.requests):
+        started = time.perf_counter()
+        embedder.embed([QUESTIONS[i % len(QUESTIONS)]])
+        single.append((time.perf_counter() - started) * 1000)
+    batch = []
+    for _ in range(10):
+        started = time.perf_counter()
+        embedder.embed((QUESTIONS * 4)[:32])
+        batch.append((time.perf_counter() - started) * 1000)
+    rows["encode_1_ms_p50"] = round(statistics.median(single), 2)
+    rows["encode_32_ms_p50"] = round(statistics.median(batch), 2)
+    del embedder
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PQA_INDEX_DIR": str(work / "index"),
+        "PQA_CORPUS_DIR": str(work / "corpus"),
+        "PQA_SESSION_DB": str(work / "sessions.sqlite"),
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(url, proc)
+        post(url, "/api/chat", {"message": QUESTIONS[0]})
+        rows["server_cold_start_to_first_answer_s"] = round(time.perf_counter() - started, 2)
+        for q in QUESTIONS:
+            post(url, "/api/chat", {"message": q})
+        chat = [post(url, "/api/chat", {"message": QUESTIONS[i % len(QUESTIONS)]}) for i in range(args.requests)]
+        search = [
+            post(url, "/api/search", {"query": QUESTIONS[i % len(QUESTIONS)], "k": 5}) for i in range(args.requests)
+        ]
+        for name, values in (("chat", chat), ("search", search)):
+            rows[f"{name}_ms_p50"] = pct(values, 0.5)
+            rows[f"{name}_ms_p95"] = pct(values, 0.95)
+            rows[f"{name}_ms_p99"] = pct(values, 0.99)
+            rows[f"{name}_p50_over_encode"] = round(pct(values, 0.5) / rows["encode_1_ms_p50"], 2)
+        for clients in (1, 4, 16):
+            errors = 0
+            latencies: list[float] = []
+
+            def one(i: int) -> None:
+                nonlocal errors
+                try:
+                    latencies.append(post(url, "/api/chat", {"message": QUESTIONS[i % len(QUESTIONS)]}))
+                except OSError:
+                    errors += 1
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(one, range(args.requests)))
+            elapsed = time.perf_counter() - started
+            rows[f"c{clients}_rps"] = round(args.requests / elapsed, 1)
+            rows[f"c{clients}_p99_ms"] = pct(latencies, 0.99) if latencies else None
+            rows[f"c{clients}_errors"] = errors
+        rss = Path(f"/proc/{proc.pid}/status").read_text()
+        rows["server_rss_mb"] = round(
+            int(next(line.split()[1] for line in rss.splitlines() if line.startswith("VmRSS"))) / 1024, 1
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(rows, indent=1))
+    width = max(len(k) for k in rows)
+    for key, value in rows.items():
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
