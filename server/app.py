@@ -5,18 +5,25 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from indexer.model import Embedder
 
+from .admin import router as admin_router
 from .api import router as api_router
 from .engine import QAEngine
+from .reindex import ReindexJobs
 from .settings import Settings
+from .web import router as web_router
 
 logger = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
@@ -30,6 +37,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         watcher = threading.Thread(target=engine.watch, args=(stop,), name="index-watcher", daemon=True)
         watcher.start()
         app.state.engine = engine
+        app.state.jobs = ReindexJobs(settings, on_published=engine.reload)
         try:
             yield
         finally:
@@ -54,5 +62,25 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
 
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        if request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+            return response  # FastAPI's API pages use their own inline script
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    if settings.cors_origins:  # off unless configured
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+
     app.include_router(api_router)
+    app.include_router(admin_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

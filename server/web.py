@@ -1,0 +1,64 @@
+"""The chat page and the streaming chat endpoint (server-sent events)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from .deps import EngineDep
+from .errors import IndexUnavailable, InvalidRequest
+from .schemas import ChatRequest, ChatResponse
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page(request: Request, engine: EngineDep) -> HTMLResponse:
+    try:
+        state = engine.state()
+        covers, suggestions = engine.covers(state), engine.suggestions()
+    except IndexUnavailable as exc:
+        covers, suggestions = str(exc), []
+    return templates.TemplateResponse(request, "index.html", {"covers": covers, "suggestions": suggestions})
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post(
+    "/api/chat/stream",
+    tags=["chat"],
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`delta` events, then one `final` event with the /api/chat payload",
+        }
+    },
+)
+def chat_stream(body: ChatRequest, engine: EngineDep) -> StreamingResponse:
+    """The answer as server-sent events: `delta` pieces of text, then `final` with the same payload as /api/chat."""
+    try:
+        result = engine.chat(body.message, body.session_id, body.doc_ids)
+    except InvalidRequest as exc:
+        raise HTTPException(400, detail=str(exc)) from exc
+    except IndexUnavailable as exc:
+        raise HTTPException(503, detail=str(exc)) from exc
+    payload = ChatResponse(**result.__dict__).model_dump()
+
+    def events():
+        yield _sse("start", {"session_id": payload["session_id"], "query": payload["query"]})
+        for piece in re.findall(r"\S+\s*", payload["answer"]):
+            yield _sse("delta", {"text": piece})
+        yield _sse("final", payload)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
