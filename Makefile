@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean
+.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,7 +22,13 @@ index: setup
 run: index
 	$(BIN)/python -m server --host $(HOST) --port $(PORT)
 
-test: setup
+# The browser tests drive Debian's chromium; install it when missing (CI machines start without it).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: setup chromium
 	$(BIN)/python -m pytest
 
 test-fast: setup

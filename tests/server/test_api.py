@@ -145,3 +145,24 @@ def test_doc_filter_in_chat(client):
         "/api/chat", json={"message": message, "doc_ids": ["northeastern-ms-advanced-intelligent-manufacturing"]}
     ).json()
     assert body["answered"] and "$61,728" in body["answer"]
+
+
+def test_chat_page_headers_and_stream(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="message"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert (
+        "access-control-allow-origin" not in client.get("/healthz", headers={"Origin": "https://evil.example"}).headers
+    )
+    stream = client.post("/api/chat/stream", json={"message": "How much does the Northeastern program cost?"})
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in stream.text.split("\n\n") if block]
+    assert events[0].startswith("event: start") and events[-1].startswith("event: final")
+    import json
+
+    final = json.loads(events[-1].split("data: ", 1)[1])
+    deltas = "".join(json.loads(e.split("data: ", 1)[1])["text"] for e in events if e.startswith("event: delta"))
+    assert deltas == final["answer"] and "$61,728" in final["answer"]
+    assert client.post("/api/chat/stream", json={"message": ""}).status_code == 400

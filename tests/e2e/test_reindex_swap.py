@@ -1,0 +1,54 @@
+"""A reindex swaps index versions under a steady stream of chat requests without a single failure."""
+
+import threading
+import time
+import urllib.error
+
+import pytest
+
+from .conftest import get_json, post_json
+
+pytestmark = pytest.mark.integration
+QUESTIONS = [
+    "How much does the Northeastern program cost?",
+    "What do AI graduates earn in manufacturing?",
+    "Is the GRE required at Northeastern?",
+]
+
+
+def test_zero_failed_requests_during_swap(server):
+    before = get_json(server.url + "/healthz")["index"]["version"]
+    stop = threading.Event()
+    ok, failures = [], []
+
+    def client(n: int) -> None:
+        i = 0
+        while not stop.is_set() and i < 2000:
+            i += 1
+            try:
+                body = post_json(server.url + "/api/chat", {"message": QUESTIONS[(n + i) % len(QUESTIONS)]})
+                (ok if body["answered"] and body["citations"] else failures).append(body.get("answer", "")[:80])
+            except (urllib.error.URLError, OSError, KeyError) as exc:
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    (server.root / "corpus" / "welding-certificate.md").write_text(
+        "# Welding Certificate\nThe Welding Certificate costs $4,321 and lasts one semester.\n"
+    )
+    result = server.index()
+    assert result.returncode == 0, result.stderr
+    deadline = time.time() + 30
+    while time.time() < deadline and get_json(server.url + "/healthz")["index"]["version"] == before:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    after = get_json(server.url + "/healthz")["index"]["version"]
+    assert after != before, "the server did not pick up the new version"
+    assert failures == [] and len(ok) > 50
+    body = post_json(server.url + "/api/chat", {"message": "How much does the Welding Certificate cost?"})
+    assert "$4,321" in body["answer"]

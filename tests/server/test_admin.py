@@ -1,0 +1,118 @@
+"""Admin endpoints: token, reindex jobs, uploads and deletes (real model, temporary corpus and index)."""
+
+import shutil
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+
+pytestmark = pytest.mark.integration
+TOKEN = "s3cret-token"
+
+
+@pytest.fixture
+def admin_client(real_index, tmp_path):
+    shutil.copytree(real_index / "corpus", tmp_path / "corpus")
+    shutil.copytree(real_index / "index", tmp_path / "index")
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        session_db=tmp_path / "s.sqlite",
+        admin_token=TOKEN,
+        _env_file=None,
+    )
+    with TestClient(create_app(settings)) as c:
+        c.headers["Authorization"] = f"Bearer {TOKEN}"
+        yield c, settings
+
+
+def wait(client, job_id, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = client.get(f"/api/reindex/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError("reindex job did not finish")
+
+
+def test_admin_disabled_without_token(real_index, tmp_path):
+    settings = Settings(
+        corpus_dir=real_index / "corpus",
+        index_dir=real_index / "index",
+        session_db=tmp_path / "s.sqlite",
+        _env_file=None,
+    )
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/api/reindex", headers={"Authorization": "Bearer anything"})
+        assert (
+            r.status_code == 403
+            and r.json()["detail"] == "admin endpoints are disabled: set PQA_ADMIN_TOKEN to enable them"
+        )
+
+
+def test_wrong_token_is_refused(admin_client):
+    client, _ = admin_client
+    r = client.post("/api/reindex", headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and r.json()["detail"] == "missing or wrong admin token"
+
+
+def test_upload_reindex_answer_then_delete(admin_client):
+    client, settings = admin_client
+    doc = b"# Robotics Certificate\nThe Robotics Certificate costs $12,345 and takes nine months.\n"
+    r = client.post("/api/documents", files=[("files", ("../../evil/robotics cert.md", doc, "text/markdown"))])
+    assert r.status_code == 202, r.text
+    assert r.json()["saved"] == ["robotics-cert.md"]
+    assert (settings.corpus_dir / "robotics-cert.md").is_file() and not (settings.corpus_dir.parent / "evil").exists()
+    job = wait(client, r.json()["job"]["id"])
+    assert job["state"] == "done" and job["summary"]["added"] == 1
+    deadline = time.time() + 10
+    while time.time() < deadline and "robotics-cert" not in {
+        d["doc_id"] for d in client.get("/api/documents").json()["documents"]
+    }:
+        time.sleep(0.1)
+    body = client.post("/api/chat", json={"message": "How much does the Robotics Certificate cost?"}).json()
+    assert "$12,345" in body["answer"]
+    r = client.delete("/api/documents/robotics-cert")
+    assert r.status_code == 202
+    wait(client, r.json()["job"]["id"])
+    assert not (settings.corpus_dir / "robotics-cert.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "detail"),
+    [
+        ("notes.exe", b"MZ", 400, "notes.exe: unsupported file type .exe"),
+        ("..", b"text", 400, "file name '..' is not usable"),
+        ("empty.txt", b"  ", 400, "empty.txt: the file is empty"),
+    ],
+)
+def test_bad_uploads_are_refused_and_corpus_untouched(admin_client, name, data, status, detail):
+    client, settings = admin_client
+    before = sorted(p.name for p in settings.corpus_dir.iterdir())
+    r = client.post("/api/documents", files=[("files", (name, data, "application/octet-stream"))])
+    assert r.status_code == status and r.json()["detail"].startswith(detail)
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before
+
+
+def test_second_reindex_gets_409(admin_client):
+    client, settings = admin_client
+    (settings.corpus_dir / "extra.md").write_text(
+        "# Extra\n" + " ".join(f"Extra sentence {i} about programs." for i in range(300))
+    )
+    first = client.post("/api/reindex").json()
+    second = client.post("/api/reindex")
+    if second.status_code == 202:  # the first job had already finished: nothing to prove on this machine
+        pytest.fail("first reindex finished before the second call; make the job longer")
+    assert second.status_code == 409 and first["id"] in second.json()["detail"]
+    wait(client, first["id"])
+
+
+def test_unknown_job_and_document(admin_client):
+    client, _ = admin_client
+    assert client.get("/api/reindex/nope").status_code == 404
+    r = client.delete("/api/documents/nope")
+    assert r.status_code == 404 and "unknown document 'nope'" in r.json()["detail"]
