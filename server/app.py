@@ -7,10 +7,12 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from indexer.model import Embedder
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         version="0.1.0",
         description="Answers questions about graduate programs and careers from a folder of documents, with citations.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the swagger-ui-bundle package: works offline
+        redoc_url=None,
     )
     app.state.settings = settings
 
@@ -65,7 +69,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        if request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        if request.url.path == "/docs":
             return response  # FastAPI's API pages use their own inline script
         response.headers.setdefault(
             "Content-Security-Policy",
@@ -83,4 +87,16 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="Program Q&A API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
     return app

@@ -130,6 +130,9 @@ def test_search_documents_health_and_openapi(client):
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["index"]["documents"] == 2
     assert health["index"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/api/chat", "/api/search", "/api/documents", "/healthz"} <= set(schema["paths"])
 
