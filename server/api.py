@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
 from .deps import EngineDep
 from .errors import IndexUnavailable, InvalidRequest
@@ -30,12 +30,13 @@ def translate(exc: Exception) -> HTTPException:
 
 
 @router.post("/api/chat", response_model=ChatResponse, responses=ERRORS, tags=["chat"])
-def chat(body: ChatRequest, engine: EngineDep) -> ChatResponse:
+def chat(body: ChatRequest, engine: EngineDep, request: Request) -> ChatResponse:
     """Answer a message, with citations; pass `session_id` back to ask follow-ups."""
     try:
         result = engine.chat(body.message, body.session_id, body.doc_ids)
     except (InvalidRequest, IndexUnavailable) as exc:
         raise translate(exc) from exc
+    request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     return ChatResponse(**result.__dict__)
 
 

@@ -20,6 +20,7 @@ from indexer.model import Embedder
 from .admin import router as admin_router
 from .api import router as api_router
 from .engine import QAEngine
+from .observability import install as install_observability
 from .reindex import ReindexJobs
 from .settings import Settings
 from .web import router as web_router
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         watcher = threading.Thread(target=engine.watch, args=(stop,), name="index-watcher", daemon=True)
         watcher.start()
         app.state.engine = engine
-        app.state.jobs = ReindexJobs(settings, on_published=engine.reload)
+        app.state.jobs = ReindexJobs(settings, on_published=engine.reload, on_start=app.state.metrics.reindex_runs.inc)
         try:
             yield
         finally:
@@ -65,6 +66,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             where = ".".join(str(p) for p in err.get("loc", []) if p != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
+
+    def version_in_service() -> str | None:
+        engine = getattr(app.state, "engine", None)
+        state = engine._state if engine is not None else None
+        return state.index.name if state is not None else None
+
+    app.state.metrics = install_observability(app, settings, version_in_service)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -46,9 +46,10 @@ class Job:
 
 
 class ReindexJobs:
-    def __init__(self, settings, on_published=None, keep: int = 50):
+    def __init__(self, settings, on_published=None, on_start=None, keep: int = 50):
         self.settings = settings
         self.on_published = on_published or (lambda: None)
+        self.on_start = on_start or (lambda: None)
         self.keep = keep
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -63,6 +64,7 @@ class ReindexJobs:
             self._running = job
             for old in list(self._jobs)[: -self.keep]:
                 self._jobs.pop(old, None)
+        self.on_start()
         threading.Thread(target=self._run, args=(job,), name=f"reindex-{job.id}", daemon=True).start()
         return asdict(job)
 
