@@ -146,7 +146,7 @@ def main() -> int:
             rows[f"{name}_ms_p95"] = pct(values, 0.95)
             rows[f"{name}_ms_p99"] = pct(values, 0.99)
             rows[f"{name}_p50_over_encode"] = round(pct(values, 0.5) / rows["encode_1_ms_p50"], 2)
-        for clients in (1, 4, 16):
+        for clients in (1, 4, 16, 64):
             errors = 0
             latencies: list[float] = []
 

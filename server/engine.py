@@ -16,6 +16,7 @@ from indexer.search import Retriever
 from indexer.store import IndexPaths, LoadedIndex, load_current
 
 from .answer import Answer, Answerer
+from .batching import MicroBatcher
 from .errors import IndexUnavailable, InvalidRequest
 from .followup import resolve
 from .sessions import SessionStore, Turn
@@ -60,16 +61,25 @@ class QAEngine:
         self._state: IndexState | None = None
         self._load_error: str | None = None
         self._reload_lock = threading.Lock()
+        self.encoder = (
+            MicroBatcher(self.embedder, window_ms=settings.batch_window_ms)
+            if settings.batch_window_ms > 0
+            else self.embedder
+        )
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         """Load the model and the current index version (called once, from the app's lifespan)."""
         if hasattr(self.embedder, "load"):
             self.embedder.load()
+        if isinstance(self.encoder, MicroBatcher):
+            self.encoder.start()
         self.reload(force=True)
         self.sessions.purge_expired()
 
     def close(self) -> None:
+        if isinstance(self.encoder, MicroBatcher):
+            self.encoder.close()
         self.sessions.close()
 
     def reload(self, *, force: bool = False) -> bool:
@@ -127,7 +137,7 @@ class QAEngine:
             raise InvalidRequest(f"k must be between 1 and {self.settings.search_max_k}")
         state = self.state()
         self._check_docs(state, doc_ids)
-        vector = self.embedder.embed([query])[0]
+        vector = self.encoder.embed([query])[0]
         hits = state.retriever.search(query, vector, k=k, doc_ids=doc_ids)
         out = []
         for rank, hit in enumerate(hits, start=1):
@@ -173,7 +183,7 @@ class QAEngine:
 
         history = self.sessions.history(session_id)
         query, topic, followup = resolve(message, history)
-        vector = self.embedder.embed([query])[0]
+        vector = self.encoder.embed([query])[0]
         boost = None
         if followup and history:
             boost = dict.fromkeys(history[-1].doc_ids, FOCUS_BOOST)

@@ -23,5 +23,8 @@ class Settings(IndexSettings):
     admin_token: str | None = Field(None, description="Bearer token for reindex/upload/delete; unset disables them.")
     max_upload_mb: float = Field(20.0, gt=0)
     cors_origins: list[str] = Field(default_factory=list)
+    batch_window_ms: float = Field(
+        2.0, ge=0, le=50, description="Micro-batching window for concurrent queries; 0 turns batching off."
+    )
     max_body_kb: float = Field(256.0, gt=0, description="Largest JSON request body (uploads have their own limit).")
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client address; 0 turns it off.")

@@ -10,8 +10,30 @@ from indexer.chunking import ChunkerConfig, chunk_document, clean_document
 from indexer.textclean import parse_text
 
 WORDS = st.sampled_from(
-    ["tuition", "program", "students", "deadline", "Boston", "engineering", "costs", "$61,728", "years", "AI",
-     "the", "of", "and", "in", "manufacturing", "research", "December", "1", "GRE", "required", "co-op", "5%"]
+    [
+        "tuition",
+        "program",
+        "students",
+        "deadline",
+        "Boston",
+        "engineering",
+        "costs",
+        "$61,728",
+        "years",
+        "AI",
+        "the",
+        "of",
+        "and",
+        "in",
+        "manufacturing",
+        "research",
+        "December",
+        "1",
+        "GRE",
+        "required",
+        "co-op",
+        "5%",
+    ]
 )
 SENTENCE = st.lists(WORDS, min_size=4, max_size=25).map(lambda ws: " ".join(ws).capitalize() + ".")
 PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=8).map(" ".join)
@@ -20,8 +42,13 @@ ROW = st.tuples(WORDS, WORDS).map(lambda t: f"{t[0]} | {t[1]}")
 ITEM = SENTENCE.map(lambda s: "* " + s)
 LINE = st.one_of(PARAGRAPH, HEADING, ROW, ITEM, st.just(""))
 DOCUMENT = st.lists(LINE, min_size=1, max_size=40).map("\n".join)
-CONFIGS = st.builds(ChunkerConfig, target_words=st.integers(20, 200), max_words=st.integers(30, 300),
-                    min_words=st.integers(0, 60), overlap_sentences=st.integers(0, 2)).filter(lambda c: c.max_words >= c.target_words)
+CONFIGS = st.builds(
+    ChunkerConfig,
+    target_words=st.integers(20, 200),
+    max_words=st.integers(30, 300),
+    min_words=st.integers(0, 60),
+    overlap_sentences=st.integers(0, 2),
+).filter(lambda c: c.max_words >= c.target_words)
 
 
 def chunks_of(text: str, config: ChunkerConfig):

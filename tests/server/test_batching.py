@@ -1,0 +1,47 @@
+import threading
+import time
+
+import numpy as np
+
+from server.batching import MicroBatcher
+
+
+class CountingEmbedder:
+    model_id = "count"
+
+    def __init__(self):
+        self.calls = []
+
+    def embed(self, texts, progress=False):
+        self.calls.append(len(texts))
+        time.sleep(0.02)  # a busy model: requests pile up meanwhile
+        return np.asarray([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_concurrent_queries_share_encodes_and_get_their_own_vectors():
+    inner = CountingEmbedder()
+    batcher = MicroBatcher(inner, max_batch=32, window_ms=2)
+    batcher.start()
+    results = {}
+
+    def ask(i):
+        results[i] = batcher.embed(["x" * i])[0]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(1, 41)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    batcher.close()
+    assert all(results[i][0] == float(i) for i in range(1, 41))  # each caller got its own vector
+    assert sum(inner.calls) == 40 and len(inner.calls) < 20 and max(inner.calls) > 1
+
+
+def test_lone_query_is_encoded_at_once():
+    inner = CountingEmbedder()
+    batcher = MicroBatcher(inner, window_ms=50)
+    batcher.start()
+    started = time.perf_counter()
+    batcher.embed(["only one"])
+    assert time.perf_counter() - started < 0.045  # no waiting for followers when idle
+    batcher.close()
