@@ -24,6 +24,8 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 SIDECAR_SUFFIX = ".meta.yaml"
+MAX_LINE_CHARS = 200_000  # a longer "line" is data or an attack, not prose
+MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024  # zip bombs: refuse before python-docx inflates them
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
@@ -141,6 +143,15 @@ def _docx_blocks(path: Path) -> tuple[list[Block], str | None]:
     import docx
 
     try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+        if inflated > MAX_DOCX_UNCOMPRESSED:
+            raise DocumentError(
+                f"{path.name}: DOCX would inflate to {inflated / 1e6:.0f} MB (limit {MAX_DOCX_UNCOMPRESSED / 1e6:.0f} MB); skipped"
+            )
+    except zipfile.BadZipFile as exc:
+        raise DocumentError(f"{path.name}: unreadable DOCX ({exc}); skipped") from exc
+    try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise DocumentError(f"{path.name}: unreadable DOCX ({exc}); skipped") from exc
@@ -200,9 +211,17 @@ def load_document(
         meta = {**front, **meta}
         if _looks_binary(text):
             raise DocumentError(f"{name}: looks like binary data, not text; skipped")
+        longest = max((len(line) for line in text.splitlines()), default=0)
+        if longest > MAX_LINE_CHARS:
+            raise DocumentError(
+                f"{name}: has a line of {longest:,} characters (limit {MAX_LINE_CHARS:,}); not prose; skipped"
+            )
         blocks = parse_text(text, title=meta.get("title"))
     elif suffix in HTML_SUFFIXES:
-        blocks, fallback_title = _html_blocks(_decode(data, name))
+        try:
+            blocks, fallback_title = _html_blocks(_decode(data, name))
+        except RecursionError as exc:
+            raise DocumentError(f"{name}: HTML is nested too deeply to read; skipped") from exc
     elif suffix == ".pdf":
         blocks = _pdf_blocks(path, max_pdf_pages)
     else:

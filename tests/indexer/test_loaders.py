@@ -140,3 +140,39 @@ def test_docx_zip_bomb_like_garbage(tmp_path: Path):
         z.writestr("nothing.txt", "x")
     with pytest.raises(DocumentError, match="z.docx: unreadable DOCX"):
         load_document(tmp_path / "z.docx", tmp_path)
+
+
+def test_docx_zip_bomb_is_refused_before_inflating(tmp_path: Path):
+    with zipfile.ZipFile(tmp_path / "bomb.docx", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\0" * (210 * 1024 * 1024))
+    assert (tmp_path / "bomb.docx").stat().st_size < 1_000_000
+    with pytest.raises(DocumentError, match=r"bomb.docx: DOCX would inflate to 220 MB"):
+        load_document(tmp_path / "bomb.docx", tmp_path)
+
+
+def test_pdf_with_thousands_of_pages_is_bounded(tmp_path: Path):
+    (tmp_path / "huge.pdf").write_bytes(minimal_pdf([f"Page {i}" for i in range(2100)]))
+    with pytest.raises(DocumentError, match=r"huge.pdf: PDF has 2100 pages, over the limit of 2000"):
+        load_document(tmp_path / "huge.pdf", tmp_path, max_pdf_pages=2000)
+
+
+def test_deeply_nested_html_is_refused_or_read(tmp_path: Path):
+    (tmp_path / "deep.html").write_text("<div>" * 50_000 + "<p>Deep content about tuition.</p>" + "</div>" * 50_000)
+    try:
+        doc = load_document(tmp_path / "deep.html", tmp_path)
+    except DocumentError as exc:
+        assert str(exc) == "deep.html: HTML is nested too deeply to read; skipped"
+    else:
+        assert any("Deep content about tuition." in b.text for b in doc.blocks)
+
+
+def test_giant_single_line_is_refused(tmp_path: Path):
+    (tmp_path / "line.txt").write_text("word " * 100_000)
+    with pytest.raises(DocumentError, match=r"line.txt: has a line of 500,000 characters"):
+        load_document(tmp_path / "line.txt", tmp_path)
+
+
+def test_oversize_file_is_skipped(tmp_path: Path):
+    (tmp_path / "big.txt").write_text("Some text. " * 20_000)
+    with pytest.raises(DocumentError, match=r"big.txt: 0.2 MB is over the 0.1 MB limit"):
+        load_document(tmp_path / "big.txt", tmp_path, max_file_mb=0.1)
