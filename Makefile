@@ -40,6 +40,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/serve_bench.py
+	$(BIN)/python bench/scale.py
 
 bench-retrieval: setup
 	$(BIN)/python bench/beir.py ../shared/bench/scifact --split test

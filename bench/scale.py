@@ -81,8 +81,12 @@ def main() -> int:
                     recalls.append(len(truth[i] & set(found.tolist())) / 10)
             times.sort()
             row = {
-                "chunks": n, "index": kind, "build_s": round(build_s, 1), "disk_mb": round(disk, 1),
-                "memory_mb": round(memory, 1), "search_ms_p50": round(times[len(times) // 2], 3),
+                "chunks": n,
+                "index": kind,
+                "build_s": round(build_s, 1),
+                "disk_mb": round(disk, 1),
+                "memory_mb": round(memory, 1),
+                "search_ms_p50": round(times[len(times) // 2], 3),
                 "search_ms_p99": round(times[int(len(times) * 0.99) - 1], 3),
                 "recall_at_10": round(float(np.mean(recalls)), 4) if recalls else 1.0,
             }

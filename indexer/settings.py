@@ -31,7 +31,9 @@ class IndexSettings(BaseSettings):
     index_type: str = Field(
         "auto", pattern="^(auto|flat|hnsw)$", description="FAISS index: auto picks by size, or flat / hnsw."
     )
-    hnsw_threshold: int = Field(50_000, ge=1, description="auto: chunk count from which HNSW is used (see bench/scale.py).")
+    hnsw_threshold: int = Field(
+        50_000, ge=1, description="auto: chunk count from which HNSW is used (see bench/scale.py)."
+    )
     hnsw_m: int = Field(32, ge=4, le=128)
     hnsw_ef_search: int = Field(96, ge=8, le=4096)
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped.")

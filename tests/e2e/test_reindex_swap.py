@@ -52,3 +52,32 @@ def test_zero_failed_requests_during_swap(server):
     assert failures == [] and len(ok) > 50
     body = post_json(server.url + "/api/chat", {"message": "How much does the Welding Certificate cost?"})
     assert "$4,321" in body["answer"]
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.5, 5.0, 7.5])
+def test_build_killed_at_random_points_server_keeps_answering(server, delay):
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "--full", "-q"],
+        cwd=ROOT,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    health = get_json(server.url + "/healthz")
+    assert health["status"] == "ok"
+    # Whatever the kill interrupted, the version in service is whole: the old one or a complete new one.
+    body = post_json(server.url + "/api/chat", {"message": "How much does the Northeastern program cost?"})
+    assert "$61,728" in body["answer"]
+    from indexer.store import load_current
+
+    assert len(load_current(server.root / "index").chunks) == health["index"]["chunks"]
