@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from .deps import EngineDep, SettingsDep
 from .errors import IndexUnavailable, InvalidRequest
-from .reindex import JobRunning, NotFound, ReindexJobs, delete_document, save_upload
+from .reindex import JobRunning, NotFound, ReindexJobs, check_upload, delete_document, safe_filename, save_upload
 from .schemas import ErrorResponse
 
 router = APIRouter(tags=["admin"])
@@ -89,12 +89,12 @@ async def upload(settings: SettingsDep, jobs: JobsDep, files: Annotated[list[Upl
         staged.append((upload_file.filename or "", data))
     saved = []
     try:
-        from .reindex import safe_filename
-
         for name, data in staged:  # check every file before writing any
-            safe_filename(name)
             if len(data) > limit:
-                raise HTTPException(413, detail=f"{name}: over the {settings.max_upload_mb:g} MB upload limit")
+                raise HTTPException(
+                    413, detail=f"{safe_filename(name)}: over the {settings.max_upload_mb:g} MB upload limit"
+                )
+            check_upload(name, data, limit, settings)
         for name, data in staged:
             saved.append(save_upload(settings.corpus_dir, name, data, limit))
     except InvalidRequest as exc:

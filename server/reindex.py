@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from indexer.build import build
-from indexer.errors import IndexerError
-from indexer.loaders import SUPPORTED_SUFFIXES
+from indexer.errors import DocumentError, IndexerError
+from indexer.loaders import SUPPORTED_SUFFIXES, load_document
 
 from .errors import InvalidRequest, QAError
 
@@ -117,13 +117,26 @@ def safe_filename(name: str) -> str:
     return base[:120]
 
 
-def save_upload(corpus_dir: Path, name: str, data: bytes, max_bytes: int) -> str:
-    """Write one uploaded file into the corpus atomically; return the stored name."""
+def check_upload(name: str, data: bytes, max_bytes: int, settings) -> str:
+    """Read an upload with the indexer's own loader, outside the corpus, before accepting it."""
     filename = safe_filename(name)
     if len(data) > max_bytes:
         raise InvalidRequest(f"{filename}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit")
     if not data.strip():
         raise InvalidRequest(f"{filename}: the file is empty")
+    with tempfile.TemporaryDirectory(prefix="pqa-upload-") as tmp:
+        path = Path(tmp) / filename
+        path.write_bytes(data)
+        try:
+            load_document(path, Path(tmp), max_file_mb=settings.max_file_mb, max_pdf_pages=settings.max_pdf_pages)
+        except DocumentError as exc:
+            raise InvalidRequest(str(exc)) from exc
+    return filename
+
+
+def save_upload(corpus_dir: Path, name: str, data: bytes, max_bytes: int) -> str:
+    """Write one checked upload into the corpus atomically; return the stored name."""
+    filename = safe_filename(name)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     target = (corpus_dir / filename).resolve()
     if target.parent != corpus_dir.resolve():

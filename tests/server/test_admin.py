@@ -88,14 +88,33 @@ def test_upload_reindex_answer_then_delete(admin_client):
         ("notes.exe", b"MZ", 400, "notes.exe: unsupported file type .exe"),
         ("..", b"text", 400, "file name '..' is not usable"),
         ("empty.txt", b"  ", 400, "empty.txt: the file is empty"),
+        ("garbage.txt", bytes(range(256)) * 40, 400, "garbage.txt: looks like binary data"),
+        ("line.txt", b"word " * 100_000, 400, "line.txt: has a line of 500,000 characters"),
+        ("bomb.docx", "ZIP_BOMB", 400, "bomb.docx: DOCX would inflate to 220 MB"),
+        ("huge.pdf", "HUGE_PDF", 400, "huge.pdf: PDF has 2100 pages, over the limit of 2000"),
+        ("big.md", b"# Big\n" + b"Words and more words. " * 1_000_000, 413, "big.md: over the 20 MB upload limit"),
     ],
 )
 def test_bad_uploads_are_refused_and_corpus_untouched(admin_client, name, data, status, detail):
     client, settings = admin_client
+    if data == "ZIP_BOMB":
+        import io
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("word/document.xml", b"\0" * (210 * 1024 * 1024))
+        data = buffer.getvalue()
+    elif data == "HUGE_PDF":
+        from tests.indexer.test_loaders import minimal_pdf
+
+        data = minimal_pdf([f"Page {i}" for i in range(2100)])
     before = sorted(p.name for p in settings.corpus_dir.iterdir())
+    version = client.get("/healthz").json()["index"]["version"]
     r = client.post("/api/documents", files=[("files", (name, data, "application/octet-stream"))])
     assert r.status_code == status and r.json()["detail"].startswith(detail)
-    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before  # corpus untouched
+    assert client.get("/healthz").json()["index"]["version"] == version  # index untouched
 
 
 def test_second_reindex_gets_409(admin_client):
