@@ -14,15 +14,18 @@ class ChatRequest(BaseModel):
     doc_ids: list[str] | None = Field(None, max_length=100, description="Only answer from these documents.")
 
 
-class Citation(BaseModel):
-    n: int
+class Passage(BaseModel):
     doc_id: str
     chunk_id: str
     title: str
-    section: str
-    source: str
+    section: str = Field(..., description="Heading trail, e.g. 'Admissions › Spring Semester Entry'.")
+    source: str = Field(..., description="URL of the original, or the file's path in the corpus.")
     page: int | None
-    text: str = Field(..., description="The cited passage.")
+    text: str = Field(..., description="The passage.")
+
+
+class Citation(Passage):
+    n: int
     score: float
     quotes: list[list[int]] = Field(default_factory=list, description="[start, end] of each quoted sentence in text.")
 
@@ -44,16 +47,9 @@ class SearchRequest(BaseModel):
     doc_ids: list[str] | None = Field(None, max_length=100)
 
 
-class SearchResult(BaseModel):
+class SearchResult(Passage):
     rank: int
     score: float
-    doc_id: str
-    chunk_id: str
-    title: str
-    section: str
-    source: str
-    page: int | None
-    text: str
 
 
 class SearchResponse(BaseModel):
