@@ -7,7 +7,6 @@ whole with their heading; long sections break at sentence boundaries with a smal
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import asdict, dataclass, field
 
 import blingfire
@@ -318,6 +317,3 @@ def _split(pieces: list[_Piece], config: ChunkerConfig) -> list[list[_Piece]]:
         else:
             groups.append(current)
     return groups
-
-
-WORD = re.compile(r"\w+")

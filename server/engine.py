@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 
 from indexer.errors import IndexerError
@@ -256,4 +255,3 @@ class QAEngine:
                 self.reload()
             except Exception:  # noqa: BLE001 - the watcher must never die
                 logger.exception("index reload failed; still serving the previous version")
-            time.sleep(0)
