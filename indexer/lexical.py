@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from pathlib import Path
 
@@ -53,6 +54,15 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of a (stemmed) token; unknown tokens get the highest value."""
+        scores = self._retriever.scores
+        n = float(scores["num_docs"])
+        t = self.vocab.get(token)
+        indptr = scores["indptr"]
+        df = float(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0.0
+        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def known(self, tokens: list[str]) -> list[str]:
         return [t for t in tokens if t in self.vocab]

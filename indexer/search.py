@@ -62,14 +62,15 @@ class Retriever:
         if cfg.mode in ("dense", "hybrid"):
             rows, scores = dense_search(self.index.faiss_index, query_vector, pool, allowed)
             dense = {int(r): float(s) for r, s in zip(rows, scores, strict=True)}
+        bm25 = None
         if cfg.mode in ("bm25", "hybrid"):
-            all_scores = self.index.lexical.scores(query)
+            bm25 = self.index.lexical.scores(query)
+            ranked_scores = bm25
             if allowed is not None:
-                mask = np.full(all_scores.shape, -1.0, dtype=np.float32)
-                mask[allowed] = all_scores[allowed]
-                all_scores = mask
-            top = np.argpartition(-all_scores, min(pool, len(all_scores) - 1))[:pool] if len(all_scores) else []
-            lexical = {int(r): float(all_scores[r]) for r in top if all_scores[r] > 0}
+                ranked_scores = np.full(bm25.shape, -1.0, dtype=np.float32)
+                ranked_scores[allowed] = bm25[allowed]
+            top = np.argpartition(-ranked_scores, min(pool, len(bm25) - 1))[:pool] if len(bm25) else []
+            lexical = {int(r): float(bm25[r]) for r in top if ranked_scores[r] > 0}
         candidates = set(dense) | set(lexical)
         if not candidates:
             return []
@@ -81,8 +82,7 @@ class Retriever:
                 sims = np.asarray(vectors[np.asarray(sorted(missing))]) @ query_vector.reshape(-1)
                 dense.update({r: float(s) for r, s in zip(sorted(missing), sims, strict=True)})
             if lexical:
-                full = self.index.lexical.scores(query)
-                lexical.update({r: float(full[r]) for r in candidates if r not in lexical})
+                lexical.update({r: float(bm25[r]) for r in candidates if r not in lexical})
         fused = self._fuse(candidates, dense, lexical, cfg)
         if boost_docs:
             for row in fused:

@@ -7,12 +7,12 @@ hold the answer; the thresholds come from ``python -m server calibrate`` (see RE
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexer.lexical import tokenize
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
@@ -100,20 +100,7 @@ class Answerer:
         self.config = config or AnswerConfig()
         self._unit_tokens: dict[tuple[int, int], set[str]] = {}
         self._doc_tokens: dict[str, set[str]] = {}
-        self._idf = self._make_idf()
-
-    def _make_idf(self):
-        scores = self.index.lexical._retriever.scores
-        n = float(scores["num_docs"])
-        indptr = np.asarray(scores["indptr"])
-        vocab = self.index.lexical.vocab
-
-        def idf(token: str) -> float:
-            t = vocab.get(token)
-            df = float(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0.0
-            return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
-
-        return idf
+        self._idf = index.lexical.idf
 
     # --- abstention -----------------------------------------------------------------------
     def coverage(self, question: str) -> float:
@@ -167,7 +154,7 @@ class Answerer:
         if doc_id not in self._doc_tokens:
             rows = self.index.doc_rows.get(doc_id, [])
             texts = [self.index.chunks[int(r)].embed_text() for r in rows]
-            self._doc_tokens[doc_id] = {t for tokens in _tokenize_many(texts) for t in tokens}
+            self._doc_tokens[doc_id] = {t for tokens in (tokenize(texts) if texts else []) for t in tokens}
         return self._doc_tokens[doc_id]
 
     @staticmethod
@@ -319,12 +306,6 @@ class Answerer:
             sentences = " ".join(_sentence(c.text) for c in units)
             parts.append(f"{sentences} [{cite.n}]")
         return Answer(" ".join(parts), True, list(citations.values()))
-
-
-def _tokenize_many(texts: list[str]) -> list[list[str]]:
-    from indexer.lexical import tokenize
-
-    return tokenize(texts) if texts else []
 
 
 def _sentence(text: str) -> str:

@@ -64,13 +64,11 @@ class _Http:
             return json.loads(r.read())
 
 
-class _InProcess:
-    def __init__(self):
-        from .engine import QAEngine
-        from .settings import Settings
+class InProcess:
+    """Answers evaluation calls from an engine directly, with the API's request shapes."""
 
-        self.engine = QAEngine(Settings())
-        self.engine.start()
+    def __init__(self, engine):
+        self.engine = engine
 
     def __call__(self, path: str, body: dict) -> dict:
         if path == "/api/chat":
@@ -178,7 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    post = _Http(args.url) if args.url else _InProcess()
+    if args.url:
+        post = _Http(args.url)
+    else:
+        from .engine import QAEngine
+        from .settings import Settings
+
+        engine = QAEngine(Settings())
+        engine.start()
+        post = InProcess(engine)
     figures, fails = evaluate(load_set(args.set), post)
     if args.verbose:
         for item_id, why in fails:

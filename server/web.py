@@ -6,10 +6,11 @@ import json
 import re
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from .api import translate
 from .deps import EngineDep
 from .errors import IndexUnavailable, InvalidRequest
 from .schemas import ChatRequest, ChatResponse
@@ -47,10 +48,8 @@ def chat_stream(body: ChatRequest, engine: EngineDep) -> StreamingResponse:
     """The answer as server-sent events: `delta` pieces of text, then `final` with the same payload as /api/chat."""
     try:
         result = engine.chat(body.message, body.session_id, body.doc_ids)
-    except InvalidRequest as exc:
-        raise HTTPException(400, detail=str(exc)) from exc
-    except IndexUnavailable as exc:
-        raise HTTPException(503, detail=str(exc)) from exc
+    except (InvalidRequest, IndexUnavailable) as exc:
+        raise translate(exc) from exc
     payload = ChatResponse(**result.__dict__).model_dump()
 
     def events():

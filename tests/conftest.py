@@ -75,3 +75,20 @@ def real_embedder():
     embedder = SentenceTransformerEmbedder(resolve_model(None))
     embedder.load()
     return embedder
+
+
+@pytest.fixture(scope="session")
+def server_settings(real_index):
+    """Server settings over the real index, with the session store in a folder of the test's choosing."""
+    from server.settings import Settings
+
+    def make(state_dir: Path, *, root: Path = real_index, **extra) -> Settings:
+        return Settings(
+            corpus_dir=root / "corpus",
+            index_dir=root / "index",
+            session_db=state_dir / "s.sqlite",
+            _env_file=None,
+            **extra,
+        )
+
+    return make

@@ -7,23 +7,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.settings import Settings
 
 pytestmark = pytest.mark.integration
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture
-def admin_client(real_index, tmp_path):
+def admin_client(real_index, server_settings, tmp_path):
     shutil.copytree(real_index / "corpus", tmp_path / "corpus")
     shutil.copytree(real_index / "index", tmp_path / "index")
-    settings = Settings(
-        corpus_dir=tmp_path / "corpus",
-        index_dir=tmp_path / "index",
-        session_db=tmp_path / "s.sqlite",
-        admin_token=TOKEN,
-        _env_file=None,
-    )
+    settings = server_settings(tmp_path, root=tmp_path, admin_token=TOKEN)
     with TestClient(create_app(settings)) as c:
         c.headers["Authorization"] = f"Bearer {TOKEN}"
         yield c, settings
@@ -39,13 +32,8 @@ def wait(client, job_id, timeout=120):
     raise AssertionError("reindex job did not finish")
 
 
-def test_admin_disabled_without_token(real_index, tmp_path):
-    settings = Settings(
-        corpus_dir=real_index / "corpus",
-        index_dir=real_index / "index",
-        session_db=tmp_path / "s.sqlite",
-        _env_file=None,
-    )
+def test_admin_disabled_without_token(server_settings, tmp_path):
+    settings = server_settings(tmp_path)
     with TestClient(create_app(settings)) as c:
         r = c.post("/api/reindex", headers={"Authorization": "Bearer anything"})
         assert (

@@ -4,20 +4,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def client(real_index, tmp_path_factory):
-    settings = Settings(
-        corpus_dir=real_index / "corpus",
-        index_dir=real_index / "index",
-        session_db=tmp_path_factory.mktemp("sessions") / "s.sqlite",
-        _env_file=None,
-    )
-    with TestClient(create_app(settings)) as c:
+def client(server_settings, tmp_path_factory):
+    with TestClient(create_app(server_settings(tmp_path_factory.mktemp("sessions")))) as c:
         yield c
 
 

@@ -5,30 +5,17 @@ from pathlib import Path
 import pytest
 
 from server.engine import QAEngine
-from server.evaluate import evaluate, load_set
-from server.settings import Settings
+from server.evaluate import InProcess, evaluate, load_set
 
 pytestmark = pytest.mark.integration
 HERE = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def post(real_index, tmp_path_factory):
-    settings = Settings(
-        corpus_dir=real_index / "corpus",
-        index_dir=real_index / "index",
-        session_db=tmp_path_factory.mktemp("eval") / "s.sqlite",
-        _env_file=None,
-    )
-    engine = QAEngine(settings)
+def post(server_settings, tmp_path_factory):
+    engine = QAEngine(server_settings(tmp_path_factory.mktemp("eval")))
     engine.start()
-
-    def call(path, body):
-        if path == "/api/chat":
-            return engine.chat(body["message"], body.get("session_id"), body.get("doc_ids")).__dict__
-        return {"results": engine.search(body["query"], body.get("k", 5), body.get("doc_ids"))}
-
-    yield call
+    yield InProcess(engine)
     engine.close()
 
 
