@@ -30,3 +30,4 @@ class ParsedDocument:
     kind: str
     content_hash: str
     blocks: list[Block] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # other names of the document's subject (front matter)

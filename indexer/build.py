@@ -211,6 +211,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
                 "path": doc.path,
                 "title": doc.title,
                 "source": doc.source,
+                "aliases": doc.aliases,
                 "kind": doc.kind,
                 "content_hash": source.content_hash,
                 "chunks": len(doc_chunks),

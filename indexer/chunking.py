@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, field
 import blingfire
 
 from .blocks import Block, ParsedDocument
+from .textclean import INLINE_VALUE
 
 TRAIL_SEPARATOR = " › "
 # Bump when cleaning or chunking changes what chunks hold: older indexes are then rebuilt, not reused.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,17 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _kv_pairs(lines: list[str]) -> list[list[int]]:
-    """Group label/value lines into pairs, pairing from the end (a leading line may stand alone)."""
+    """Group label/value lines into pairs, pairing from the end (a leading line may stand alone).
+
+    A line that already reads "Label: value" is a pair by itself and is never joined to a neighbour.
+    """
     groups: list[list[int]] = []
     i = len(lines) - 1
     while i >= 0:
-        if i >= 1:
+        if INLINE_VALUE.match(lines[i]) or (i >= 1 and INLINE_VALUE.match(lines[i - 1])):
+            groups.append([i])
+            i -= 1
+        elif i >= 1:
             groups.append([i - 1, i])
             i -= 2
         else:

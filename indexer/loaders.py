@@ -238,7 +238,16 @@ def load_document(
         kind=str(meta.get("kind") or suffix.lstrip(".")),
         content_hash=content_hash(data, {k: str(v) for k, v in meta.items()}),
         blocks=blocks,
+        aliases=parse_aliases(meta.get("aliases")),
     )
+
+
+def parse_aliases(value: object) -> list[str]:
+    """Front matter ``aliases:`` as a YAML list or a comma-separated string: other names of the subject."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()][:50]
 
 
 def _looks_binary(text: str) -> bool:

@@ -18,6 +18,7 @@ MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 BULLET = re.compile(r"^\s*(?:[*\-•+‣◦]|\d{1,3}[.)])\s+(.*)$")
 TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 RULE = re.compile(r"^\s*([*\-_=]\s*){3,}$")
+INLINE_VALUE = re.compile(r"^[^:]{1,60}:\s*\S")
 TERMINAL = re.compile(r"[.!?;:,]$")
 
 # Interface text of saved web pages: whole lines that are never content.
@@ -188,7 +189,11 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
             after = next_kind(j)
             prev_kind = blocks[-1].kind if blocks else "start"
             heading = None
-            if after == "heading" and _heading_like(run[-1]):
+            # In a run of "Label: value" lines the last line is one more value, not a heading.
+            listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
+            if listed:
+                pass
+            elif after == "heading" and _heading_like(run[-1]):
                 heading = run.pop()
                 level = max((lines[j].level or 2) - 1, 1)
             elif after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):

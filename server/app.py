@@ -19,7 +19,7 @@ from indexer.model import Embedder
 
 from .admin import router as admin_router
 from .api import router as api_router
-from .engine import QAEngine
+from .answering.engine import QAEngine
 from .observability import install as install_observability
 from .reindex import ReindexJobs
 from .settings import Settings

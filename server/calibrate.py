@@ -1,73 +1,301 @@
-"""``python -m server calibrate SET.jsonl [SET2.jsonl ...]``: choose the abstention thresholds from data.
+"""``python -m server calibrate [SET[=PAGES] ...] [--write]``: fit the answering weights on question sets.
 
-For every single-turn question (should be answered) and out-of-scope question (should be refused)
-it computes the refusal signals — best passage cosine and share of known words — and sweeps both
-thresholds, printing the balanced accuracy of the current settings and of the best grid point.
-Names unknown to the corpus are always refused and are reported separately.
+Each set is scored over the project's corpus plus an optional folder of extra pages (``SET=PAGES``),
+indexed in a temporary folder. Two logistic regressions are fitted, both small and inspectable:
+
+- unit scoring: which quotable unit answers (a unit is positive when it matches an answer pattern
+  and its passage holds the evidence), on the features of ``weights.UNIT_FEATURES``;
+- answer or refuse: answerable questions against out-of-scope ones, on the best unit's features
+  (``weights.DECISION_FEATURES``), with balanced class weights.
+
+Figures are cross-validated by leaving one set out: fit on the others, score the held-out one (top-1
+unit accuracy on answerable questions, balanced accuracy of the decision). ``--write`` saves the
+weights fitted on all sets to ``server/answering/weights.json`` with this report.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from .engine import RETRIEVE_K, QAEngine
+from indexer.build import build
+from indexer.model import SentenceTransformerEmbedder, resolve_model
+from indexer.settings import PROJECT_ROOT
+
+from .answering.conversation import Resolved
+from .answering.engine import QAEngine
+from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights
 from .evaluate import load_set
 from .settings import Settings
+
+logger = logging.getLogger(__name__)
+SHARED = PROJECT_ROOT.parent / "shared" / "eval"
+DEFAULT_SETS = [
+    f"{SHARED / 'dev.jsonl'}",
+    f"{SHARED / 'practice' / 'questions.jsonl'}={SHARED / 'practice' / 'corpus'}",
+    f"{PROJECT_ROOT / 'tests' / 'eval' / 'questions.jsonl'}",
+    f"{PROJECT_ROOT / 'tests' / 'eval' / 'pages_questions.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'pages'}",
+]
+
+
+@dataclass
+class Case:
+    """One question (or conversation turn) with what the engine saw for it."""
+
+    set_name: str
+    item_id: str
+    answerable: bool
+    valued: bool = False
+    units: np.ndarray = field(default_factory=lambda: np.zeros((0, len(UNIT_FEATURES))))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    typed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    dense: float = 0.0
+    doc_focus: float = 0.0
+    hard_refusal: bool = False  # refused before retrieval (unknown name): no weight decides it
+
+
+def _holds(chunk, evidence: list[str]) -> bool:
+    text = re.sub(r"\s+", " ", f"{chunk.title} {chunk.section} {chunk.text}").lower()
+    return all(re.sub(r"\s+", " ", e).lower() in text for e in evidence)
+
+
+def _groups(evidence: list) -> list[list[str]]:
+    return evidence if evidence and isinstance(evidence[0], list) else [evidence]
+
+
+def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
+    state = engine.state()
+    cases: list[Case] = []
+
+    def record(item_id: str, message: str, session_id: str, turn: dict | None) -> None:
+        question = engine.analyse(message)
+        resolved = engine.resolve(question, session_id)
+        prepared = engine.prepare(state, resolved)
+        case = Case(set_name, item_id, turn is not None, resolved.question.valued)
+        if prepared.refusal is not None and not prepared.hits:
+            case.hard_refusal = True
+            cases.append(case)
+            return
+        case.dense = max((h.dense for h in prepared.hits), default=0.0)
+        case.doc_focus = state.refuser.doc_focus(resolved.question, prepared.hits)
+        rows, labels, typed = [], [], []
+        for cand in prepared.candidates:
+            rows.append([cand.feats[f] for f in UNIT_FEATURES])
+            typed.append(cand.typed)
+            ok = False
+            if turn is not None:
+                chunk = state.index.chunks[cand.row]
+                lead = state.composer.leadin_of(chunk, cand.unit)
+                text = cand.text + (" " + chunk.units[lead].text if lead is not None else "")
+                ok = any(re.search(p, text, re.I) for p in turn["answer_patterns"]) and any(
+                    _holds(chunk, g) for g in _groups(turn["evidence"])
+                )
+            labels.append(1.0 if ok else 0.0)
+        case.units = np.asarray(rows, dtype=float).reshape(-1, len(UNIT_FEATURES))
+        case.labels = np.asarray(labels)
+        case.typed = np.asarray(typed, dtype=bool)
+        cases.append(case)
+
+    for item in items:
+        if "turns" in item:
+            session = ""
+            for i, turn in enumerate(item["turns"]):
+                record(f"{item['id']}.{i}", turn["question"], session, turn)
+                session = engine.chat(turn["question"], session or None).session_id
+        else:
+            record(item["id"], item["question"], engine.sessions.new_id(), None if item.get("out_of_scope") else item)
+    return cases
+
+
+def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, balanced: bool) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, class_weight="balanced" if balanced else None, max_iter=2000)
+    model.fit(x, y)
+    weights = {name: round(float(w), 4) for name, w in zip(names, model.coef_[0], strict=True)}
+    weights["bias"] = round(float(model.intercept_[0]), 4)
+    return weights
+
+
+def _best(case: Case, weights: Weights) -> int | None:
+    if not len(case.units):
+        return None
+    scores = np.asarray([weights.unit_score(dict(zip(UNIT_FEATURES, row, strict=True))) for row in case.units])
+    eligible = np.where(case.typed)[0] if case.valued else np.arange(len(scores))
+    if not len(eligible):
+        return None
+    return int(eligible[np.argmax(scores[eligible])])
+
+
+def _decision_row(case: Case, weights: Weights) -> list[float] | None:
+    best = _best(case, weights)
+    if best is None:
+        return None
+    feats = dict(zip(UNIT_FEATURES, case.units[best], strict=True))
+    eligible = case.units[case.typed] if case.valued else case.units
+    focus, semantic = UNIT_FEATURES.index("focus"), UNIT_FEATURES.index("semantic")
+    row = {
+        "dense": case.dense,
+        "score": weights.unit_score(feats),
+        "focus": feats["focus"],
+        "semantic": feats["semantic"],
+        "doc_focus": case.doc_focus,
+        "max_focus": float(eligible[:, focus].max()),
+        "max_semantic": float(eligible[:, semantic].max()),
+    }
+    return [row[f] for f in DECISION_FEATURES]
+
+
+def _fit_ranker(cases: list[Case]) -> dict[str, float]:
+    """Pairwise logistic regression (a linear RankNet): an answering unit should outscore the others of its
+    question; then a one-feature logistic fit (Platt scaling) turns the score into a probability."""
+    from sklearn.linear_model import LogisticRegression
+
+    diffs, signs = [], []
+    for case in cases:
+        pos = np.where(case.labels > 0)[0]
+        neg = np.where(case.labels == 0)[0]
+        for p in pos:
+            for n in neg:
+                diffs.append(case.units[p] - case.units[n])
+                signs.append(1.0)
+                diffs.append(case.units[n] - case.units[p])
+                signs.append(0.0)
+    ranker = LogisticRegression(C=1.0, fit_intercept=False, max_iter=2000)
+    ranker.fit(np.asarray(diffs), np.asarray(signs))
+    w = ranker.coef_[0]
+    x = np.vstack([c.units for c in cases])
+    y = np.concatenate([c.labels for c in cases])
+    platt = LogisticRegression(C=100.0, max_iter=2000)
+    platt.fit((x @ w).reshape(-1, 1), y)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    weights = {name: round(float(a * v), 4) for name, v in zip(UNIT_FEATURES, w, strict=True)}
+    weights["bias"] = round(b, 4)
+    return weights
+
+
+def fit(cases: list[Case]) -> Weights:
+    weights = Weights()
+    train = [c for c in cases if c.answerable and len(c.units) and c.labels.any()]
+    weights.unit = _fit_ranker(train)
+    rows, labels = [], []
+    for case in cases:
+        if case.hard_refusal:
+            continue
+        row = _decision_row(case, weights)
+        if row is not None:
+            rows.append(row)
+            labels.append(1.0 if case.answerable else 0.0)
+    weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, balanced=True)
+    dense = [c.dense for c in cases if c.answerable and not c.hard_refusal]
+    # The similarity floor: below nearly every answerable question's best passage (2nd percentile, less a margin).
+    weights.min_dense = round(max(0.0, float(np.percentile(dense, 2)) - 0.05), 3) if dense else weights.min_dense
+    return weights
+
+
+def score(cases: list[Case], weights: Weights) -> dict[str, float]:
+    """Top-1 unit accuracy on answerable questions; decision accuracy on answerable and out-of-scope ones."""
+    answerable = [c for c in cases if c.answerable]
+    top1 = []
+    answer_ok, refuse_ok = [], []
+    for case in cases:
+        best = _best(case, weights)
+        row = _decision_row(case, weights) if best is not None else None
+        answers = (
+            not case.hard_refusal
+            and row is not None
+            and case.dense >= weights.min_dense
+            and weights.answer_probability(dict(zip(DECISION_FEATURES, row, strict=True))) >= 0.5
+        )
+        if case.answerable:
+            good = best is not None and bool(case.labels[best])
+            top1.append(good)
+            answer_ok.append(answers and good)
+        else:
+            refuse_ok.append(not answers)
+    return {
+        "answerable": len(answerable),
+        "out_of_scope": len(refuse_ok),
+        "top1_unit": round(float(np.mean(top1)), 3) if top1 else float("nan"),
+        "answered_right": round(float(np.mean(answer_ok)), 3) if answer_ok else float("nan"),
+        "refused_right": round(float(np.mean(refuse_ok)), 3) if refuse_ok else float("nan"),
+    }
+
+
+def _index_for(pages: Path | None, corpus: Path, root: Path) -> Path:
+    folder = root / (pages.name if pages else "corpus-only")
+    if (folder / "index").is_dir():
+        return folder
+    shutil.copytree(corpus, folder / "corpus")
+    if pages:
+        for path in sorted(pages.iterdir()):
+            if path.is_file():
+                shutil.copy(path, folder / "corpus" / path.name)
+    build(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index", _env_file=None))
+    return folder
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server calibrate", description=__doc__.split("\n")[0])
-    parser.add_argument("sets", nargs="+")
+    parser.add_argument("sets", nargs="*", help="SET.jsonl or SET.jsonl=PAGES_DIR (default: every visible set)")
+    parser.add_argument("--write", action="store_true", help="save the weights fitted on all sets")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    engine = QAEngine(Settings())
-    engine.start()
-    state = engine.state()
-    answerer = state.answerer
-    rows = []  # (should_answer, dense, coverage, named)
-    for path in args.sets:
-        for item in load_set(Path(path)):
-            if "turns" in item:
-                continue
-            question = item["question"]
-            vector = engine.embedder.embed([question])[0]
-            hits = state.retriever.search(question, vector, k=RETRIEVE_K)
-            dense = max((h.dense for h in hits), default=0.0)
-            rows.append(
-                (
-                    not item.get("out_of_scope"),
-                    dense,
-                    answerer.coverage(question),
-                    bool(answerer.unknown_names(question)),
-                )
+    specs = args.sets or [s for s in DEFAULT_SETS if Path(s.split("=")[0]).is_file()]
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder(resolve_model(settings.model))
+    embedder.load()
+    cases: list[Case] = []
+    with tempfile.TemporaryDirectory(prefix="pqa-calibrate-") as tmp:
+        for spec in specs:
+            path, _, pages = spec.partition("=")
+            folder = _index_for(Path(pages) if pages else None, settings.corpus_dir, Path(tmp))
+            engine = QAEngine(
+                settings.model_copy(
+                    update={
+                        "corpus_dir": folder / "corpus",
+                        "index_dir": folder / "index",
+                        "session_db": folder / "sessions.sqlite",
+                        "batch_window_ms": 0,
+                    }
+                ),
+                embedder=embedder,
             )
-    cfg = answerer.config
-
-    def balanced(min_dense: float, min_cov: float) -> float:
-        ok_in = [not named and d >= min_dense and c >= min_cov for a, d, c, named in rows if a]
-        ok_out = [named or d < min_dense or c < min_cov for a, d, c, named in rows if not a]
-        return (np.mean(ok_in) + np.mean(ok_out)) / 2 if ok_in and ok_out else float("nan")
-
-    grid = [(balanced(d, c), d, c) for d in np.arange(0.2, 0.61, 0.02) for c in np.arange(0.2, 0.91, 0.05)]
-    best = max(grid)
-    n_in = sum(1 for r in rows if r[0])
-    print(f"{n_in} answerable and {len(rows) - n_in} out-of-scope questions")
-    print(
-        f"unknown names caught: {sum(1 for r in rows if not r[0] and r[3])} out-of-scope, {sum(1 for r in rows if r[0] and r[3])} answerable"
-    )
-    print(
-        f"current  min_dense={cfg.min_dense:.2f} min_coverage={cfg.min_coverage:.2f}: balanced accuracy {balanced(cfg.min_dense, cfg.min_coverage):.3f}"
-    )
-    plateau = [g for g in grid if g[0] >= best[0] - 1e-9]
-    dense_range = (min(g[1] for g in plateau), max(g[1] for g in plateau))
-    cov_range = (min(g[2] for g in plateau), max(g[2] for g in plateau))
-    print(
-        f"best     balanced accuracy {best[0]:.3f} for min_dense in [{dense_range[0]:.2f}, {dense_range[1]:.2f}], "
-        f"min_coverage in [{cov_range[0]:.2f}, {cov_range[1]:.2f}]"
-    )
-    engine.close()
+            engine.start()
+            name = Path(path).parent.name if Path(path).name == "questions.jsonl" else Path(path).stem
+            name = f"{name}:{Path(path).stem}" if name == "eval" else name
+            cases += collect(engine, name, load_set(Path(path)))
+            engine.close()
+    names = list(dict.fromkeys(c.set_name for c in cases))
+    current = Weights.load()
+    print(f"{len(cases)} questions from {len(names)} sets: {', '.join(names)}")
+    report = {"date": datetime.now(UTC).date().isoformat(), "sets": names, "held_out": {}}
+    print(f"{'held-out set':24} {'answerable':>10} {'oos':>4} {'top1 unit':>9} {'answered right':>14} {'refused right':>13}")
+    for held in names:
+        trained = fit([c for c in cases if c.set_name != held]) if len(names) > 1 else current
+        figures = score([c for c in cases if c.set_name == held], trained)
+        report["held_out"][held] = figures
+        print(
+            f"{held:24} {figures['answerable']:>10} {figures['out_of_scope']:>4} {figures['top1_unit']:>9} "
+            f"{figures['answered_right']:>14} {figures['refused_right']:>13}"
+        )
+    final = fit(cases)
+    report["in_sample"] = score(cases, final)
+    report["current_weights_in_sample"] = score(cases, current)
+    print(f"in-sample with the weights fitted on all sets: {report['in_sample']}")
+    print(f"in-sample with the weights in use:             {report['current_weights_in_sample']}")
+    print("unit weights:", final.unit)
+    print("decision weights:", final.decision, "min_dense:", final.min_dense)
+    if args.write:
+        final.fitted = report
+        final.save()
+        print("written to server/answering/weights.json")
     return 0

@@ -64,7 +64,7 @@ def _ask(argv: list[str]) -> int:
     parser.add_argument("question", nargs="+")
     args = parser.parse_args(argv)
     _logging(logging.WARNING)
-    from .engine import QAEngine
+    from .answering.engine import QAEngine
 
     engine = QAEngine(Settings())
     engine.start()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from .engine import QAEngine
+from .answering.engine import QAEngine
 from .settings import Settings
 
 

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         post = _Http(args.url)
     else:
-        from .engine import QAEngine
+        from .answering.engine import QAEngine
         from .settings import Settings
 
         engine = QAEngine(Settings())

@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 
-from server.batching import MicroBatcher
+from server.answering.batching import MicroBatcher
 
 
 class CountingEmbedder:

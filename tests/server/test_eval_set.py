@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from server.engine import QAEngine
+from server.answering.engine import QAEngine
 from server.evaluate import InProcess, evaluate, load_set
 
 pytestmark = pytest.mark.integration

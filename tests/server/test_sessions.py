@@ -1,6 +1,6 @@
 import time
 
-from server.sessions import SessionStore, Turn
+from server.answering.sessions import SessionStore, Turn
 
 
 def test_history_is_bounded_and_ordered(tmp_path):

@@ -23,6 +23,7 @@ class Turn:
     answer: str
     answered: bool
     doc_ids: list[str] = field(default_factory=list)
+    state: dict = field(default_factory=dict)  # the conversation state after this turn (answering.conversation)
 
 
 class SessionStore:

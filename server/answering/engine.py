@@ -1,6 +1,6 @@
-"""The answering library: one object that retrieves, answers, remembers conversations and hot-swaps index versions.
+"""The answering engine: analyse, fill slots from the conversation, retrieve, compose or refuse; hot-swap indexes.
 
-It knows nothing of HTTP; ``server.api`` translates its results and errors.
+It knows nothing of HTTP; the routes in ``server.api`` translate its results and errors.
 """
 
 from __future__ import annotations
@@ -11,21 +11,24 @@ from dataclasses import dataclass, field
 
 from indexer.errors import IndexerError
 from indexer.model import Embedder, SentenceTransformerEmbedder, resolve_model
-from indexer.search import Retriever
+from indexer.search import Hit, Retriever
 from indexer.store import IndexPaths, LoadedIndex, load_current
 
-from .answer import Answer, Answerer
+from ..errors import IndexUnavailable, InvalidRequest
+from ..settings import Settings
 from .batching import MicroBatcher
-from .errors import IndexUnavailable, InvalidRequest
-from .followup import resolve
+from .compose import Candidate, Composer
+from .conversation import ConversationState, Resolved, resolve, update
+from .entities import DocumentTokens, EntityLinker
+from .question import Question, analyse
+from .refuse import Refusal, Refuser
+from .retrieve import interleave, retrieve
 from .sessions import SessionStore, Turn
-from .settings import Settings
-from .smalltalk import small_talk
+from .weights import Weights
 
 logger = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
-FOCUS_BOOST = 0.03  # follow-ups lean towards the documents the conversation was about
 
 
 @dataclass
@@ -34,8 +37,33 @@ class IndexState:
 
     index: LoadedIndex
     retriever: Retriever
-    answerer: Answerer
+    linker: EntityLinker
+    composer: Composer
+    refuser: Refuser
     stamp: tuple[str | None, float]
+
+    @classmethod
+    def build(cls, index: LoadedIndex, weights: Weights, stamp: tuple[str | None, float]) -> IndexState:
+        tokens = DocumentTokens(index)
+        return cls(
+            index,
+            Retriever(index),
+            EntityLinker(index, tokens),
+            Composer(index, weights),
+            Refuser(index, weights, tokens, index.lexical.idf),
+            stamp,
+        )
+
+
+@dataclass
+class Prepared:
+    resolved: Resolved
+    groups: list[list[Hit]]
+    hits: list[Hit]
+    candidates: list[Candidate]
+    chosen: list[Candidate]
+    refusal: Refusal | None
+    decision: dict[str, float]
 
 
 @dataclass
@@ -57,6 +85,7 @@ class QAEngine:
         self.sessions = SessionStore(
             settings.session_db, ttl_seconds=settings.session_ttl_hours * 3600, max_turns=settings.session_max_turns
         )
+        self.weights = Weights.load()
         self._state: IndexState | None = None
         self._load_error: str | None = None
         self._reload_lock = threading.Lock()
@@ -104,7 +133,7 @@ class QAEngine:
                 else:
                     logger.error("new index version not loaded, still serving %s: %s", current.index.name, exc)
                 return False
-            self._state = IndexState(index, Retriever(index), Answerer(index), stamp)
+            self._state = IndexState.build(index, self.weights, stamp)
             self._load_error = None
             logger.info("serving index version %s (%d chunks)", index.name, len(index.chunks))
             return True
@@ -165,55 +194,87 @@ class QAEngine:
     def suggestions(self) -> list[str]:
         return list(self.state().index.manifest.get("suggestions", []))
 
+    def analyse(self, message: str) -> Question:
+        """The typed analysis of one message against the index in service."""
+        return analyse(message, self.state().linker)
+
+    def conversation(self, session_id: str) -> ConversationState:
+        """The state of a conversation after its last turn (empty for a new one)."""
+        history = self.sessions.history(session_id, limit=1)
+        return ConversationState.from_dict(history[-1].state if history else None)
+
+    def resolve(self, question: Question, session_id: str) -> Resolved:
+        """The question with its missing slots filled from the conversation so far."""
+        return resolve(question, self.conversation(session_id))
+
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         message = self._check_message(message)
         state = self.state()
         self._check_docs(state, doc_ids)
         notice = None
         if session_id and not self.sessions.exists(session_id):
-            notice = f"session {session_id!r} was not found or has expired; a new session was started"
+            notice = f"session {session_id!r} was not found or has expired; a new conversation was started"
             session_id = None
         session_id = session_id or self.sessions.new_id()
-
-        reply = small_talk(message, self.covers(state))
-        if reply is not None:
-            self.sessions.append(session_id, Turn(message, message, "", reply, True))
+        conversation = self.conversation(session_id)
+        question = analyse(message, state.linker)
+        if question.small_talk:
+            reply = small_talk_reply(question.small_talk, self.covers(state))
+            self.sessions.append(session_id, Turn(message, message, "", reply, True, [], conversation.to_dict()))
             return ChatResult(session_id, reply, True, message, suggestions=self.suggestions(), notice=notice)
 
-        history = self.sessions.history(session_id)
-        query, topic, followup = resolve(message, history)
-        vector = self.encoder.embed([query])[0]
-        boost = None
-        if followup and history:
-            boost = dict.fromkeys(history[-1].doc_ids, FOCUS_BOOST)
-        hits = state.retriever.search(query, vector, k=RETRIEVE_K, doc_ids=doc_ids, boost_docs=boost)
-        reason = state.answerer.refusal_reason(message if not followup else query, hits)
-        answer = (
-            Answer("", False, [], reason)
-            if reason
-            else state.answerer.compose(message, vector, hits, lexical_query=query)
+        resolved = resolve(question, conversation)
+        result = self._answer(state, session_id, resolved, doc_ids)
+        if not result.answered and resolved.inherited_entity:
+            # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
+            alone = Resolved(question, question.text)
+            retry = self._answer(state, session_id, alone, doc_ids)
+            if retry.answered:
+                resolved, result = alone, retry
+        result.notice = notice
+        cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
+        after = update(conversation, resolved, result.answered)
+        self.sessions.append(
+            session_id, Turn(message, result.query, "", result.answer, result.answered, cited, after.to_dict())
         )
-        if not answer.answered:
-            result = self._refusal(state, session_id, query, answer.reason, notice)
-            self.sessions.append(session_id, Turn(message, query, "", result.answer, False))
-            return result
+        return result
+
+    def prepare(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None = None) -> Prepared:
+        """Everything the answer-or-refuse decision reads: retrieval per entity, scored units, the choice."""
+        question = resolved.question
+        refusal = state.refuser.before_retrieval(question)
+        if refusal is not None:
+            return Prepared(resolved, [], [], [], [], refusal, {})
+        vector = self.encoder.embed([resolved.text])[0]
+        groups = retrieve(state.retriever, question, resolved.text, vector, RETRIEVE_K, doc_ids=doc_ids)
+        hits = interleave(groups)
+        candidates = state.composer.candidates(question, vector, groups)
+        chosen = state.composer.choose(question, candidates, len(groups))
+        refusal, feats = state.refuser.after_composition(question, hits, candidates, chosen)
+        return Prepared(resolved, groups, hits, candidates, chosen, refusal, feats)
+
+    def _answer(self, state: IndexState, session_id: str, resolved: Resolved, doc_ids: list[str] | None) -> ChatResult:
+        question, query = resolved.question, resolved.query
+        prepared = self.prepare(state, resolved, doc_ids)
+        if prepared.refusal is not None:
+            return self._refusal(state, session_id, query, prepared.refusal)
+        units, more = state.composer.with_context(question, prepared.chosen)
+        answer = state.composer.render(units, more)
         citations = []
         for cite in answer.citations:
             passage = self._passage(state, cite.row)
             citations.append(
                 {"n": cite.n, **passage, "score": round(cite.score, 4), "quotes": [list(q) for q in cite.quote]}
             )
-        doc_ids_cited = list(dict.fromkeys(c["doc_id"] for c in citations))
-        self.sessions.append(session_id, Turn(message, query, topic, answer.text, True, doc_ids_cited))
-        return ChatResult(session_id, answer.text, True, query, citations, notice=notice)
+        return ChatResult(session_id, answer.text, True, query, citations)
 
-    def _refusal(self, state: IndexState, session_id: str, query: str, reason: str, notice: str | None) -> ChatResult:
+    def _refusal(self, state: IndexState, session_id: str, query: str, refusal: Refusal) -> ChatResult:
         suggestions = self.suggestions()[:4]
-        text = f"I couldn't find an answer to that in the documents I have. They cover {self.covers(state)}."
-        if suggestions:
-            text += " You could ask: " + " · ".join(suggestions)
-        logger.info("abstained (%s): %r", reason, query)
-        return ChatResult(session_id, text, False, query, [], suggestions, notice)
+        text = refusal.message
+        if "They cover" not in text:
+            text += f" They cover {self.covers(state)}."
+        logger.info("abstained (%s): %r", refusal.reason, query)
+        return ChatResult(session_id, text, False, query, [], suggestions)
 
     def documents(self) -> list[dict]:
         state = self.state()
@@ -255,3 +316,17 @@ class QAEngine:
                 self.reload()
             except Exception:  # noqa: BLE001 - the watcher must never die
                 logger.exception("index reload failed; still serving the previous version")
+
+
+def small_talk_reply(kind: str, covers: str) -> str:
+    """A short friendly reply to a greeting, thanks, goodbye or "what can you do?"."""
+    if kind == "greeting":
+        return f"Hello! Ask me about {covers}. Every answer quotes the documents and cites its sources."
+    if kind == "thanks":
+        return "You're welcome! Ask another question whenever you like."
+    if kind == "bye":
+        return "Goodbye, and good luck with your plans!"
+    return (
+        f"I answer questions from a small library of documents: {covers}. "
+        "I quote the passages I use and number the sources, so you can check every answer."
+    )

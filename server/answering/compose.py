@@ -1,0 +1,304 @@
+"""Choose what to quote: score every quotable unit of the retrieved passages, then render a cited answer.
+
+Nothing is generated: every sentence of an answer is a unit (sentence, table row, label/value pair,
+list item) of a cited passage. A lead-in ("…the following courses:") is quoted with the items it
+introduces; a sentence opening with "This"/"It" is quoted with the one before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.chunking import Chunk
+from indexer.search import Hit
+from indexer.store import LoadedIndex
+
+from .question import FILLER, Question, content_tokens, matches_kind
+from .weights import Weights
+
+LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
+PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
+LISTED_KINDS = ("item", "kv", "row")
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    chunks_considered: int = 5
+    max_units: int = 3
+    max_chars: int = 400
+    max_list_chars: int = 520  # a lead-in with its items may run this long before "and N more"
+    context_weight: float = 0.5  # a query word found only in the passage's section heading counts this much
+
+
+@dataclass
+class Candidate:
+    row: int
+    unit: int
+    group: int  # which entity of the question it answers (0 when it names none)
+    score: float
+    feats: dict[str, float]
+    text: str
+    start: int
+    end: int
+    typed: bool
+
+
+@dataclass
+class Citation:
+    n: int
+    row: int
+    score: float
+    quote: list[tuple[int, int]] = field(default_factory=list)  # spans in the chunk text
+
+
+@dataclass
+class Answer:
+    text: str
+    answered: bool
+    citations: list[Citation]
+    reason: str = ""
+
+
+class Composer:
+    """Scores units and renders answers for one index version."""
+
+    def __init__(self, index: LoadedIndex, weights: Weights, config: ComposeConfig | None = None):
+        self.index = index
+        self.weights = weights
+        self.config = config or ComposeConfig()
+        self._idf = index.lexical.idf
+        self._unit_tokens: dict[tuple[int, int], set[str]] = {}
+        self._context: dict[int, tuple[set[str], set[str]]] = {}
+
+    # --- features ---------------------------------------------------------------------------
+    def unit_tokens(self, row: int, unit: int) -> set[str]:
+        key = (row, unit)
+        if key not in self._unit_tokens:
+            self._unit_tokens[key] = set(content_tokens(self.index.chunks[row].units[unit].text))
+        return self._unit_tokens[key]
+
+    def context_tokens(self, row: int) -> tuple[set[str], set[str]]:
+        """(title tokens, section tokens not in the title) of a chunk."""
+        if row not in self._context:
+            chunk = self.index.chunks[row]
+            title = set(content_tokens(chunk.title))
+            self._context[row] = (title, set(content_tokens(chunk.section)) - title)
+        return self._context[row]
+
+    def _coverage(
+        self, tokens: tuple[str, ...] | list[str], have: set[str], context: set[str], initials: set[str] = frozenset()
+    ) -> float:
+        if not tokens:
+            return 1.0
+        total = sum(self._idf(t) for t in tokens) or 1.0
+        got = sum(
+            self._idf(t)
+            * (1.0 if t in have or t in initials else self.config.context_weight if t in context else 0.0)
+            for t in tokens
+        )
+        return got / total
+
+    def initials(self, row: int, unit: int, acronyms: tuple[str, ...]) -> set[str]:
+        """The question's acronyms spelled out in a unit: "gpa" when it says "grade point average"."""
+        if not acronyms:
+            return set()
+        words = [w[0] for w in re.findall(r"[a-z]+", self.index.chunks[row].units[unit].text.lower())]
+        joined = "".join(words)
+        return {a for a in acronyms if len(a) >= 2 and a in joined and _spelled(a, words)}
+
+    def leadin_of(self, chunk: Chunk, unit: int) -> int | None:
+        """The unit that introduces this list item, if any (within the same chunk)."""
+        if chunk.units[unit].kind not in LISTED_KINDS and not _short(chunk.units[unit].text):
+            return None
+        for j in range(unit - 1, max(-1, unit - 12), -1):
+            u = chunk.units[j]
+            if LEADIN.search(u.text) and u.kind not in LISTED_KINDS:
+                return j
+            if u.kind not in LISTED_KINDS and not _short(u.text):
+                return None
+        return None
+
+    def candidates(self, question: Question, vector: np.ndarray, groups: list[list[Hit]]) -> list[Candidate]:
+        cfg = self.config
+        q_tokens = [t for t in question.tokens if t not in FILLER] or list(question.tokens)
+        out: list[Candidate] = []
+        index = self.index
+        for g, hits in enumerate(groups):
+            for rank, hit in enumerate(hits[: cfg.chunks_considered]):
+                chunk = index.chunks[hit.row]
+                title, section = self.context_tokens(hit.row)
+                if index.unit_vectors is not None:
+                    first, last = index.unit_offsets[hit.row], index.unit_offsets[hit.row + 1]
+                    semantic = index.unit_vectors[first:last] @ vector
+                else:
+                    semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32)
+                for n, unit in enumerate(chunk.units):
+                    have = self.unit_tokens(hit.row, n)
+                    lead = self.leadin_of(chunk, n)
+                    focus_have = have | (self.unit_tokens(hit.row, lead) if lead is not None else set())
+                    typed = matches_kind(unit.text, question.kind)
+                    feats = {
+                        "semantic": float(semantic[n]),
+                        "passage": float(hit.dense),
+                        "lexical": self._coverage(q_tokens, have | title, section),
+                        "focus": self._coverage(
+                        question.focus, focus_have, section, self.initials(hit.row, n, question.acronyms)
+                    ),
+                        "kind": 1.0 if typed and question.valued else 0.0,
+                        "rank": 1.0 / (1 + rank),
+                        "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,
+                        "leadin": 1.0 if LEADIN.search(unit.text) and question.kind == "list" else 0.0,
+                    }
+                    score = self.weights.unit_score(feats)
+                    out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    # --- choice -----------------------------------------------------------------------------
+    def choose(self, question: Question, candidates: list[Candidate], n_groups: int) -> list[Candidate]:
+        """The best unit (of each entity when the question compares), then close seconds."""
+        cfg = self.config
+        eligible = [c for c in candidates if c.typed] if question.valued else candidates
+        if not eligible:
+            return []
+        chosen: list[Candidate] = []
+        for g in range(n_groups):
+            best = next((c for c in eligible if c.group == g), None)
+            if best is not None:
+                chosen.append(best)
+            if not question.compare:
+                break
+        if question.compare and n_groups == 1:
+            first = chosen[0]
+            doc = self.index.chunks[first.row].doc_id
+            other = next(
+                (c for c in eligible if self.index.chunks[c.row].doc_id != doc and c.score >= first.score * 0.7), None
+            )
+            if other is not None:
+                chosen.append(other)
+        best = chosen[0]
+        docs = {self.index.chunks[c.row].doc_id for c in chosen}
+        length = sum(len(c.text) for c in chosen)
+        for cand in eligible[1:]:
+            if len(chosen) >= cfg.max_units or not self.weights.close_second(best.score, cand.score):
+                break
+            if self.index.chunks[cand.row].doc_id not in docs and question.entities:
+                continue  # seconds come from the documents of the entity asked about
+            if any(c.row == cand.row and c.unit == cand.unit for c in chosen) or self._redundant(cand, chosen):
+                continue
+            if length + len(cand.text) > cfg.max_chars:
+                continue
+            chosen.append(cand)
+            length += len(cand.text)
+        return chosen
+
+    def _redundant(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        tokens = self.unit_tokens(cand.row, cand.unit)
+        for c in chosen:
+            other = self.unit_tokens(c.row, c.unit)
+            if tokens and len(tokens & other) / len(tokens) > 0.7:
+                return True
+        return False
+
+    # --- context: lead-ins, antecedents -----------------------------------------------------
+    def with_context(self, question: Question, chosen: list[Candidate]) -> tuple[list[Candidate], dict[int, int]]:
+        """Add what chosen units need to keep their meaning; returns the units and 'N more' per chunk row."""
+        cfg = self.config
+        out: list[Candidate] = []
+        more: dict[int, int] = {}
+        have = {(c.row, c.unit) for c in chosen}
+
+        def add(c: Candidate, n: int) -> None:
+            if (c.row, n) in have and n != c.unit:
+                return
+            u = self.index.chunks[c.row].units[n]
+            have.add((c.row, n))
+            out.append(Candidate(c.row, n, c.group, c.score, c.feats, u.text, u.start, u.end, c.typed))
+
+        total = sum(len(c.text) for c in chosen)
+        for cand in chosen:
+            chunk = self.index.chunks[cand.row]
+            start = cand.unit
+            if question.kind == "list" and not LEADIN.search(cand.text):
+                lead = self.leadin_of(chunk, cand.unit)
+                if lead is not None:
+                    start = lead
+            if start != cand.unit or LEADIN.search(cand.text):
+                # A lead-in: quote it with the items it introduces.
+                add(cand, start)
+                items = []
+                for j in range(start + 1, len(chunk.units)):
+                    u = chunk.units[j]
+                    if u.kind not in LISTED_KINDS and not _short(u.text) and j > start + 1:
+                        break
+                    items.append(j)
+                used = 0
+                for j in items:
+                    if total + len(chunk.units[j].text) > cfg.max_list_chars and used:
+                        break
+                    add(cand, j)
+                    total += len(chunk.units[j].text)
+                    used += 1
+                if len(items) > used:
+                    more[cand.row] = more.get(cand.row, 0) + len(items) - used
+                continue
+            if PRONOUN_START.match(cand.text) and cand.unit > 0:
+                prev = chunk.units[cand.unit - 1]
+                if (
+                    (cand.row, cand.unit - 1) not in have
+                    and total + len(prev.text) <= cfg.max_chars + 150
+                    and prev.kind == chunk.units[cand.unit].kind
+                ):
+                    add(cand, cand.unit - 1)
+                    total += len(prev.text)
+            add(cand, cand.unit)
+        return out, more
+
+    def render(self, chosen: list[Candidate], more: dict[int, int] | None = None) -> Answer:
+        """Readable order: passages in order of their best unit, units in document order, one [n] per passage."""
+        more = more or {}
+        order: list[int] = []
+        for c in chosen:
+            if c.row not in order:
+                order.append(c.row)
+        citations: dict[int, Citation] = {}
+        parts: list[str] = []
+        for row in order:
+            units = sorted({c.unit: c for c in chosen if c.row == row}.values(), key=lambda c: c.unit)
+            citations[row] = cite = Citation(n=len(citations) + 1, row=row, score=max(c.score for c in units))
+            for c in units:
+                cite.quote.append((c.start, c.end))
+            text = _join(units)
+            if more.get(row):
+                text += f" (and {more[row]} more in [{cite.n}])"
+            parts.append(f"{text} [{cite.n}]")
+        return Answer(" ".join(parts), True, list(citations.values()))
+
+
+def _spelled(acronym: str, initials: list[str]) -> bool:
+    n = len(acronym)
+    return any("".join(initials[i : i + n]) == acronym for i in range(len(initials) - n + 1))
+
+
+def _short(text: str) -> bool:
+    return len(text.split()) <= 12 and not re.search(r"[.!?]$", text.strip())
+
+
+def _join(units: list[Candidate]) -> str:
+    """Units as prose: items after a lead-in or a run of short items joined with "; ", sentences with a space."""
+    texts = [" ".join(c.text.split()) for c in units]
+    out = texts[0]
+    for prev, text in zip(texts, texts[1:], strict=False):
+        if prev.endswith(":"):
+            out += " " + text
+        elif _short(prev) and _short(text):
+            out = out.rstrip(".") + "; " + text
+        else:
+            out = (out if END.search(out) else out + ".") + " " + text
+    return out if END.search(out) else out + "."
+
+
+END = re.compile(r"[.!?…:;)]$")

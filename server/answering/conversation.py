@@ -1,0 +1,204 @@
+"""Conversation state and slot filling: a follow-up takes what it lacks from what is being discussed.
+
+Each message is analysed on its own first (:func:`server.answering.question.analyse`); then:
+
+- no entity named ("How much does it cost?", "And the deadline?"): the entity in focus is used, as a
+  soft default: if its documents cannot answer, the question is tried on its own;
+- an entity named but no attribute ("What about at Oregon State?", "And Boston University's?"): the
+  previous attribute and answer kind are kept and the entity changes;
+- "Going back to Purdue: …": an entity named earlier is named again and simply links again;
+- entity and attribute both named: standalone, nothing is taken;
+- "that"/"than that" after an answer with a value: the question keeps the previous answer kind.
+
+The state is a small JSON-able dict stored with each turn, so it survives restarts with the session.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .question import Question, content_tokens
+
+CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|what if|but|so|then|ok(ay)?|plus|same)\b", re.I)
+VALUE_ANAPHOR = re.compile(r"\b(that|this|it)\b", re.I)
+ENTITY_ANAPHOR = re.compile(
+    r"\b(it|its|it's|they|them|their|theirs|there|the program|this program|that program|the degree|this degree|"
+    r"the school|the university|the department|the course|the whole thing|the same)\b",
+    re.I,
+)
+TRAILING = re.compile(r"[\s?.!]+$")
+
+
+@dataclass
+class ConversationState:
+    """What is being discussed: the entity in focus, the attribute and answer kind last asked about."""
+
+    entities: list[list[str]] = field(default_factory=list)  # document groups of the entity in focus
+    names: list[str] = field(default_factory=list)  # how that entity was named
+    focus: list[str] = field(default_factory=list)  # stemmed attribute tokens
+    focus_words: str = ""  # the attribute as the user wrote it ("minimum GPA")
+    kind: str = ""
+    question: str = ""  # the standalone question last searched
+    answered: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> ConversationState:
+        if not isinstance(data, dict):
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        try:
+            return cls(**known)
+        except TypeError:
+            return cls()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A message with its slots filled: the question to answer, the readable query and the text to search."""
+
+    question: Question
+    query: str  # shown to the user as "Searched: …"
+    search: str = ""  # what retrieval reads (the query plus the attribute carried over, if any)
+    inherited_entity: bool = False  # the entity came from the state (a soft default)
+    inherited_attribute: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.search or self.query
+
+
+def named(question: Question) -> list[str]:
+    """Names of schools or organisations in the message: the entities it switches to."""
+    return [m.text for m in question.mentions if m.linked and m.lead]
+
+
+def focus_words(text: str, focus: tuple[str, ...] | list[str]) -> str:
+    """The words of ``text`` whose stems are in ``focus``, in order: the attribute as written."""
+    wanted = set(focus)
+    words = [w for w in re.findall(r"[\w.&'’-]+", text) if wanted & set(content_tokens(w))]
+    return " ".join(dict.fromkeys(words))
+
+
+def resolve(question: Question, state: ConversationState) -> Resolved:
+    """Fill the question's missing slots from the state."""
+    text = question.text
+    if not state.question or question.small_talk:
+        return Resolved(question, text)
+    switch = named(question)
+    own_focus = bool(question.focus)
+    anaphoric = bool(VALUE_ANAPHOR.search(text) or ENTITY_ANAPHOR.search(text) or CONTINUATION.search(text))
+    if switch and own_focus:
+        return Resolved(question, text)  # standalone
+    carried = state.focus_words
+    if switch:
+        # The entity changes, the question stays: previous attribute and kind, new entity.
+        name = " and ".join(switch)
+        query = _with_entity(state.question, state.names, name)
+        q = question.with_(
+            focus=tuple(state.focus),
+            kind=state.kind or question.kind,
+            tokens=tuple(dict.fromkeys(question.tokens + tuple(content_tokens(query)))),
+        )
+        return Resolved(q, query, query, inherited_attribute=True)
+    kind, focus, search = question.kind, question.focus, text
+    inherited_attribute = False
+    if not own_focus:
+        focus, kind, inherited_attribute = tuple(state.focus), state.kind or kind, True
+        search = f"{text} {carried}"
+    elif VALUE_ANAPHOR.search(text) and carried:
+        # "Can that requirement be waived?": the previous attribute is what "that" stands for.
+        search = f"{text} {carried}"
+        if kind in ("description", "yesno") and state.kind and VALUE_ANAPHOR.search(text).group(0).lower() == "that":
+            kind = kind if kind == "yesno" else state.kind
+    if not state.entities:
+        if not inherited_attribute and not anaphoric:
+            return Resolved(question, text)
+        q = question.with_(focus=focus, kind=kind, tokens=tuple(dict.fromkeys(content_tokens(search))))
+        return Resolved(q, text, search, inherited_attribute=inherited_attribute)
+    entities = tuple(frozenset(g) for g in state.entities)
+    name = " and ".join(state.names) if state.names else ""
+    # Names in the message that are not schools (a degree, a test) narrow the entity when they can.
+    narrowed = []
+    for group in entities:
+        extra = [m.doc_ids for m in question.mentions if m.linked and not m.lead and m.doc_ids & group]
+        narrowed.append(frozenset.intersection(group, *extra) if extra else group)
+    q = question.with_(
+        entities=tuple(narrowed),
+        focus=focus,
+        kind=kind,
+        tokens=tuple(dict.fromkeys(content_tokens(search))),
+        compare=question.compare or len(narrowed) > 1,
+    )
+    query = _with_name(text, name) if name else text
+    return Resolved(
+        q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute
+    )
+
+
+def update(state: ConversationState, resolved: Resolved, answered: bool) -> ConversationState:
+    """The state after a turn; a refusal keeps the entity (asking about a missing fact forgets nothing)."""
+    q = resolved.question
+    if q.small_talk:
+        return state
+    if q.entities:
+        entities = [sorted(g) for g in q.entities]
+        names = named(q) or state.names if resolved.inherited_entity or not named(q) else named(q)
+        if not names:
+            names = [m.text for m in q.mentions if m.linked] or state.names
+    else:
+        entities, names = state.entities, state.names
+    if q.focus and not resolved.inherited_attribute:
+        words = focus_words(resolved.query, q.focus) or " ".join(q.focus)
+    else:
+        words = state.focus_words
+    return ConversationState(
+        entities=entities,
+        names=names,
+        focus=list(q.focus) or state.focus,
+        focus_words=words,
+        kind=q.kind if q.focus or not state.kind else state.kind,
+        question=resolved.query,
+        answered=answered,
+    )
+
+
+def _with_name(text: str, name: str) -> str:
+    """"How much does it cost?" → "How much does it cost at Oregon State?" (readable, no brackets)."""
+    if name.lower() in text.lower():
+        return text
+    match = ENTITY_ANAPHOR.search(text)
+    if match:
+        word = match.group(0).lower()
+        replacement = {
+            "there": f"at {name}",
+            "their": f"{name}'s",
+            "theirs": f"{name}'s",
+            "its": f"{name}'s",
+            "they": name,
+            "them": name,
+        }.get(word, f"the {name} program" if word.startswith(("the ", "this ", "that ")) else None)
+        if replacement:
+            return text[: match.start()] + replacement + text[match.end() :]
+    base = TRAILING.sub("", text)
+    end = "?" if text.rstrip().endswith("?") else "."
+    return f"{base}, for {name}{end}"
+
+
+def _with_entity(previous: str, old_names: list[str], new_name: str) -> str:
+    """The previous question asked about another entity: "How many credits is X's MS?" → "… is Y's MS?"."""
+    for old in sorted(old_names, key=len, reverse=True):
+        if old and old.lower() in previous.lower():
+            start = previous.lower().index(old.lower())
+            return previous[:start] + new_name + previous[start + len(old) :]
+    base = TRAILING.sub("", previous)
+    base = re.sub(r",? for [^,?]+$", "", base) if old_names else base
+    return f"{base}, for {new_name}?"
+
+
+def _join(text: str, previous: str) -> str:
+    base = TRAILING.sub("", previous)
+    return f"{TRAILING.sub('', text)}: {base}?"

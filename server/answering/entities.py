@@ -1,0 +1,182 @@
+"""Link the names a question uses to the documents they name.
+
+Built once per index version from what a corpus owner already has: each document's title, its
+``aliases:`` front matter, the host of its source URL and acronyms derived from capitalised runs of
+its title ("Oregon State University" → OSU, "University of Kentucky" → UK). Several documents may
+share a name. A name found in no document's names but used in the text of a few documents links to
+those ("MSCM", "MS-AAI"); a name the corpus never uses is unknown, and the question is refused only
+when that name is its subject.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import urlparse
+
+from indexer.lexical import tokenize
+from indexer.store import LoadedIndex
+
+from .question import CALENDAR, Mention, content_tokens
+
+logger = logging.getLogger(__name__)
+
+TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
+CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
+HOST_NOISE = frozenset({"www", "edu", "com", "org", "net", "gov", "ac", "co", "uk", "io", "info", "online", "html"})
+MAX_GENERIC_SHARE = 0.2  # a name matching more than this share of documents (and > 3) says nothing
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9&]", "", text.lower())
+
+
+def acronyms(title: str) -> set[str]:
+    """Acronyms of the capitalised runs of a title: "University of San Diego" → usd, plus (MnRI)."""
+    out: set[str] = set()
+    for segment in TITLE_SEPARATORS.split(title):
+        segment = segment.strip()
+        if not segment:
+            continue
+        if re.fullmatch(r"[A-Za-z&]{2,8}", segment) and sum(ch.isupper() for ch in segment) >= 2:
+            out.add(_norm(segment))  # a parenthesised or separate acronym: (MnRI)
+        for run in CAPITAL_RUN.findall(segment):
+            words = [w for w in run.split() if w[:1].isupper()]
+            if len(words) >= 2:
+                out.add("".join(w[0] for w in words).lower())
+    return out
+
+
+def _site_name(source: str) -> set[str]:
+    """The registrable label of a source URL's host: cse.umn.edu → umn, robotics.oregonstate.edu → oregonstate."""
+    host = urlparse(source).hostname or ""
+    labels = [label for label in host.lower().split(".") if label]
+    while labels and labels[-1] in HOST_NOISE:
+        labels.pop()
+    return {labels[-1]} if labels else set()
+
+
+class DocumentNames:
+    """The names one document answers to."""
+
+    def __init__(self, doc: dict):
+        self.doc_id = doc["doc_id"]
+        title = doc.get("title") or ""
+        aliases = list(doc.get("aliases") or [])
+        segments = [s for s in TITLE_SEPARATORS.split(title) if s.strip()]
+        self.lead = segments[0] if segments else title  # the part of the title that names the subject
+        self.tokens = set(content_tokens(" ".join([title, *aliases])))
+        self.lead_tokens = set(content_tokens(" ".join([self.lead, *aliases])))
+        self.keys = {_norm(a) for a in aliases} | acronyms(title) | {_norm(title), _norm(self.lead)}
+        self.keys |= _site_name(doc.get("source") or "")
+        self.keys.discard("")
+
+
+class DocumentTokens:
+    """The stemmed tokens of each document's text, computed on first use."""
+
+    def __init__(self, index: LoadedIndex):
+        self.index = index
+        self._cache: dict[str, set[str]] = {}
+
+    def __call__(self, doc_id: str) -> set[str]:
+        if doc_id not in self._cache:
+            rows = self.index.doc_rows.get(doc_id, [])
+            texts = [self.index.chunks[int(r)].embed_text() for r in rows]
+            self._cache[doc_id] = {t for tokens in (tokenize(texts) if texts else []) for t in tokens}
+        return self._cache[doc_id]
+
+
+class EntityLinker:
+    """Links names to documents for one index version."""
+
+    def __init__(self, index: LoadedIndex, doc_tokens):
+        self.names = [DocumentNames(d) for d in index.documents]
+        self._by_id = {n.doc_id: n for n in self.names}
+        self._doc_tokens = doc_tokens  # doc_id -> set of stemmed tokens of its text
+        self._vocab = index.lexical.vocab
+        self._idf = index.lexical.idf
+        self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
+        self._rare = max(3, int(0.1 * len(self.names)))  # a name found only in text must be this rare
+
+    def name_tokens(self, doc_ids: Iterable[str]) -> set[str]:
+        """Tokens of the names of these documents (not of their whole titles)."""
+        out: set[str] = set()
+        for d in doc_ids:
+            if d in self._by_id:
+                out |= self._by_id[d].lead_tokens
+        return out
+
+    def link(self, name: str, subject: bool) -> Mention | None:
+        key = _norm(name)
+        tokens = content_tokens(name)
+        if not key or not tokens or CALENDAR.match(name):
+            return None
+        known = all(t in self._vocab for t in tokens)
+        in_text = {n.doc_id for n in self.names if set(tokens) <= self._doc_tokens(n.doc_id)} if known else set()
+        if len(in_text) > self._generic:
+            return None  # a term used all over the corpus ("MS", "GPA", "TOEFL"), not a name
+        by_key = {n.doc_id for n in self.names if key in n.keys}
+        by_lead = {n.doc_id for n in self.names if set(tokens) <= n.lead_tokens}
+        by_words = {n.doc_id for n in self.names if set(tokens) <= n.tokens}
+        docs = by_key | by_words
+        if docs:
+            if len(docs) > self._generic:
+                return None  # "University", "Master", "MS": true of too many documents to mean anything
+            lead = bool(by_key | by_lead)
+            return Mention(name, subject, frozenset(docs), by_name=True, lead=lead)
+        if not known:
+            return Mention(name, subject, known=False)
+        if not in_text or len(in_text) > self._rare:
+            return None  # a common term, not a name
+        return Mention(name, subject, frozenset(in_text), by_name=False)
+
+    def entities(self, mentions: tuple[Mention, ...], words: list[str]) -> tuple[tuple[frozenset[str], ...], set[str]]:
+        """The question's entities (document groups) and the question words that describe them.
+
+        Linked names whose documents overlap are one entity (their common documents); names found only
+        in the text narrow an entity but start one only when no name does. Within an entity, other words
+        of the question that appear in some of its documents' titles ("construction management" when
+        "Purdue" names four pages) narrow it to those documents.
+        """
+        named = [m.doc_ids for m in mentions if m.linked and m.by_name]
+        textual = [m.doc_ids for m in mentions if m.linked and not m.by_name]
+        groups: list[frozenset[str]] = []
+        for docs in named:
+            for i, group in enumerate(groups):
+                if group & docs:
+                    groups[i] = group & docs
+                    break
+            else:
+                groups.append(docs)
+        for docs in textual:
+            if not groups:
+                groups.append(docs)
+                continue
+            for i, group in enumerate(groups):
+                if group & docs:
+                    groups[i] = group & docs
+        described: set[str] = set()
+        narrowed = []
+        for group in dict.fromkeys(groups):
+            group, used = self._narrow(group, words)
+            described |= used
+            # Words every title of the entity shares describe it ("robotics master's" of a robotics page).
+            described |= set.intersection(*(self._by_id[d].tokens for d in group)) & set(words)
+            narrowed.append(group)
+        return tuple(dict.fromkeys(narrowed)), described | self.name_tokens(frozenset().union(*narrowed) if narrowed else ())
+
+    def _narrow(self, group: frozenset[str], words: list[str]) -> tuple[frozenset[str], set[str]]:
+        if len(group) < 2 or not words:
+            return group, set()
+        scores = {}
+        for d in group:
+            title = self._by_id[d].tokens if d in self._by_id else set()
+            scores[d] = sum(self._idf(t) for t in set(words) & title)
+        best = max(scores.values())
+        if best <= 0:
+            return group, set()
+        keep = frozenset(d for d, v in scores.items() if v >= 0.6 * best)
+        used = set(words).intersection(*(self._by_id[d].tokens for d in keep))
+        return keep, used

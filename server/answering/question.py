@@ -1,0 +1,357 @@
+"""One analysis of a message: the typed ``Question`` that retrieval, composition and refusal all read.
+
+Nothing downstream re-parses the message. A ``Question`` holds:
+
+- ``kind``: the kind of answer wanted (money, date, duration, percent, score, count, person, place,
+  yesno, list, description), which decides what an answering sentence must contain;
+- ``focus``: the attribute asked about ("acceptance rate", "thesis credits", "deadline spring") as
+  stemmed tokens, with the names of the entities and filler words taken out;
+- ``mentions``: the names it uses (schools, programs, organisations, acronyms), each linked to the
+  documents it names by :class:`server.answering.entities.EntityLinker`;
+- ``small_talk``: greetings, thanks and "what can you do?", answered without a search.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from indexer.lexical import tokenize
+
+MONTHS = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+)
+NUMBER_WORDS = (
+    r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"sixty|dozen|hundred|half)"
+)
+
+# How each kind of question is asked, in priority order (the first that matches wins).
+ASK: list[tuple[str, re.Pattern]] = [
+    (
+        "percent",
+        re.compile(
+            r"\bpercent|\bpercentage|\bproportion|\bwhat share\b|\b(acceptance|admission|growth|placement|"
+            r"completion|graduation|employment|success|retention|pass) rate\b|\bhow (fast|quickly) .*\b(grow|increase|rise)"
+            r"|\bhow much .*\b(grow|increase|rise|boost|more|premium)\w*|\bpremium\b",
+            re.I,
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\bhow much (does|do|is|are|will|would|did|can|should)\b|\bcosts?\b|\btuition\b|\bprice|\bfees?\b|"
+            r"\bsalar|\bearn|\bpaid\b|\bpay\b|\bwages?\b|\bafford|\bexpensive|\bincome|\bcharge|\bstipend",
+            re.I,
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long\b|\bduration\b|\bhow many (years|months|semesters|weeks|terms|quarters|hours)\b|"
+            r"\bhow quickly\b|\bhow soon\b|\btime to (complete|finish)\b|\bhow (are|is) .* paced\b|\bpace\b",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"\bwhen\b|\bdeadlines?\b|\bdates?\b|\bby what day\b|\bdue\b|\bwhat day\b", re.I)),
+    (
+        "score",
+        re.compile(
+            r"\b(what|which|minimum|min|lowest|required|average|typical)\b.*\b(score|scores|gpa|grade point)\b|"
+            r"\b(what|which|minimum)\b.*\b(toefl|ielts|gre|gmat|duolingo|det|sat|pte)\b(?!.*\brequired\?)",
+            re.I,
+        ),
+    ),
+    (
+        "count",
+        re.compile(
+            r"\bhow many\b|\bnumber of\b|\b(more|fewer|most|least|minimum|maximum)\b.{0,20}\b(credits?|credit hours|"
+            r"courses|classes|letters|units)\b",
+            re.I,
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"\bwho (is|are|was)? ?(the )?(director|chair|head|dean|coordinator|advis|contact|professor|instructor|"
+            r"faculty|lead)|\bwho (directs|leads|heads|chairs|runs|teaches|coordinates|advises|manages)\b|"
+            r"\bwhom? (should|do|can) i (contact|email|ask)\b",
+            re.I,
+        ),
+    ),
+    ("place", re.compile(r"\bwhere\b|\blocated\b|\blocation\b|\bwhich (city|campus|state|country)\b", re.I)),
+    (
+        "list",
+        re.compile(
+            r"^\s*(which|what)\b.*\b(jobs|roles|careers|courses|skills|companies|tracks|options|tests|electives|"
+            r"certifications|languages|centers|centres|requirements|sectors|industries|topics|positions|employers|"
+            r"concentrations|specializations|areas|documents|materials|prerequisites|subjects|modules|steps)\b|\blist\b",
+            re.I,
+        ),
+    ),
+    (
+        "yesno",
+        re.compile(
+            r"^\s*(is|are|do|does|did|can|could|will|would|should|must|has|have|may|am)\b|,\s*(is|are|do|does|can)\b",
+            re.I,
+        ),
+    ),
+]
+
+# What an answering sentence holds for each kind (kinds without an entry take any sentence).
+VALUE: dict[str, re.Pattern] = {
+    "money": re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d", re.I),
+    "percent": re.compile(r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b", re.I),
+    "date": re.compile(rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"),
+    "duration": re.compile(
+        rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"
+        r"(years?|months?|weeks?|semesters?|terms?|quarters?|days?|hours?|Year\(s\))\b",
+        re.I,
+    ),
+    "score": re.compile(r"\b\d+(\.\d+)?\b"),
+    "count": re.compile(rf"\b\d+\b|\b{NUMBER_WORDS}(-\w+)?\b", re.I),
+    "person": re.compile(
+        r"\b(Dr|Prof|Professor|Mr|Ms|Mrs)\.?\s+[A-Z]|\b[A-Z][a-z]+ ([A-Z]\. )?[A-Z][a-z]+,? (is )?(the )?"
+        r"(director|chair|head|dean|coordinator|advisor|professor)",
+        re.I,
+    ),
+    "place": re.compile(r"\b(campus|located|online|in [A-Z][a-z]+|[A-Z][a-z]+, [A-Z]{2}\b|Location)\b"),
+}
+VALUED = frozenset(VALUE)
+
+COMPARE = re.compile(
+    r"\bcompare[sd]?\b|\bcomparison\b|\bversus\b|\bvs\.?\b|\bdifference between\b|\bstack up\b|"
+    r"\b(more|fewer|less|higher|lower|cheaper|longer|shorter)\b.*\b(or|than)\b",
+    re.I,
+)
+
+# Words that say how a question is asked rather than what about (stemmed, as content_tokens returns them).
+FILLER = frozenset(
+    tokenize(
+        [
+            "much many long need needs want expect usually typically typical get take know tell like would could also "
+            "exactly approximately roughly currently please anything something thing things possible possibly "
+            "still really actually generally say says according look looking guess wonder wondering kind sort "
+            "mean give list show explain describe what whats how who whom when where which why do does did doing "
+            "have has had can cannot will shall should must may might would is are was were be been am it its my me "
+            "mine you your yours i we our us they their them there here one ones someone people person about per "
+            "please okay ok hi hey instead either neither whether just even ever"
+        ]
+    )[0]
+)
+
+GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening)|yo)( there)?( bot)?$")
+THANKS = re.compile(
+    r"^(thanks?( you)?|thank you( so much| very much)?|thx|cheers|great|perfect|awesome|ok thanks|got it)( a lot)?$"
+)
+BYE = re.compile(r"^(bye|goodbye|see you|see ya|that's all|that is all)$")
+HELP = re.compile(
+    r"^(help|what can you do|what do you do|who are you|what are you|how does this work|what can i ask( you)?|"
+    r"what do you know( about)?|what topics do you cover)$"
+)
+
+# A name: a capitalised word or an acronym, with the connecting words that names use.
+TOKEN = re.compile(r"[A-Za-z0-9][\w&.\-]*(?:['’]s?)?")
+CONNECTORS = frozenset({"of", "and", "&", "de", "for", "at", "in"})
+# Words before a name that make it the subject of the question ("tuition at X", "does X", "X's").
+SUBJECT_MARKERS = frozenset(
+    {"at", "for", "of", "to", "about", "does", "do", "did", "is", "are", "was", "attend", "attending", "vs", "versus"}
+)
+OPENERS = frozenset(
+    {
+        "what", "whats", "what's", "how", "when", "where", "who", "whom", "which", "why", "is", "are", "do", "does",
+        "did", "can", "could", "should", "will", "would", "must", "has", "have", "may", "am", "tell", "give", "list",
+        "show", "please", "according", "compare", "describe", "explain", "and", "but", "so", "also", "if", "in",
+        "for", "at", "the", "a", "an", "i", "i'm", "im", "my", "we", "our", "any", "going", "back", "ok", "okay",
+        "then", "now", "to", "on", "with", "from", "about", "by", "besides", "apart", "other", "than", "as", "it",
+        "its", "it's", "they", "their", "there", "this", "that", "these", "those", "say", "suppose", "assuming",
+    }
+)  # fmt: skip
+CALENDAR = re.compile(
+    rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
+)
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“])")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name used in the message, and the documents it was linked to."""
+
+    text: str
+    subject: bool  # the question is about it (not an aside such as "I studied in Brazil.")
+    doc_ids: frozenset[str] = frozenset()
+    by_name: bool = False  # matched a document's title, aliases or source (not only its text)
+    known: bool = True  # the corpus uses the word somewhere
+    lead: bool = False  # names the subject of its documents (a school), not a program or page word
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.doc_ids)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A message analysed once: what it asks, about what, and what kind of answer it wants."""
+
+    text: str
+    kind: str = "description"
+    focus: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    compare: bool = False
+    small_talk: str | None = None  # greeting | thanks | bye | help
+    entities: tuple[frozenset[str], ...] = field(default=())  # linked document groups, one per entity
+    acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
+
+    @property
+    def valued(self) -> bool:
+        """The answer must hold a value of the asked kind (a date, an amount, a number…)."""
+        return self.kind in VALUED
+
+    @property
+    def unknown_subjects(self) -> list[str]:
+        return [m.text for m in self.mentions if m.subject and not m.known]
+
+    @property
+    def doc_ids(self) -> frozenset[str]:
+        return frozenset().union(*self.entities) if self.entities else frozenset()
+
+    def with_(self, **changes) -> Question:
+        return replace(self, **changes)
+
+
+def content_tokens(text: str) -> list[str]:
+    """Stemmed content words (English stop words removed), as BM25 sees them."""
+    return tokenize([text])[0]
+
+
+WH = re.compile(r"\b(what|which|when|where|who|whom|how|why)\b|\bwhat's\b", re.I)
+AUX_START = re.compile(r"^\s*(is|are|do|does|did|can|could|will|would|should|must|has|have|may|am|was|were)\b", re.I)
+
+
+def answer_kind(text: str) -> str:
+    """The kind of answer wanted; a yes/no question with no wh-word is yes/no whatever it mentions."""
+    if AUX_START.search(text) and not WH.search(text):
+        return "yesno"
+    for kind, pattern in ASK:
+        if pattern.search(text):
+            return kind
+    return "description"
+
+
+def matches_kind(text: str, kind: str) -> bool:
+    pattern = VALUE.get(kind)
+    return True if pattern is None else bool(pattern.search(text))
+
+
+def small_talk_kind(message: str) -> str | None:
+    text = re.sub(r"[^\w\s']", " ", message.lower())
+    text = re.sub(r"\s+", " ", text).strip()
+    for name, pattern in (("greeting", GREETING), ("thanks", THANKS), ("bye", BYE), ("help", HELP)):
+        if pattern.match(text):
+            return name
+    return None
+
+
+def asking_sentences(message: str) -> list[str]:
+    """The sentences that ask (end with "?"); without any, the last sentence."""
+    sentences = [s.strip() for s in SENTENCE.split(message.strip()) if s.strip()]
+    asking = [s for s in sentences if s.endswith("?")]
+    return asking or sentences[-1:]
+
+
+def _is_name_word(word: str, first: bool) -> bool:
+    bare = re.sub(r"['’]s?$", "", word)
+    if len(bare) < 2 and bare not in {"&"}:
+        return False
+    has_upper = any(ch.isupper() for ch in bare)
+    if not has_upper:
+        return False
+    if first and bare.lower() in OPENERS:
+        return False
+    return bare.lower() not in {"i", "i'm", "i'd", "i've", "i'll"}
+
+
+def name_spans(sentence: str) -> list[tuple[str, bool]]:
+    """Runs of capitalised words and acronyms in one sentence, each with whether it is the subject.
+
+    Returns (name, subject) pairs; a name is the subject when it is possessive or follows a word such
+    as "at", "for", "does" ("tuition at X", "does X require", "X's deadline").
+    """
+    words = TOKEN.findall(sentence)
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(words):
+        if not _is_name_word(words[i], first=i == 0 or words[i - 1].endswith(":")):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words):
+            if _is_name_word(words[j], first=False) and not re.search(r"['’]s?$", words[j - 1]):
+                j += 1
+            elif (
+                words[j].lower() in CONNECTORS
+                and j + 1 < len(words)
+                and _is_name_word(words[j + 1], first=False)
+                and not re.search(r"['’]s?$", words[j - 1])
+                and words[j].lower() in {"of", "&", "and", "de"}
+            ):
+                j += 2
+            else:
+                break
+        run = words[i:j]
+        possessive = bool(re.search(r"['’]s?$", run[-1]))
+        text = " ".join(run)
+        text = re.sub(r"['’]s?$", "", text).strip(" .,-")
+        before = words[i - 1].lower() if i > 0 else ""
+        subject = possessive or before in SUBJECT_MARKERS
+        out.append((text, subject))
+        i = j
+    return out
+
+
+def analyse(message: str, linker=None) -> Question:
+    """Turn a message into a :class:`Question`; ``linker`` links the names it uses to documents."""
+    text = " ".join((message or "").split())
+    talk = small_talk_kind(text)
+    if talk:
+        return Question(text=text, small_talk=talk)
+    asking = asking_sentences(text)
+    clause = " ".join(asking)
+    kind = answer_kind(clause)
+    spans: list[tuple[str, bool]] = []
+    for sentence in SENTENCE.split(text):
+        in_question = sentence.strip() in asking
+        spans.extend((name, subject and in_question) for name, subject in name_spans(sentence))
+    mentions = tuple(linker.link(name, subject) for name, subject in spans) if linker else ()
+    mentions = tuple(m for m in mentions if m is not None)
+    tokens = tuple(dict.fromkeys(content_tokens(clause)))
+    entities: tuple[frozenset[str], ...] = ()
+    name_tokens: set[str] = set()
+    for m in mentions:
+        if m.by_name or not m.known:
+            name_tokens.update(content_tokens(m.text))
+    if not any(m.by_name for m in mentions):
+        # With no name found in titles, a name found in the text ("MS-AAI") is what the question is about.
+        for m in mentions:
+            if m.linked:
+                name_tokens.update(content_tokens(m.text))
+    if linker is not None:
+        words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
+        entities, described = linker.entities(mentions, words)
+        name_tokens |= described
+    focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER)
+    acronyms = tuple(
+        dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))
+    )
+    return Question(
+        text=text,
+        acronyms=acronyms,
+        kind=kind,
+        focus=focus,
+        tokens=tokens,
+        mentions=mentions,
+        compare=bool(COMPARE.search(clause)) or len(entities) > 1,
+        entities=entities,
+    )

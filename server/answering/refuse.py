@@ -1,0 +1,115 @@
+"""Typed answerability: answer only when the entity's passages hold a unit of the asked kind that covers the focus.
+
+The order of checks: no content words; a name the corpus never uses as the question's subject;
+nothing retrieved; a question far from every passage (similarity floor); a valued question (a date,
+an amount, a score…) with no unit holding such a value; then the fitted answer-or-refuse model on
+the best unit's features. A refusal says what the documents do cover for the entity asked about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexer.search import Hit
+from indexer.store import LoadedIndex
+
+from .compose import Candidate
+from .question import Question
+from .weights import Weights
+
+KIND_NAMES = {
+    "money": "an amount",
+    "percent": "a percentage",
+    "date": "a date",
+    "duration": "a duration",
+    "score": "a score or figure",
+    "count": "a number",
+    "person": "a person's name",
+    "place": "a place",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str  # for logs and metrics
+    message: str  # for the user: what is missing and what the documents cover
+
+
+def decision_features(
+    hits: list[Hit], best: Candidate | None, eligible: list[Candidate], doc_focus: float
+) -> dict[str, float]:
+    """What the answer-or-refuse model reads: retrieval, the chosen unit, and the best evidence of the asked kind."""
+    return {
+        "dense": max((h.dense for h in hits), default=0.0),
+        "score": best.score if best else 0.0,
+        "focus": best.feats["focus"] if best else 0.0,
+        "semantic": best.feats["semantic"] if best else 0.0,
+        "doc_focus": doc_focus,
+        "max_focus": max((c.feats["focus"] for c in eligible), default=0.0),
+        "max_semantic": max((c.feats["semantic"] for c in eligible), default=0.0),
+    }
+
+
+class Refuser:
+    def __init__(self, index: LoadedIndex, weights: Weights, doc_tokens, idf):
+        self.index = index
+        self.weights = weights
+        self._doc_tokens = doc_tokens
+        self._idf = idf
+
+    def doc_focus(self, question: Question, hits: list[Hit]) -> float:
+        """Share (idf-weighted) of the focus words found anywhere in the entity's documents."""
+        if not question.focus:
+            return 1.0
+        docs = question.doc_ids or {self.index.chunks[h.row].doc_id for h in hits[:5]}
+        have: set[str] = set()
+        for d in docs:
+            have |= self._doc_tokens(d)
+        total = sum(self._idf(t) for t in question.focus) or 1.0
+        return sum(self._idf(t) for t in question.focus if t in have) / total
+
+    def before_retrieval(self, question: Question) -> Refusal | None:
+        if not question.tokens:
+            return Refusal("no content words", "I need a question with a few more words to search the documents.")
+        unknown = question.unknown_subjects
+        if unknown:
+            names = ", ".join(unknown)
+            return Refusal(f"not in the documents: {names}", f"The documents I have don't mention {names}.")
+        return None
+
+    def after_composition(
+        self, question: Question, hits: list[Hit], candidates: list[Candidate], chosen: list[Candidate]
+    ) -> tuple[Refusal | None, dict[str, float]]:
+        if not hits:
+            return Refusal("no matching passage", self._missing(question)), {}
+        eligible = [c for c in candidates if c.typed] if question.valued else candidates
+        feats = decision_features(hits, chosen[0] if chosen else None, eligible, self.doc_focus(question, hits))
+        if feats["dense"] < self.weights.min_dense:
+            return Refusal("no passage is close enough", self._missing(question)), feats
+        if not chosen:
+            what = KIND_NAMES.get(question.kind, "an answer")
+            return Refusal(f"no unit states {what}", self._missing(question)), feats
+        p = self.weights.answer_probability(feats)
+        feats["p_answer"] = p
+        if p < 0.5:
+            return Refusal(f"answer probability {p:.2f}", self._missing(question)), feats
+        return None, feats
+
+    def _missing(self, question: Question) -> str:
+        """"The pages on X don't state Y. They cover: …" naming the entity's sections when it names one."""
+        docs = sorted(question.doc_ids)
+        if not docs:
+            return "I couldn't find an answer to that in the documents I have."
+        titles = [d["title"] for d in self.index.documents if d["doc_id"] in docs]
+        sections: list[str] = []
+        for d in docs:
+            for row in self.index.doc_rows.get(d, []):
+                head = self.index.chunks[int(row)].section.split(" › ")[-1].strip()
+                if head and head not in sections and len(head) <= 60:
+                    sections.append(head)
+        what = KIND_NAMES.get(question.kind)
+        subject = " and ".join(f"“{t}”" for t in titles[:2]) + (f" and {len(titles) - 2} more" if len(titles) > 2 else "")
+        text = f"The documents on {subject} don't state that" + (f" ({what} is what the question asks for)." if what else ".")
+        if sections:
+            text += " They cover: " + ", ".join(sections[:6]) + "."
+        return text
