@@ -92,9 +92,10 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
             typed.append(cand.typed)
             ok = False
             if turn is not None:
+                # A unit is right when quoting it (with the lead-in or items it brings along) answers.
                 chunk = state.index.chunks[cand.row]
-                lead = state.composer.leadin_of(chunk, cand.unit)
-                text = cand.text + (" " + chunk.units[lead].text if lead is not None else "")
+                units, _ = state.composer.with_context(resolved.question, [cand])
+                text = " ".join(u.text for u in units)
                 ok = any(re.search(p, text, re.I) for p in turn["answer_patterns"]) and any(
                     _holds(chunk, g) for g in _groups(turn["evidence"])
                 )
@@ -196,8 +197,8 @@ def fit(cases: list[Case]) -> Weights:
             labels.append(1.0 if case.answerable else 0.0)
     weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, balanced=True)
     dense = [c.dense for c in cases if c.answerable and not c.hard_refusal]
-    # The similarity floor: below nearly every answerable question's best passage (2nd percentile, less a margin).
-    weights.min_dense = round(max(0.0, float(np.percentile(dense, 2)) - 0.05), 3) if dense else weights.min_dense
+    # The similarity floor for off-topic questions: below every answerable question's best passage, less a margin.
+    weights.min_dense = round(max(0.0, min(dense) - 0.05), 3) if dense else weights.min_dense
     return weights
 
 

@@ -16,7 +16,7 @@ from indexer.chunking import Chunk
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
-from .question import FILLER, Question, content_tokens, matches_kind
+from .question import FILLER, Question, content_tokens, covers, matches_kind
 from .weights import Weights
 
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
@@ -28,7 +28,7 @@ LISTED_KINDS = ("item", "kv", "row")
 class ComposeConfig:
     chunks_considered: int = 5
     max_units: int = 3
-    max_chars: int = 400
+    max_chars: int = 480
     max_list_chars: int = 520  # a lead-in with its items may run this long before "and N more"
     context_weight: float = 0.5  # a query word found only in the passage's section heading counts this much
 
@@ -96,7 +96,7 @@ class Composer:
         total = sum(self._idf(t) for t in tokens) or 1.0
         got = sum(
             self._idf(t)
-            * (1.0 if t in have or t in initials else self.config.context_weight if t in context else 0.0)
+            * (1.0 if t in initials or covers(t, have) else self.config.context_weight if covers(t, context) else 0.0)
             for t in tokens
         )
         return got / total
@@ -140,13 +140,14 @@ class Composer:
                     lead = self.leadin_of(chunk, n)
                     focus_have = have | (self.unit_tokens(hit.row, lead) if lead is not None else set())
                     typed = matches_kind(unit.text, question.kind)
+                    initials = self.initials(hit.row, n, question.acronyms)
                     feats = {
                         "semantic": float(semantic[n]),
                         "passage": float(hit.dense),
                         "lexical": self._coverage(q_tokens, have | title, section),
-                        "focus": self._coverage(
-                        question.focus, focus_have, section, self.initials(hit.row, n, question.acronyms)
-                    ),
+                            "focus": self._coverage(question.focus, focus_have, section, initials),
+                        "overlap": self._coverage(q_tokens, have, set()),
+                        "focus_unit": self._coverage(question.focus, have, set(), initials),
                         "kind": 1.0 if typed and question.valued else 0.0,
                         "rank": 1.0 / (1 + rank),
                         "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,

@@ -27,6 +27,7 @@ ENTITY_ANAPHOR = re.compile(
     r"the school|the university|the department|the course|the whole thing|the same)\b",
     re.I,
 )
+EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b", re.I)
 TRAILING = re.compile(r"[\s?.!]+$")
 
 
@@ -170,7 +171,7 @@ def _with_name(text: str, name: str) -> str:
     """"How much does it cost?" → "How much does it cost at Oregon State?" (readable, no brackets)."""
     if name.lower() in text.lower():
         return text
-    match = ENTITY_ANAPHOR.search(text)
+    match = ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text))
     if match:
         word = match.group(0).lower()
         replacement = {

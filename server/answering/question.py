@@ -109,7 +109,7 @@ VALUE: dict[str, re.Pattern] = {
         r"(years?|months?|weeks?|semesters?|terms?|quarters?|days?|hours?|Year\(s\))\b",
         re.I,
     ),
-    "score": re.compile(r"\b\d+(\.\d+)?\b"),
+    "score": re.compile(r"\b\d+(\.\d+)?(st|nd|rd|th)?\b|\bpercentile\b"),
     "count": re.compile(rf"\b\d+\b|\b{NUMBER_WORDS}(-\w+)?\b", re.I),
     "person": re.compile(
         r"\b(Dr|Prof|Professor|Mr|Ms|Mrs)\.?\s+[A-Z]|\b[A-Z][a-z]+ ([A-Z]\. )?[A-Z][a-z]+,? (is )?(the )?"
@@ -136,7 +136,9 @@ FILLER = frozenset(
             "mean give list show explain describe what whats how who whom when where which why do does did doing "
             "have has had can cannot will shall should must may might would is are was were be been am it its my me "
             "mine you your yours i we our us they their them there here one ones someone people person about per "
-            "please okay ok hi hey instead either neither whether just even ever"
+            "please okay ok hi hey instead either neither whether just even ever "
+            # degree words name the kind of program, not what is asked about it
+            "master masters degree degrees program programs programme ms msc"
         ]
     )[0]
 )
@@ -230,10 +232,35 @@ WH = re.compile(r"\b(what|which|when|where|who|whom|how|why)\b|\bwhat's\b", re.I
 AUX_START = re.compile(r"^\s*(is|are|do|does|did|can|could|will|would|should|must|has|have|may|am|was|were)\b", re.I)
 
 
+def covers(token: str, tokens: set[str] | frozenset[str]) -> bool:
+    """A stemmed token, or one of its word family ("decis"/"decid", "applic"/"appli"), is among ``tokens``."""
+    if token in tokens:
+        return True
+    if len(token) < 5:
+        return False
+    for other in tokens:
+        if len(other) >= 5 and other[0] == token[0]:
+            n = min(len(token), len(other)) - 1
+            if n >= 4 and token[:n] == other[:n]:
+                return True
+    return False
+
+
+# The question phrase decides before any noun does: "How quickly do graduates recoup the cost?" wants a duration.
+WH_KIND: list[tuple[str, re.Pattern]] = [
+    ("duration", re.compile(r"\bhow (long|quickly|soon|fast)\b(?!.*\b(grow|increase|rise)\w*)", re.I)),
+    ("count", re.compile(r"\bhow many\b(?! (years|months|semesters|weeks|terms|quarters)\b)", re.I)),
+    ("date", re.compile(r"^\s*(when|by when|by what date)\b", re.I)),
+]
+
+
 def answer_kind(text: str) -> str:
     """The kind of answer wanted; a yes/no question with no wh-word is yes/no whatever it mentions."""
     if AUX_START.search(text) and not WH.search(text):
         return "yesno"
+    for kind, pattern in WH_KIND:
+        if pattern.search(text):
+            return kind
     for kind, pattern in ASK:
         if pattern.search(text):
             return kind

@@ -14,7 +14,7 @@ from indexer.search import Hit
 from indexer.store import LoadedIndex
 
 from .compose import Candidate
-from .question import Question
+from .question import Question, covers
 from .weights import Weights
 
 KIND_NAMES = {
@@ -66,7 +66,7 @@ class Refuser:
         for d in docs:
             have |= self._doc_tokens(d)
         total = sum(self._idf(t) for t in question.focus) or 1.0
-        return sum(self._idf(t) for t in question.focus if t in have) / total
+        return sum(self._idf(t) for t in question.focus if covers(t, have)) / total
 
     def before_retrieval(self, question: Question) -> Refusal | None:
         if not question.tokens:

@@ -18,7 +18,18 @@ logger = logging.getLogger(__name__)
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 # Features of one quotable unit for one question (see compose.unit_features).
-UNIT_FEATURES = ("semantic", "passage", "lexical", "focus", "kind", "rank", "short", "leadin")
+UNIT_FEATURES = (
+    "semantic",
+    "passage",
+    "lexical",
+    "overlap",
+    "focus",
+    "focus_unit",
+    "kind",
+    "rank",
+    "short",
+    "leadin",
+)
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = ("dense", "score", "focus", "semantic", "doc_focus", "max_focus", "max_semantic")
 
