@@ -112,9 +112,8 @@ VALUE: dict[str, re.Pattern] = {
     "score": re.compile(r"\b\d+(\.\d+)?(st|nd|rd|th)?\b|\bpercentile\b"),
     "count": re.compile(rf"\b\d+\b|\b{NUMBER_WORDS}(-\w+)?\b", re.I),
     "person": re.compile(
-        r"\b(Dr|Prof|Professor|Mr|Ms|Mrs)\.?\s+[A-Z]|\b[A-Z][a-z]+ ([A-Z]\. )?[A-Z][a-z]+,? (is )?(the )?"
-        r"(director|chair|head|dean|coordinator|advisor|professor)",
-        re.I,
+        r"\b(Dr|Prof|Professor|Mr|Mrs)\.?\s+[A-Z][a-z]|\b[A-Z][a-z]+ ([A-Z]\. )?[A-Z][a-z]+,? (is )?(the )?"
+        r"(?i:director|chair|head|dean|coordinator|advisor|professor)"
     ),
     "place": re.compile(r"\b(campus|located|online|in [A-Z][a-z]+|[A-Z][a-z]+, [A-Z]{2}\b|Location)\b"),
 }
@@ -361,8 +360,9 @@ def analyse(message: str, linker=None) -> Question:
             name_tokens.update(content_tokens(m.text))
     if not any(m.by_name for m in mentions):
         # With no name found in titles, a name found in the text ("MS-AAI") is what the question is about.
+        # Short all-capital words (GRE, TOEFL, GPA) are what is asked about far more often than a name.
         for m in mentions:
-            if m.linked:
+            if m.linked and not re.fullmatch(r"[A-Z]{2,5}", m.text):
                 name_tokens.update(content_tokens(m.text))
     if linker is not None:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]

@@ -1,0 +1,67 @@
+"""Choosing what to quote: the row that matches the focus, lead-ins with their items, typed units."""
+
+from server.answering.compose import Composer
+from server.answering.question import analyse
+from server.answering.retrieve import retrieve
+from server.answering.weights import Weights
+from tests.conftest import FakeEmbedder
+
+# Weights that rank by the focus and the asked kind: what these tests are about, whatever the fitted file holds.
+FOCUS_FIRST = Weights(
+    unit={"bias": -4.0, "focus": 4.0, "kind": 2.0, "semantic": 1.0, "lexical": 1.0, "leadin": 1.0},
+    second_unit_margin=0.5,
+)
+
+
+def compose(state, linker, text, weights=FOCUS_FIRST):
+    question = analyse(text, linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    composer = Composer(state.index, weights)
+    chosen = composer.choose(question, composer.candidates(question, vector, groups), len(groups))
+    units, more = composer.with_context(question, chosen)
+    return question, composer.render(units, more)
+
+
+def test_the_row_matching_the_focus_is_quoted(small_state, linker):
+    _, answer = compose(small_state, linker, "What's the final application deadline for Lakeview State's robotics MS?")
+    assert "June 1" in answer.text and "March 15" not in answer.text
+
+
+def test_a_lead_in_is_quoted_with_its_items(small_state, linker):
+    _, answer = compose(small_state, linker, "Which core courses does Lakeview State's robotics MS require?")
+    assert "following core courses" in answer.text
+    for code in ("ROB 510", "ROB 520", "ROB 530"):
+        assert code in answer.text
+    assert answer.text.rstrip().endswith("[1]")
+
+
+def test_a_long_list_says_how_many_more_instead_of_cutting_silently(small_state, linker):
+    composer = Composer(small_state.index, FOCUS_FIRST)
+    composer.config = type(composer.config)(max_list_chars=120)
+    question = analyse("Which core courses does Lakeview State's robotics MS require?", linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(small_state.retriever, question, question.text, vector, 8)
+    chosen = composer.choose(question, composer.candidates(question, vector, groups), len(groups))
+    units, more = composer.with_context(question, chosen)
+    answer = composer.render(units, more)
+    assert more and "more in [1]" in answer.text
+
+
+def test_a_valued_question_only_quotes_units_holding_such_a_value(small_state, linker):
+    question, answer = compose(small_state, linker, "How much is tuition at Harbor Institute of Technology?")
+    assert question.kind == "money" and "$1,150" in answer.text
+
+
+def test_an_acronym_is_covered_by_its_spelled_out_words(small_state, linker):
+    question, answer = compose(small_state, linker, "What GPA does Harbor Tech want?")
+    assert question.acronyms == ("gpa",) and "3.1" in answer.text
+
+
+def test_every_quote_is_a_span_of_its_cited_passage(small_state, linker):
+    _, answer = compose(small_state, linker, "How long do students take to finish Harbor Tech's data science MS?")
+    assert answer.citations
+    for cite in answer.citations:
+        text = small_state.index.chunks[cite.row].text
+        for start, end in cite.quote:
+            assert text[start:end].strip() and " ".join(text[start:end].split()) in " ".join(answer.text.split())

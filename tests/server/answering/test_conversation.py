@@ -1,0 +1,81 @@
+"""Slot filling on hand-written conversations: entity switch, attribute switch, return, standalone, pronouns."""
+
+from server.answering.conversation import ConversationState, resolve, update
+from server.answering.question import analyse
+
+LAKEVIEW = frozenset({"lakeview-robotics"})
+HARBOR = frozenset({"harbor-tech-data-science"})
+
+
+def talk(linker, *messages):
+    """Resolve each message in turn as the engine does; return the resolved turns."""
+    state = ConversationState()
+    out = []
+    for message in messages:
+        resolved = resolve(analyse(message, linker), state)
+        state = update(state, resolved, True)
+        out.append(resolved)
+    return out, state
+
+
+def test_attribute_switch_keeps_the_entity(linker):
+    turns, _ = talk(linker, "How many credits is Lakeview State's robotics MS?", "Is the GRE required there?")
+    second = turns[1]
+    assert second.question.entities == (LAKEVIEW,) and second.inherited_entity
+    assert second.question.kind == "yesno" and "gre" in second.question.focus
+    assert second.query == "Is the GRE required at Lakeview State?"
+
+
+def test_entity_switch_keeps_the_question(linker):
+    turns, _ = talk(linker, "How many credits is Lakeview State's robotics MS?", "What about at Harbor Tech?")
+    second = turns[1]
+    assert second.question.entities == (HARBOR,) and second.inherited_attribute
+    assert second.question.kind == "count" and "credit" in second.question.focus
+    assert second.query == "How many credits is Harbor Tech's robotics MS?"  # readable, no bracketed words
+
+
+def test_return_to_an_earlier_entity(linker):
+    turns, state = talk(
+        linker,
+        "What GPA does Harbor Tech want?",
+        "What about at Lakeview State?",
+        "Going back to Harbor Tech: how much is tuition?",
+    )
+    last = turns[2]
+    assert last.question.entities == (HARBOR,) and last.question.kind == "money"
+    assert not last.inherited_entity and state.names == ["Harbor Tech"]
+
+
+def test_a_standalone_question_takes_nothing(linker):
+    turns, _ = talk(
+        linker, "How many credits is Lakeview State's robotics MS?", "What TOEFL score does Harbor Tech require?"
+    )
+    second = turns[1]
+    assert second.question.entities == (HARBOR,) and not second.inherited_entity and not second.inherited_attribute
+    assert second.query == "What TOEFL score does Harbor Tech require?"
+
+
+def test_that_refers_to_the_previous_attribute(linker):
+    turns, _ = talk(linker, "Is the GRE required for Lakeview State's robotics MS?", "Can that requirement be waived?")
+    second = turns[1]
+    assert second.question.entities == (LAKEVIEW,)
+    assert "GRE" in second.search  # what "that" stands for is searched too
+    assert second.query == "Can that requirement be waived, for Lakeview State?"
+
+
+def test_a_refusal_keeps_the_entity_in_focus(linker):
+    state = ConversationState()
+    first = resolve(analyse("How many credits is Lakeview State's robotics MS?", linker), state)
+    state = update(state, first, True)
+    refused = resolve(analyse("What is the acceptance rate?", linker), state)
+    state = update(state, refused, False)
+    assert state.entities == [sorted(LAKEVIEW)] and not state.answered
+    after = resolve(analyse("And the deadline?", linker), state)
+    assert after.question.entities == (LAKEVIEW,)
+
+
+def test_state_round_trips_through_json():
+    state = ConversationState(entities=[["a"]], names=["A"], focus=["cost"], focus_words="cost", kind="money")
+    assert ConversationState.from_dict(state.to_dict()) == state
+    assert ConversationState.from_dict({"bogus": 1}) == ConversationState()
+    assert ConversationState.from_dict(None) == ConversationState()

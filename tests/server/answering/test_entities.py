@@ -1,0 +1,40 @@
+"""Names linked to documents: titles, aliases, acronyms, the source's site; unknown subjects."""
+
+from server.answering.entities import acronyms
+from server.answering.question import analyse
+
+LAKEVIEW = "lakeview-robotics"
+HARBOR = "harbor-tech-data-science"
+
+
+def test_acronyms_of_title_runs():
+    assert "osu" in acronyms("Oregon State University - Master's Degrees in Robotics")
+    assert "uk" in acronyms("University of Kentucky - Manufacturing Systems Engineering MS")
+    assert "mnri" in acronyms("University of Minnesota Robotics Institute (MnRI) - Admissions")
+
+
+def test_names_link_by_title_acronym_alias_and_site(linker):
+    for name in ("Lakeview State", "LSU", "Lakeview Robotics", "lakeviewstate"):
+        mention = linker.link(name, True)
+        assert mention is not None and mention.doc_ids == {LAKEVIEW} and mention.lead, name
+    assert linker.link("Harbor Institute of Technology", True).doc_ids == {HARBOR}
+    assert linker.link("HIT", True).doc_ids == {HARBOR}
+    assert linker.link("harbortech", True).doc_ids == {HARBOR}
+
+
+def test_a_name_the_corpus_never_uses_is_unknown(linker):
+    mention = linker.link("Stanford", True)
+    assert mention is not None and not mention.known and mention.subject
+
+
+def test_unknown_subject_is_reported_but_an_aside_is_not(linker):
+    assert analyse("What is the tuition at Stanford?", linker).unknown_subjects == ["Stanford"]
+    aside = analyse("I studied in Brazil. Is the GRE required for Lakeview State's robotics MS?", linker)
+    assert aside.unknown_subjects == []
+    assert aside.entities == (frozenset({LAKEVIEW}),)
+
+
+def test_two_schools_make_two_entities_and_a_comparison(linker):
+    question = analyse("Which needs more credits, Lakeview State's robotics MS or Harbor Tech's data science MS?", linker)
+    assert set(question.entities) == {frozenset({LAKEVIEW}), frozenset({HARBOR})}
+    assert question.compare and question.kind == "count"

@@ -1,0 +1,61 @@
+"""One analysis of a message: answer kind, focus, names and whether they are the subject."""
+
+import pytest
+
+from server.answering.question import analyse, answer_kind, asking_sentences, covers, name_spans
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("How much does the program cost?", "money"),
+        ("What is the tuition per credit?", "money"),
+        ("When is the spring deadline?", "date"),
+        ("How long does the degree take?", "duration"),
+        ("How quickly do graduates recoup the cost of tuition?", "duration"),  # the wh-phrase decides
+        ("How many credits is the degree?", "count"),
+        ("Which master's needs more credits, A or B?", "count"),
+        ("What is the acceptance rate?", "percent"),
+        ("What TOEFL score do I need?", "score"),
+        ("Is the GRE required?", "yesno"),
+        ("Is the application fee waived?", "yesno"),  # "fee" does not make it a money question
+        ("Who directs the robotics program?", "person"),
+        ("Which courses are required?", "list"),
+        ("Tell me about the program.", "description"),
+    ],
+)
+def test_answer_kind(text, kind):
+    assert answer_kind(text) == kind
+
+
+def test_the_asking_sentence_is_the_one_with_a_question_mark():
+    assert asking_sentences("I studied in Brazil. Do I need the GRE?") == ["Do I need the GRE?"]
+    assert asking_sentences("Tell me about the program.") == ["Tell me about the program."]
+
+
+def test_possessives_and_prepositions_make_a_name_the_subject():
+    spans = dict(name_spans("What is the tuition at Stanford for Ohio's robotics program?"))
+    assert spans == {"Stanford": True, "Ohio": True}
+    assert dict(name_spans("What GPA does Kent State expect?")) == {"GPA": False, "Kent State": True}
+    # A question word opening the sentence is not a name; "I" never is.
+    assert name_spans("What do I need?") == []
+
+
+def test_focus_drops_fillers_and_names(linker):
+    question = analyse("What's the final application deadline for Lakeview State's robotics master's?", linker)
+    assert question.kind == "date"
+    assert set(question.focus) >= {"final", "applic", "deadlin"}
+    assert "lakeview" not in question.focus and "what" not in question.focus and "master" not in question.focus
+
+
+def test_small_talk_is_recognised_and_not_searched():
+    assert analyse("Hello there").small_talk == "greeting"
+    assert analyse("thanks a lot!").small_talk == "thanks"
+    assert analyse("What can you do?").small_talk == "help"
+    assert analyse("What does the program cost?").small_talk is None
+
+
+def test_word_families_cover_each_other():
+    assert covers("decis", {"decid"})  # decision / decide
+    assert covers("applic", {"appli"})  # application / apply
+    assert not covers("cost", {"coast"})

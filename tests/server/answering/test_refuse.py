@@ -1,0 +1,42 @@
+"""Typed answerability: refuse when the entity's pages hold no unit of the asked kind, naming what they cover."""
+
+from server.answering.question import analyse
+from server.answering.retrieve import interleave, retrieve
+from tests.conftest import FakeEmbedder
+
+
+def decide(state, linker, text):
+    question = analyse(text, linker)
+    refusal = state.refuser.before_retrieval(question)
+    if refusal:
+        return refusal
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    candidates = state.composer.candidates(question, vector, groups)
+    chosen = state.composer.choose(question, candidates, len(groups))
+    refusal, _ = state.refuser.after_composition(question, interleave(groups), candidates, chosen)
+    return refusal
+
+
+def test_no_unit_of_the_asked_kind_is_refused_with_what_the_pages_cover(small_state, linker):
+    # Lakeview's page states deadlines and credits but no percentage at all.
+    refusal = decide(small_state, linker, "What is the acceptance rate for Lakeview State's robotics MS?")
+    assert refusal is not None and refusal.reason.startswith("no unit states a percentage")
+    assert "Lakeview State University" in refusal.message and "They cover: Admissions" in refusal.message
+
+
+def test_a_person_question_without_a_name_in_the_pages_is_refused(small_state, linker):
+    refusal = decide(small_state, linker, "Who directs the robotics MS at Lakeview State?")
+    assert refusal is not None and "person" in refusal.reason
+
+
+def test_an_unknown_subject_is_refused_by_name(small_state, linker):
+    refusal = decide(small_state, linker, "What is the tuition for Stanford's data science master's?")
+    assert refusal is not None and refusal.message.startswith("The documents I have don't mention Stanford")
+
+
+def test_a_question_of_no_words_is_refused():
+    from server.answering.refuse import Refuser
+
+    refusal = Refuser.before_retrieval(None, analyse("?!?"))
+    assert refusal is not None and refusal.reason == "no content words"
