@@ -30,7 +30,6 @@ from indexer.build import build
 from indexer.model import SentenceTransformerEmbedder, resolve_model
 from indexer.settings import PROJECT_ROOT
 
-from .answering.conversation import Resolved
 from .answering.engine import QAEngine
 from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights
 from .evaluate import load_set
@@ -279,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     current = Weights.load()
     print(f"{len(cases)} questions from {len(names)} sets: {', '.join(names)}")
     report = {"date": datetime.now(UTC).date().isoformat(), "sets": names, "held_out": {}}
-    print(f"{'held-out set':24} {'answerable':>10} {'oos':>4} {'top1 unit':>9} {'answered right':>14} {'refused right':>13}")
+    print(
+        f"{'held-out set':24} {'answerable':>10} {'oos':>4} {'top1 unit':>9} {'answered right':>14} {'refused right':>13}"
+    )
     for held in names:
         trained = fit([c for c in cases if c.set_name != held]) if len(names) > 1 else current
         figures = score([c for c in cases if c.set_name == held], trained)

@@ -50,7 +50,7 @@ def _serve(argv: list[str]) -> int:
     _logging()
     import uvicorn
 
-    from .app import create_app
+    from .api.app import create_app
 
     settings = Settings()
     host = args.host or settings.host

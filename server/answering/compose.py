@@ -145,7 +145,7 @@ class Composer:
                         "semantic": float(semantic[n]),
                         "passage": float(hit.dense),
                         "lexical": self._coverage(q_tokens, have | title, section),
-                            "focus": self._coverage(question.focus, focus_have, section, initials),
+                        "focus": self._coverage(question.focus, focus_have, section, initials),
                         "overlap": self._coverage(q_tokens, have, set()),
                         "focus_unit": self._coverage(question.focus, have, set(), initials),
                         "kind": 1.0 if typed and question.valued else 0.0,

@@ -135,9 +135,7 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
         compare=question.compare or len(narrowed) > 1,
     )
     query = _with_name(text, name) if name else text
-    return Resolved(
-        q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute
-    )
+    return Resolved(q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute)
 
 
 def update(state: ConversationState, resolved: Resolved, answered: bool) -> ConversationState:
@@ -168,7 +166,7 @@ def update(state: ConversationState, resolved: Resolved, answered: bool) -> Conv
 
 
 def _with_name(text: str, name: str) -> str:
-    """"How much does it cost?" → "How much does it cost at Oregon State?" (readable, no brackets)."""
+    """ "How much does it cost?" → "How much does it cost at Oregon State?" (readable, no brackets)."""
     if name.lower() in text.lower():
         return text
     match = ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text))

@@ -165,7 +165,9 @@ class EntityLinker:
             # Words every title of the entity shares describe it ("robotics master's" of a robotics page).
             described |= set.intersection(*(self._by_id[d].tokens for d in group)) & set(words)
             narrowed.append(group)
-        return tuple(dict.fromkeys(narrowed)), described | self.name_tokens(frozenset().union(*narrowed) if narrowed else ())
+        return tuple(dict.fromkeys(narrowed)), described | self.name_tokens(
+            frozenset().union(*narrowed) if narrowed else ()
+        )
 
     def _narrow(self, group: frozenset[str], words: list[str]) -> tuple[frozenset[str], set[str]]:
         if len(group) < 2 or not words:

@@ -103,7 +103,9 @@ ASK: list[tuple[str, re.Pattern]] = [
 VALUE: dict[str, re.Pattern] = {
     "money": re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d", re.I),
     "percent": re.compile(r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b", re.I),
-    "date": re.compile(rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"),
+    "date": re.compile(
+        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"
+    ),
     "duration": re.compile(
         rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"
         r"(years?|months?|weeks?|semesters?|terms?|quarters?|days?|hours?|Year\(s\))\b",
@@ -358,12 +360,6 @@ def analyse(message: str, linker=None) -> Question:
     for m in mentions:
         if m.by_name or not m.known:
             name_tokens.update(content_tokens(m.text))
-    if not any(m.by_name for m in mentions):
-        # With no name found in titles, a name found in the text ("MS-AAI") is what the question is about.
-        # Short all-capital words (GRE, TOEFL, GPA) are what is asked about far more often than a name.
-        for m in mentions:
-            if m.linked and not re.fullmatch(r"[A-Z]{2,5}", m.text):
-                name_tokens.update(content_tokens(m.text))
     if linker is not None:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
         entities, described = linker.entities(mentions, words)

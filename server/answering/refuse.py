@@ -96,7 +96,7 @@ class Refuser:
         return None, feats
 
     def _missing(self, question: Question) -> str:
-        """"The pages on X don't state Y. They cover: …" naming the entity's sections when it names one."""
+        """ "The pages on X don't state Y. They cover: …" naming the entity's sections when it names one."""
         docs = sorted(question.doc_ids)
         if not docs:
             return "I couldn't find an answer to that in the documents I have."
@@ -108,8 +108,12 @@ class Refuser:
                 if head and head not in sections and len(head) <= 60:
                     sections.append(head)
         what = KIND_NAMES.get(question.kind)
-        subject = " and ".join(f"“{t}”" for t in titles[:2]) + (f" and {len(titles) - 2} more" if len(titles) > 2 else "")
-        text = f"The documents on {subject} don't state that" + (f" ({what} is what the question asks for)." if what else ".")
+        subject = " and ".join(f"“{t}”" for t in titles[:2]) + (
+            f" and {len(titles) - 2} more" if len(titles) > 2 else ""
+        )
+        text = f"The documents on {subject} don't state that" + (
+            f" ({what} is what the question asks for)." if what else "."
+        )
         if sections:
             text += " They cover: " + ", ".join(sections[:6]) + "."
         return text

@@ -6,7 +6,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
+from server.api.app import create_app
 
 pytestmark = pytest.mark.integration
 TOKEN = "s3cret-token"

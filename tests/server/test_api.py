@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
+from server.api.app import create_app
 
 pytestmark = pytest.mark.integration
 

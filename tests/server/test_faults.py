@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from indexer.build import build
 from indexer.store import IndexPaths
-from server.app import create_app
+from server.api.app import create_app
 from server.settings import Settings
 
 

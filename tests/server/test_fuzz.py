@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from indexer.build import build
-from server.app import create_app
+from server.api.app import create_app
 from server.settings import Settings
 from tests.conftest import FakeEmbedder
 

@@ -35,6 +35,8 @@ def test_unknown_subject_is_reported_but_an_aside_is_not(linker):
 
 
 def test_two_schools_make_two_entities_and_a_comparison(linker):
-    question = analyse("Which needs more credits, Lakeview State's robotics MS or Harbor Tech's data science MS?", linker)
+    question = analyse(
+        "Which needs more credits, Lakeview State's robotics MS or Harbor Tech's data science MS?", linker
+    )
     assert set(question.entities) == {frozenset({LAKEVIEW}), frozenset({HARBOR})}
     assert question.compare and question.kind == "count"

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from .api import translate
+from ..errors import IndexUnavailable, InvalidRequest
 from .deps import EngineDep
-from .errors import IndexUnavailable, InvalidRequest
+from .routes import translate
 from .schemas import ChatRequest, ChatResponse
 
 HERE = Path(__file__).resolve().parent

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Request, UploadFile
 from pydantic import BaseModel
 
+from ..errors import IndexUnavailable, InvalidRequest
 from .deps import EngineDep, SettingsDep
-from .errors import IndexUnavailable, InvalidRequest
 from .reindex import JobRunning, NotFound, ReindexJobs, check_upload, delete_document, safe_filename, save_upload
 from .schemas import ErrorResponse
 

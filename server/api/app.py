@@ -17,12 +17,12 @@ from fastapi.staticfiles import StaticFiles
 
 from indexer.model import Embedder
 
+from ..answering.engine import QAEngine
+from ..settings import Settings
 from .admin import router as admin_router
-from .api import router as api_router
-from .answering.engine import QAEngine
 from .observability import install as install_observability
 from .reindex import ReindexJobs
-from .settings import Settings
+from .routes import router as api_router
 from .web import router as web_router
 
 logger = logging.getLogger(__name__)

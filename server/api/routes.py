@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
+from ..errors import IndexUnavailable, InvalidRequest
 from .deps import EngineDep
-from .errors import IndexUnavailable, InvalidRequest
 from .schemas import (
     ChatRequest,
     ChatResponse,

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from .answering.engine import QAEngine
-from .settings import Settings
+from ..answering.engine import QAEngine
+from ..settings import Settings
 
 
 def get_engine(request: Request) -> QAEngine:

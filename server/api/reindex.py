@@ -16,7 +16,7 @@ from indexer.build import build
 from indexer.errors import DocumentError, IndexerError
 from indexer.loaders import SUPPORTED_SUFFIXES, load_document
 
-from .errors import InvalidRequest, QAError
+from ..errors import InvalidRequest, QAError
 
 logger = logging.getLogger(__name__)
 
