@@ -72,6 +72,11 @@ class Resolved:
         return self.search or self.query
 
 
+def refers_back(text: str) -> bool:
+    """The message points at the entity being discussed ("there", "their", "the program"…)."""
+    return bool(ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text)))
+
+
 def named(question: Question) -> list[str]:
     """Names of schools or organisations in the message: the entities it switches to."""
     return [m.text for m in question.mentions if m.linked and m.lead]

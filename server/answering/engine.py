@@ -18,7 +18,7 @@ from ..errors import IndexUnavailable, InvalidRequest
 from ..settings import Settings
 from .batching import MicroBatcher
 from .compose import Candidate, Composer
-from .conversation import ConversationState, Resolved, resolve, update
+from .conversation import ConversationState, Resolved, refers_back, resolve, update
 from .entities import DocumentTokens, EntityLinker
 from .question import Question, analyse
 from .refuse import Refusal, Refuser
@@ -225,7 +225,7 @@ class QAEngine:
 
         resolved = resolve(question, conversation)
         result = self._answer(state, session_id, resolved, doc_ids)
-        if not result.answered and resolved.inherited_entity:
+        if not result.answered and resolved.inherited_entity and not refers_back(question.text):
             # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
             alone = Resolved(question, question.text)
             retry = self._answer(state, session_id, alone, doc_ids)
