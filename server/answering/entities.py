@@ -79,6 +79,28 @@ class DocumentTokens:
     def __init__(self, index: LoadedIndex):
         self.index = index
         self._cache: dict[str, set[str]] = {}
+        self._initials: dict[str, str] = {}
+
+    def initials(self, doc_id: str) -> str:
+        """First letters of the document's words, in order: where acronyms are spelled out."""
+        key = "\0" + doc_id
+        if key not in self._initials:
+            rows = self.index.doc_rows.get(doc_id, [])
+            words = re.findall(r"[a-z]+", " ".join(self.index.chunks[int(r)].text for r in rows).lower())
+            self._initials[key] = " ".join(words)
+        return self._initials[key]
+
+    def spells_out(self, doc_id: str, acronym: str) -> bool:
+        """The document writes the acronym's words in full ("grade point average" for gpa)."""
+        words = self.initials(doc_id).split()
+        n = len(acronym)
+        firsts = "".join(w[0] for w in words)
+        start = firsts.find(acronym)
+        while start != -1:
+            if all(len(w) > 1 for w in words[start : start + n]):
+                return True
+            start = firsts.find(acronym, start + 1)
+        return False
 
     def __call__(self, doc_id: str) -> set[str]:
         if doc_id not in self._cache:

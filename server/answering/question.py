@@ -139,7 +139,9 @@ FILLER = frozenset(
             "mine you your yours i we our us they their them there here one ones someone people person about per "
             "please okay ok hi hey instead either neither whether just even ever "
             # degree words name the kind of program, not what is asked about it
-            "master masters degree degrees program programs programme ms msc"
+            "master masters degree degrees program programs programme ms msc "
+            # words about the documents themselves
+            "page pages site website webpage"
         ]
     )[0]
 )

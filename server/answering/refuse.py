@@ -66,7 +66,12 @@ class Refuser:
         for d in docs:
             have |= self._doc_tokens(d)
         total = sum(self._idf(t) for t in question.focus) or 1.0
-        return sum(self._idf(t) for t in question.focus if covers(t, have)) / total
+        spelled = {
+            t
+            for t in question.acronyms
+            if t in question.focus and not covers(t, have) and any(self._doc_tokens.spells_out(d, t) for d in docs)
+        }
+        return sum(self._idf(t) for t in question.focus if t in spelled or covers(t, have)) / total
 
     def before_retrieval(self, question: Question) -> Refusal | None:
         if not question.tokens:
