@@ -41,7 +41,6 @@ DEFAULT_SETS = [
     f"{SHARED / 'dev.jsonl'}",
     f"{SHARED / 'practice' / 'questions.jsonl'}={SHARED / 'practice' / 'corpus'}",
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'questions.jsonl'}",
-    f"{PROJECT_ROOT / 'tests' / 'eval' / 'pages_questions.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'pages'}",
 ]
 
 

@@ -1,4 +1,4 @@
-"""``python -m server``: serve (default), ``ask "question"``, ``evaluate SET.jsonl``, ``calibrate SET.jsonl``."""
+"""``python -m server``: serve (default), ``ask "question"``, ``evaluate SET.jsonl``, ``calibrate [SET[=PAGES] ...] [--write]``."""
 
 from __future__ import annotations
 
