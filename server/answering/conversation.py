@@ -28,6 +28,7 @@ ENTITY_ANAPHOR = re.compile(
     re.I,
 )
 EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b", re.I)
+COMMON_HEADS = frozenset({"university", "college", "institute", "school", "academy", "department", "center", "centre"})
 TRAILING = re.compile(r"[\s?.!]+$")
 
 
@@ -197,7 +198,10 @@ def _with_entity(previous: str, old_names: list[str], new_name: str) -> str:
     for old in sorted(old_names, key=len, reverse=True):
         if old and old.lower() in previous.lower():
             start = previous.lower().index(old.lower())
-            return previous[:start] + new_name + previous[start + len(old) :]
+            before = previous[:start]
+            if re.search(r"\bthe $", before, re.I) and new_name.split()[0].lower() not in COMMON_HEADS:
+                before = before[:-4]  # "the University of X's" → "Oregon State's", not "the Oregon State's"
+            return before + new_name + previous[start + len(old) :]
     base = TRAILING.sub("", previous)
     base = re.sub(r",? for [^,?]+$", "", base) if old_names else base
     return f"{base}, for {new_name}?"

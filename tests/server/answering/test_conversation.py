@@ -34,6 +34,13 @@ def test_entity_switch_keeps_the_question(linker):
     assert second.query == "How many credits is Harbor Tech's robotics MS?"  # readable, no bracketed words
 
 
+def test_the_article_of_the_old_name_is_dropped_for_a_proper_name(linker):
+    turns, _ = talk(
+        linker, "How many credits is the Harbor Institute of Technology's data science MS?", "And Lakeview State's?"
+    )
+    assert turns[1].query == "How many credits is Lakeview State's data science MS?"
+
+
 def test_return_to_an_earlier_entity(linker):
     turns, state = talk(
         linker,
