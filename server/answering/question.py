@@ -141,7 +141,9 @@ FILLER = frozenset(
             # degree words name the kind of program, not what is asked about it
             "master masters degree degrees program programs programme ms msc "
             # words about the documents themselves
-            "page pages site website webpage"
+            "page pages site website webpage "
+            # conversation moves
+            "go going back again return returning switch switching"
         ]
     )[0]
 )
@@ -173,6 +175,7 @@ OPENERS = frozenset(
         "its", "it's", "they", "their", "there", "this", "that", "these", "those", "say", "suppose", "assuming",
     }
 )  # fmt: skip
+ACRONYM = re.compile(r"[A-Z]{2,5}s?")
 CALENDAR = re.compile(
     rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
 )
@@ -349,7 +352,9 @@ def analyse(message: str, linker=None) -> Question:
         return Question(text=text, small_talk=talk)
     asking = asking_sentences(text)
     clause = " ".join(asking)
-    kind = answer_kind(clause)
+    # "Going back to Purdue: what GPA do they want?": the part after the colon is the question.
+    head, colon, tail = clause.rpartition(": ")
+    kind = answer_kind(tail if colon and len(tail.split()) >= 2 else clause)
     spans: list[tuple[str, bool]] = []
     for sentence in SENTENCE.split(text):
         in_question = sentence.strip() in asking
@@ -360,7 +365,8 @@ def analyse(message: str, linker=None) -> Question:
     entities: tuple[frozenset[str], ...] = ()
     name_tokens: set[str] = set()
     for m in mentions:
-        if m.by_name or not m.known:
+        # An unknown acronym ("GPA" in a corpus that writes "grade point average") is still asked about.
+        if m.by_name or (not m.known and not ACRONYM.fullmatch(m.text)):
             name_tokens.update(content_tokens(m.text))
     if linker is not None:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]

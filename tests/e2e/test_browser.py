@@ -102,3 +102,52 @@ def test_document_markup_is_shown_as_text(page):
     assert "onerror" in page.inner_text("#passage-text") or "<script>" in page.inner_text("#passage-text")
     assert page.evaluate("window.__xss") is None and page.dialogs == []
     assert page.locator(".msg script, .msg img, #passage script, #passage img").count() == 0
+
+
+@pytest.fixture(scope="module")
+def schools_server(real_index, tmp_path_factory):
+    """A server over the seed corpus plus three pages of invented schools (tests/server/answering/pages)."""
+    from .conftest import ROOT, Server
+
+    root = tmp_path_factory.mktemp("schools")
+    shutil.copytree(real_index / "corpus", root / "corpus")
+    shutil.copytree(real_index / "index", root / "index")  # shares the embedding cache
+    for page_file in (ROOT / "tests" / "server" / "answering" / "pages").iterdir():
+        shutil.copy(page_file, root / "corpus" / page_file.name)
+    builder = Server.__new__(Server)
+    builder.env = {
+        **__import__("os").environ,
+        "PQA_CORPUS_DIR": str(root / "corpus"),
+        "PQA_INDEX_DIR": str(root / "index"),
+    }
+    result = Server.index(builder)
+    assert result.returncode == 0, result.stderr
+    running = Server(root)
+    yield running
+    running.stop()
+
+
+def test_four_turn_conversation_with_a_school_switch(browser, schools_server):
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(schools_server.url + "/")
+    turns = [
+        ("How many credits does Lakeview State's robotics MS require?", "30 credits", None),
+        (
+            "What about at Harbor Tech?",
+            "33-credit",
+            "Searched: How many credits does Harbor Tech's robotics MS require?",
+        ),
+        ("What's the minimum GPA there?", "3.1", "Searched: What's the minimum GPA at Harbor Tech?"),
+        ("Going back to Lakeview State: is the GRE required?", "not required", None),
+    ]
+    for n, (question, figure, shown) in enumerate(turns, start=1):
+        answer = ask(page, question, n)
+        text = answer.inner_text()
+        assert figure in answer.locator(".answer").inner_text(), (question, text)
+        if shown:
+            assert shown in text, text  # the readable standalone query, no bracketed word lists
+    # Each answer cites the right school's page.
+    sources = [page.locator(".msg.bot").nth(i).inner_text() for i in range(4)]
+    assert "Lakeview" in sources[0] and "Harbor" in sources[1] and "Harbor" in sources[2] and "Lakeview" in sources[3]
+    context.close()
