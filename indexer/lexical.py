@@ -64,6 +64,15 @@ class LexicalIndex:
         df = float(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0.0
         return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
+    def rows_with(self, token: str) -> np.ndarray:
+        """The chunk rows whose text holds this (stemmed) token, read from the BM25 matrix."""
+        scores = self._retriever.scores
+        t = self.vocab.get(token)
+        indptr = scores["indptr"]
+        if t is None or t + 1 >= len(indptr):
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(scores["indices"][indptr[t] : indptr[t + 1]], dtype=np.int64)
+
     def known(self, tokens: list[str]) -> list[str]:
         return [t for t in tokens if t in self.vocab]
 

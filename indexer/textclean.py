@@ -191,12 +191,10 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
             heading = None
             # In a run of "Label: value" lines the last line is one more value, not a heading.
             listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
-            if listed:
-                pass
-            elif after == "heading" and _heading_like(run[-1]):
+            if not listed and after == "heading" and _heading_like(run[-1]):
                 heading = run.pop()
                 level = max((lines[j].level or 2) - 1, 1)
-            elif after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
+            elif not listed and after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
                 heading = run.pop()
                 level = 0
             if prev_kind == "start" and run and _heading_like(run[0]) and (not title or _norm(run[0]) == _norm(title)):

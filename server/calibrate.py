@@ -31,8 +31,9 @@ from indexer.model import SentenceTransformerEmbedder, resolve_model
 from indexer.settings import PROJECT_ROOT
 
 from .answering.engine import QAEngine
+from .answering.refuse import decision_features
 from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights
-from .evaluate import load_set
+from .evaluate import evidence_groups, holds, load_set
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -60,15 +61,6 @@ class Case:
     hard_refusal: bool = False  # refused before retrieval (unknown name): no weight decides it
 
 
-def _holds(chunk, evidence: list[str]) -> bool:
-    text = re.sub(r"\s+", " ", f"{chunk.title} {chunk.section} {chunk.text}").lower()
-    return all(re.sub(r"\s+", " ", e).lower() in text for e in evidence)
-
-
-def _groups(evidence: list) -> list[list[str]]:
-    return evidence if evidence and isinstance(evidence[0], list) else [evidence]
-
-
 def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
     state = engine.state()
     cases: list[Case] = []
@@ -94,8 +86,9 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
                 chunk = state.index.chunks[cand.row]
                 units, _ = state.composer.with_context(resolved.question, [cand])
                 text = " ".join(u.text for u in units)
+                passage = {"title": chunk.title, "section": chunk.section, "text": chunk.text}
                 ok = any(re.search(p, text, re.I) for p in turn["answer_patterns"]) and any(
-                    _holds(chunk, g) for g in _groups(turn["evidence"])
+                    holds(passage, g) for g in evidence_groups(turn["evidence"])
                 )
             labels.append(1.0 if ok else 0.0)
         case.units = np.asarray(rows, dtype=float).reshape(-1, len(UNIT_FEATURES))
@@ -140,16 +133,13 @@ def _decision_row(case: Case, weights: Weights) -> list[float] | None:
         return None
     feats = dict(zip(UNIT_FEATURES, case.units[best], strict=True))
     eligible = case.units[case.typed] if case.valued else case.units
-    focus, semantic = UNIT_FEATURES.index("focus"), UNIT_FEATURES.index("semantic")
-    row = {
-        "dense": case.dense,
-        "score": weights.unit_score(feats),
-        "focus": feats["focus"],
-        "semantic": feats["semantic"],
-        "doc_focus": case.doc_focus,
-        "max_focus": float(eligible[:, focus].max()),
-        "max_semantic": float(eligible[:, semantic].max()),
-    }
+    row = decision_features(
+        case.dense,
+        feats,
+        weights.unit_score(feats),
+        [dict(zip(UNIT_FEATURES, r, strict=True)) for r in eligible],
+        case.doc_focus,
+    )
     return [row[f] for f in DECISION_FEATURES]
 
 

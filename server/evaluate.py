@@ -26,12 +26,14 @@ def _norm(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").lower()
 
 
-def _holds(passage: dict, evidence: list[str]) -> bool:
+def holds(passage: dict, evidence: list[str]) -> bool:
+    """The passage's title, section and text hold every evidence term (case and spacing ignored)."""
     text = _norm(" ".join(str(passage.get(k) or "") for k in ("title", "section", "text")))
     return all(_norm(e) in text for e in evidence)
 
 
-def _groups(evidence: list) -> list[list[str]]:
+def evidence_groups(evidence: list) -> list[list[str]]:
+    """Evidence is a list of terms (one passage holds them all) or a list of such lists."""
     return evidence if evidence and isinstance(evidence[0], list) else [evidence]
 
 
@@ -46,8 +48,8 @@ def score_turn(resp: dict, turn: dict) -> list[str]:
     if len(answer) > MAX_ANSWER:
         why.append(f"answer {len(answer)} chars")
     referenced = [c for c in resp.get("citations") or [] if f"[{c.get('n')}]" in answer]
-    for group in _groups(turn.get("evidence", [])):
-        if not any(_holds(c, group) for c in referenced):
+    for group in evidence_groups(turn.get("evidence", [])):
+        if not any(holds(c, group) for c in referenced):
             why.append("no cited passage holds " + repr(group[0])[:60])
     return why
 
@@ -129,8 +131,8 @@ def evaluate(items: list[dict], post: Callable[[str, dict], dict]) -> tuple[dict
         else:
             single_ok += 1
         s = timed("/api/search", {"query": item["question"], "k": 10})
-        first = _groups(item["evidence"])[0]
-        ranks = [i + 1 for i, p in enumerate((s.get("results") or [])[:10]) if _holds(p, first)]
+        first = evidence_groups(item["evidence"])[0]
+        ranks = [i + 1 for i, p in enumerate((s.get("results") or [])[:10]) if holds(p, first)]
         if ranks and ranks[0] <= 5:
             hits5 += 1
         if ranks:

@@ -56,10 +56,10 @@ class Citation:
 
 @dataclass
 class Answer:
+    """The quoted units as prose, each passage followed by its [n], and the citations behind the markers."""
+
     text: str
-    answered: bool
     citations: list[Citation]
-    reason: str = ""
 
 
 class Composer:
@@ -276,7 +276,7 @@ class Composer:
             if more.get(row):
                 text += f" (and {more[row]} more in [{cite.n}])"
             parts.append(f"{text} [{cite.n}]")
-        return Answer(" ".join(parts), True, list(citations.values()))
+        return Answer(" ".join(parts), list(citations.values()))
 
 
 def _spelled(acronym: str, initials: list[str]) -> bool:

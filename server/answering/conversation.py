@@ -73,9 +73,14 @@ class Resolved:
         return self.search or self.query
 
 
+def _entity_anaphor(text: str) -> re.Match | None:
+    """The word pointing at the entity being discussed; "is there" / "there are" do not point anywhere."""
+    return ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text))
+
+
 def refers_back(text: str) -> bool:
     """The message points at the entity being discussed ("there", "their", "the program"…)."""
-    return bool(ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text)))
+    return _entity_anaphor(text) is not None
 
 
 def named(question: Question) -> list[str]:
@@ -151,9 +156,8 @@ def update(state: ConversationState, resolved: Resolved, answered: bool) -> Conv
         return state
     if q.entities:
         entities = [sorted(g) for g in q.entities]
-        names = named(q) or state.names if resolved.inherited_entity or not named(q) else named(q)
-        if not names:
-            names = [m.text for m in q.mentions if m.linked] or state.names
+        # A school named in the message replaces the name in focus; otherwise the name stays.
+        names = named(q) or state.names or [m.text for m in q.mentions if m.linked]
     else:
         entities, names = state.entities, state.names
     if q.focus and not resolved.inherited_attribute:
@@ -175,7 +179,7 @@ def _with_name(text: str, name: str) -> str:
     """ "How much does it cost?" → "How much does it cost at Oregon State?" (readable, no brackets)."""
     if name.lower() in text.lower():
         return text
-    match = ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text))
+    match = _entity_anaphor(text)
     if match:
         word = match.group(0).lower()
         replacement = {
@@ -205,8 +209,3 @@ def _with_entity(previous: str, old_names: list[str], new_name: str) -> str:
     base = TRAILING.sub("", previous)
     base = re.sub(r",? for [^,?]+$", "", base) if old_names else base
     return f"{base}, for {new_name}?"
-
-
-def _join(text: str, previous: str) -> str:
-    base = TRAILING.sub("", previous)
-    return f"{TRAILING.sub('', text)}: {base}?"

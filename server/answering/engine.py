@@ -19,7 +19,7 @@ from ..settings import Settings
 from .batching import MicroBatcher
 from .compose import Candidate, Composer
 from .conversation import ConversationState, Resolved, refers_back, resolve, update
-from .entities import DocumentTokens, EntityLinker
+from .entities import CorpusTerms, EntityLinker
 from .question import Question, analyse
 from .refuse import Refusal, Refuser
 from .retrieve import interleave, retrieve
@@ -44,13 +44,13 @@ class IndexState:
 
     @classmethod
     def build(cls, index: LoadedIndex, weights: Weights, stamp: tuple[str | None, float]) -> IndexState:
-        tokens = DocumentTokens(index)
+        terms = CorpusTerms(index)
         return cls(
             index,
             Retriever(index),
-            EntityLinker(index, tokens),
+            EntityLinker(index, terms),
             Composer(index, weights),
-            Refuser(index, weights, tokens, index.lexical.idf),
+            Refuser(index, weights, terms),
             stamp,
         )
 

@@ -10,17 +10,14 @@ when that name is its subject.
 
 from __future__ import annotations
 
-import logging
+import bisect
 import re
 from collections.abc import Iterable
 from urllib.parse import urlparse
 
-from indexer.lexical import tokenize
 from indexer.store import LoadedIndex
 
-from .question import CALENDAR, Mention, content_tokens
-
-logger = logging.getLogger(__name__)
+from .question import CALENDAR, Mention, content_tokens, covers
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
 CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
@@ -73,28 +70,44 @@ class DocumentNames:
         self.keys.discard("")
 
 
-class DocumentTokens:
-    """The stemmed tokens of each document's text, computed on first use."""
+class CorpusTerms:
+    """Which documents use which stemmed words: read from the BM25 index the indexer built, not re-tokenized."""
 
     def __init__(self, index: LoadedIndex):
         self.index = index
-        self._cache: dict[str, set[str]] = {}
-        self._initials: dict[str, str] = {}
+        self._doc_of_row = [c.doc_id for c in index.chunks]
+        self._vocab = sorted(index.lexical.vocab)
+        self._words: dict[str, tuple[list[str], str]] = {}
 
-    def initials(self, doc_id: str) -> str:
-        """First letters of the document's words, in order: where acronyms are spelled out."""
-        key = "\0" + doc_id
-        if key not in self._initials:
-            rows = self.index.doc_rows.get(doc_id, [])
-            words = re.findall(r"[a-z]+", " ".join(self.index.chunks[int(r)].text for r in rows).lower())
-            self._initials[key] = " ".join(words)
-        return self._initials[key]
+    def docs_with(self, token: str) -> set[str]:
+        return {self._doc_of_row[int(r)] for r in self.index.lexical.rows_with(token)}
+
+    def family(self, token: str) -> list[str]:
+        """The corpus's words that ``covers`` counts as this one (itself, "decid" for "decis"…)."""
+        if len(token) < 5:
+            return [token]
+        prefix = token[:4]
+        start = bisect.bisect_left(self._vocab, prefix)
+        out = []
+        for word in self._vocab[start:]:
+            if not word.startswith(prefix):
+                break
+            if covers(token, {word}):
+                out.append(word)
+        return out or [token]
+
+    def used_in(self, token: str, docs: set[str] | frozenset[str]) -> bool:
+        """Some document of ``docs`` uses the token or a word of its family."""
+        return any(self.docs_with(word) & docs for word in self.family(token))
 
     def spells_out(self, doc_id: str, acronym: str) -> bool:
         """The document writes the acronym's words in full ("grade point average" for gpa)."""
-        words = self.initials(doc_id).split()
+        if doc_id not in self._words:
+            rows = self.index.doc_rows.get(doc_id, [])
+            words = re.findall(r"[a-z]+", " ".join(self.index.chunks[int(r)].text for r in rows).lower())
+            self._words[doc_id] = (words, "".join(w[0] for w in words))
+        words, firsts = self._words[doc_id]
         n = len(acronym)
-        firsts = "".join(w[0] for w in words)
         start = firsts.find(acronym)
         while start != -1:
             if all(len(w) > 1 for w in words[start : start + n]):
@@ -102,21 +115,14 @@ class DocumentTokens:
             start = firsts.find(acronym, start + 1)
         return False
 
-    def __call__(self, doc_id: str) -> set[str]:
-        if doc_id not in self._cache:
-            rows = self.index.doc_rows.get(doc_id, [])
-            texts = [self.index.chunks[int(r)].embed_text() for r in rows]
-            self._cache[doc_id] = {t for tokens in (tokenize(texts) if texts else []) for t in tokens}
-        return self._cache[doc_id]
-
 
 class EntityLinker:
     """Links names to documents for one index version."""
 
-    def __init__(self, index: LoadedIndex, doc_tokens):
+    def __init__(self, index: LoadedIndex, terms: CorpusTerms):
         self.names = [DocumentNames(d) for d in index.documents]
         self._by_id = {n.doc_id: n for n in self.names}
-        self._doc_tokens = doc_tokens  # doc_id -> set of stemmed tokens of its text
+        self._terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
@@ -136,7 +142,7 @@ class EntityLinker:
         if not key or not tokens or CALENDAR.match(name):
             return None
         known = all(t in self._vocab for t in tokens)
-        in_text = {n.doc_id for n in self.names if set(tokens) <= self._doc_tokens(n.doc_id)} if known else set()
+        in_text = set.intersection(*(self._terms.docs_with(t) for t in tokens)) if known else set()
         if len(in_text) > self._generic:
             return None  # a term used all over the corpus ("MS", "GPA", "TOEFL"), not a name
         by_key = {n.doc_id for n in self.names if key in n.keys}

@@ -14,7 +14,7 @@ Nothing downstream re-parses the message. A ``Question`` holds:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from indexer.lexical import tokenize
 
@@ -160,7 +160,7 @@ HELP = re.compile(
 
 # A name: a capitalised word or an acronym, with the connecting words that names use.
 TOKEN = re.compile(r"[A-Za-z0-9][\w&.\-]*(?:['’]s?)?")
-CONNECTORS = frozenset({"of", "and", "&", "de", "for", "at", "in"})
+CONNECTORS = frozenset({"of", "and", "&", "de"})  # inside a name: "University of X", "Texas A&M"
 # Words before a name that make it the subject of the question ("tuition at X", "does X", "X's").
 SUBJECT_MARKERS = frozenset(
     {"at", "for", "of", "to", "about", "does", "do", "did", "is", "are", "was", "attend", "attending", "vs", "versus"}
@@ -209,7 +209,7 @@ class Question:
     mentions: tuple[Mention, ...] = ()
     compare: bool = False
     small_talk: str | None = None  # greeting | thanks | bye | help
-    entities: tuple[frozenset[str], ...] = field(default=())  # linked document groups, one per entity
+    entities: tuple[frozenset[str], ...] = ()  # linked document groups, one per entity
     acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
 
     @property
@@ -328,7 +328,6 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
                 and j + 1 < len(words)
                 and _is_name_word(words[j + 1], first=False)
                 and not re.search(r"['’]s?$", words[j - 1])
-                and words[j].lower() in {"of", "&", "and", "de"}
             ):
                 j += 2
             else:

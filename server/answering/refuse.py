@@ -14,7 +14,8 @@ from indexer.search import Hit
 from indexer.store import LoadedIndex
 
 from .compose import Candidate
-from .question import Question, covers
+from .entities import CorpusTerms
+from .question import Question
 from .weights import Weights
 
 KIND_NAMES = {
@@ -36,44 +37,46 @@ class Refusal:
 
 
 def decision_features(
-    hits: list[Hit], best: Candidate | None, eligible: list[Candidate], doc_focus: float
+    dense: float, best: dict[str, float] | None, best_score: float, eligible: list[dict[str, float]], doc_focus: float
 ) -> dict[str, float]:
-    """What the answer-or-refuse model reads: retrieval, the chosen unit, and the best evidence of the asked kind."""
+    """What the answer-or-refuse model reads: retrieval, the chosen unit, and the best evidence of the asked kind.
+
+    ``best`` and ``eligible`` are unit features (``Candidate.feats``); calibrate builds the same rows offline.
+    """
     return {
-        "dense": max((h.dense for h in hits), default=0.0),
-        "score": best.score if best else 0.0,
-        "focus": best.feats["focus"] if best else 0.0,
-        "semantic": best.feats["semantic"] if best else 0.0,
+        "dense": dense,
+        "score": best_score if best else 0.0,
+        "focus": best["focus"] if best else 0.0,
+        "semantic": best["semantic"] if best else 0.0,
         "doc_focus": doc_focus,
-        "max_focus": max((c.feats["focus"] for c in eligible), default=0.0),
-        "max_semantic": max((c.feats["semantic"] for c in eligible), default=0.0),
+        "max_focus": max((f["focus"] for f in eligible), default=0.0),
+        "max_semantic": max((f["semantic"] for f in eligible), default=0.0),
     }
 
 
 class Refuser:
-    def __init__(self, index: LoadedIndex, weights: Weights, doc_tokens, idf):
+    def __init__(self, index: LoadedIndex, weights: Weights, terms: CorpusTerms):
         self.index = index
         self.weights = weights
-        self._doc_tokens = doc_tokens
-        self._idf = idf
+        self._terms = terms
+        self._idf = index.lexical.idf
 
     def doc_focus(self, question: Question, hits: list[Hit]) -> float:
         """Share (idf-weighted) of the focus words found anywhere in the entity's documents."""
         if not question.focus:
             return 1.0
-        docs = question.doc_ids or {self.index.chunks[h.row].doc_id for h in hits[:5]}
-        have: set[str] = set()
-        for d in docs:
-            have |= self._doc_tokens(d)
-        total = sum(self._idf(t) for t in question.focus) or 1.0
-        spelled = {
-            t
-            for t in question.acronyms
-            if t in question.focus and not covers(t, have) and any(self._doc_tokens.spells_out(d, t) for d in docs)
-        }
-        return sum(self._idf(t) for t in question.focus if t in spelled or covers(t, have)) / total
+        docs = set(question.doc_ids) or {self.index.chunks[h.row].doc_id for h in hits[:5]}
 
-    def before_retrieval(self, question: Question) -> Refusal | None:
+        def found(t: str) -> bool:
+            if self._terms.used_in(t, docs):
+                return True
+            return t in question.acronyms and any(self._terms.spells_out(d, t) for d in docs)
+
+        total = sum(self._idf(t) for t in question.focus) or 1.0
+        return sum(self._idf(t) for t in question.focus if found(t)) / total
+
+    @staticmethod
+    def before_retrieval(question: Question) -> Refusal | None:
         if not question.tokens:
             return Refusal("no content words", "I need a question with a few more words to search the documents.")
         unknown = question.unknown_subjects
@@ -87,8 +90,15 @@ class Refuser:
     ) -> tuple[Refusal | None, dict[str, float]]:
         if not hits:
             return Refusal("no matching passage", self._missing(question)), {}
-        eligible = [c for c in candidates if c.typed] if question.valued else candidates
-        feats = decision_features(hits, chosen[0] if chosen else None, eligible, self.doc_focus(question, hits))
+        eligible = [c.feats for c in candidates if c.typed or not question.valued]
+        best = chosen[0] if chosen else None
+        feats = decision_features(
+            max((h.dense for h in hits), default=0.0),
+            best.feats if best else None,
+            best.score if best else 0.0,
+            eligible,
+            self.doc_focus(question, hits),
+        )
         if feats["dense"] < self.weights.min_dense:
             return Refusal("no passage is close enough", self._missing(question)), feats
         if not chosen:

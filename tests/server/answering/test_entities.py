@@ -40,3 +40,13 @@ def test_two_schools_make_two_entities_and_a_comparison(linker):
     )
     assert set(question.entities) == {frozenset({LAKEVIEW}), frozenset({HARBOR})}
     assert question.compare and question.kind == "count"
+
+
+def test_corpus_terms_read_the_bm25_index(small_index, small_state):
+    rows = small_index.lexical.rows_with("kinemat")  # "Kinematics", stemmed as BM25 stores it
+    assert len(rows) and all("Kinematics" in small_index.chunks[int(r)].text for r in rows)
+    assert len(small_index.lexical.rows_with("zzzunknown")) == 0
+    terms = small_state.refuser._terms
+    assert terms.docs_with("gre") == {LAKEVIEW}
+    assert terms.used_in("weld", {"welding-engineers-career"}) and not terms.used_in("weld", {LAKEVIEW})
+    assert terms.spells_out(HARBOR, "gpa") and not terms.spells_out(LAKEVIEW, "gpa")

@@ -38,5 +38,5 @@ def test_an_unknown_subject_is_refused_by_name(small_state, linker):
 def test_a_question_of_no_words_is_refused():
     from server.answering.refuse import Refuser
 
-    refusal = Refuser.before_retrieval(None, analyse("?!?"))
+    refusal = Refuser.before_retrieval(analyse("?!?"))
     assert refusal is not None and refusal.reason == "no content words"
