@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from indexer.settings import PROJECT_ROOT, IndexSettings
 
@@ -28,3 +30,15 @@ class Settings(IndexSettings):
     )
     max_body_kb: float = Field(256.0, gt=0, description="Largest JSON request body (uploads have their own limit).")
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client address; 0 turns it off.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys; when set, /api/chat, /api/search and /v1/* need `Authorization: Bearer <key>`.",
+    )
+    model_name: str = Field("program-qa", description="The model name /v1/models lists (OpenAI-compatible API).")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value

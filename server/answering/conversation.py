@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .question import Question, content_tokens
+from .question import Question, content_tokens, focus_words
 
 CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|what if|but|so|then|ok(ay)?|plus|same)\b", re.I)
 VALUE_ANAPHOR = re.compile(r"\b(that|this|it)\b", re.I)
@@ -86,13 +86,6 @@ def refers_back(text: str) -> bool:
 def named(question: Question) -> list[str]:
     """Names of schools or organisations in the message: the entities it switches to."""
     return [m.text for m in question.mentions if m.linked and m.lead]
-
-
-def focus_words(text: str, focus: tuple[str, ...] | list[str]) -> str:
-    """The words of ``text`` whose stems are in ``focus``, in order: the attribute as written."""
-    wanted = set(focus)
-    words = [w for w in re.findall(r"[\w.&'’-]+", text) if wanted & set(content_tokens(w))]
-    return " ".join(dict.fromkeys(words))
 
 
 def resolve(question: Question, state: ConversationState) -> Resolved:

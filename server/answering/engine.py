@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from indexer.errors import IndexerError
@@ -87,6 +88,7 @@ class QAEngine:
         )
         self.weights = Weights.load()
         self._state: IndexState | None = None
+        self.started = int(time.time())
         self._load_error: str | None = None
         self._reload_lock = threading.Lock()
         self.encoder = (
@@ -137,6 +139,11 @@ class QAEngine:
             self._load_error = None
             logger.info("serving index version %s (%d chunks)", index.name, len(index.chunks))
             return True
+
+    def version(self) -> str | None:
+        """The name of the index version in service, if any."""
+        state = self._state
+        return state.index.name if state is not None else None
 
     def state(self) -> IndexState:
         state = self._state
@@ -208,6 +215,7 @@ class QAEngine:
         return resolve(question, self.conversation(session_id))
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
+        """Answer one message of a conversation kept server-side under ``session_id``."""
         message = self._check_message(message)
         state = self.state()
         self._check_docs(state, doc_ids)
@@ -217,27 +225,49 @@ class QAEngine:
             session_id = None
         session_id = session_id or self.sessions.new_id()
         conversation = self.conversation(session_id)
-        question = analyse(message, state.linker)
-        if question.small_talk:
-            reply = small_talk_reply(question.small_talk, self.covers(state))
-            self.sessions.append(session_id, Turn(message, message, "", reply, True, [], conversation.to_dict()))
-            return ChatResult(session_id, reply, True, message, suggestions=self.suggestions(), notice=notice)
-
-        resolved = resolve(question, conversation)
-        result = self._answer(state, session_id, resolved, doc_ids)
-        if not result.answered and resolved.inherited_entity and not refers_back(question.text):
-            # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
-            alone = Resolved(question, question.text)
-            retry = self._answer(state, session_id, alone, doc_ids)
-            if retry.answered:
-                resolved, result = alone, retry
-        result.notice = notice
+        result, resolved, after = self._turn(state, message, conversation, doc_ids)
+        result.session_id, result.notice = session_id, notice
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
-        after = update(conversation, resolved, result.answered)
         self.sessions.append(
             session_id, Turn(message, result.query, "", result.answer, result.answered, cited, after.to_dict())
         )
         return result
+
+    def complete(self, messages: list[str], doc_ids: list[str] | None = None) -> ChatResult:
+        """Answer the last of a list of user messages, the earlier ones replayed as the conversation (stateless).
+
+        Replaying runs the same slot filling as a session, so a client that sends the whole conversation
+        (OpenAI-style) gets the same follow-up resolution as the web page.
+        """
+        if not messages:
+            raise InvalidRequest("no user message to answer")
+        texts = [self._check_message(m) for m in messages[-self.settings.session_max_turns :]]
+        state = self.state()
+        self._check_docs(state, doc_ids)
+        conversation = ConversationState()
+        for text in texts[:-1]:
+            _, _, conversation = self._turn(state, text, conversation, doc_ids)
+        result, _, _ = self._turn(state, texts[-1], conversation, doc_ids)
+        return result
+
+    def _turn(
+        self, state: IndexState, message: str, conversation: ConversationState, doc_ids: list[str] | None
+    ) -> tuple[ChatResult, Resolved, ConversationState]:
+        """One message answered against a conversation state; returns the result and the state after it."""
+        question = analyse(message, state.linker)
+        if question.small_talk:
+            reply = small_talk_reply(question.small_talk, self.covers(state))
+            result = ChatResult("", reply, True, message, suggestions=self.suggestions())
+            return result, Resolved(question, message), conversation
+        resolved = resolve(question, conversation)
+        result = self._answer(state, resolved, doc_ids)
+        if not result.answered and resolved.inherited_entity and not refers_back(question.text):
+            # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
+            alone = Resolved(question, question.text)
+            retry = self._answer(state, alone, doc_ids)
+            if retry.answered:
+                resolved, result = alone, retry
+        return result, resolved, update(conversation, resolved, result.answered)
 
     def prepare(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None = None) -> Prepared:
         """Everything the answer-or-refuse decision reads: retrieval per entity, scored units, the choice."""
@@ -253,11 +283,11 @@ class QAEngine:
         refusal, feats = state.refuser.after_composition(question, hits, candidates, chosen)
         return Prepared(resolved, groups, hits, candidates, chosen, refusal, feats)
 
-    def _answer(self, state: IndexState, session_id: str, resolved: Resolved, doc_ids: list[str] | None) -> ChatResult:
+    def _answer(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None) -> ChatResult:
         question, query = resolved.question, resolved.query
         prepared = self.prepare(state, resolved, doc_ids)
         if prepared.refusal is not None:
-            return self._refusal(state, session_id, query, prepared.refusal)
+            return self._refusal(state, query, prepared.refusal)
         units, more = state.composer.with_context(question, prepared.chosen)
         answer = state.composer.render(units, more)
         citations = []
@@ -266,15 +296,15 @@ class QAEngine:
             citations.append(
                 {"n": cite.n, **passage, "score": round(cite.score, 4), "quotes": [list(q) for q in cite.quote]}
             )
-        return ChatResult(session_id, answer.text, True, query, citations)
+        return ChatResult("", answer.text, True, query, citations)
 
-    def _refusal(self, state: IndexState, session_id: str, query: str, refusal: Refusal) -> ChatResult:
+    def _refusal(self, state: IndexState, query: str, refusal: Refusal) -> ChatResult:
         suggestions = self.suggestions()[:4]
         text = refusal.message
         if "They cover" not in text:
             text += f" They cover {self.covers(state)}."
         logger.info("abstained (%s): %r", refusal.reason, query)
-        return ChatResult(session_id, text, False, query, [], suggestions)
+        return ChatResult("", text, False, query, [], suggestions)
 
     def documents(self) -> list[dict]:
         state = self.state()

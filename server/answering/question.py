@@ -234,6 +234,13 @@ def content_tokens(text: str) -> list[str]:
     return tokenize([text])[0]
 
 
+def focus_words(text: str, focus: tuple[str, ...] | list[str]) -> str:
+    """The words of ``text`` whose stems are in ``focus``, in order: the attribute as written."""
+    wanted = set(focus)
+    words = [w for w in re.findall(r"[\w.&'’-]+", text) if wanted & set(content_tokens(w))]
+    return " ".join(dict.fromkeys(words))
+
+
 WH = re.compile(r"\b(what|which|when|where|who|whom|how|why)\b|\bwhat's\b", re.I)
 AUX_START = re.compile(r"^\s*(is|are|do|does|did|can|could|will|would|should|must|has|have|may|am|was|were)\b", re.I)
 

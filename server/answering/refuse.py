@@ -15,7 +15,7 @@ from indexer.store import LoadedIndex
 
 from .compose import Candidate
 from .entities import CorpusTerms
-from .question import Question
+from .question import Question, focus_words
 from .weights import Weights
 
 KIND_NAMES = {
@@ -126,9 +126,14 @@ class Refuser:
         subject = " and ".join(f"“{t}”" for t in titles[:2]) + (
             f" and {len(titles) - 2} more" if len(titles) > 2 else ""
         )
-        text = f"The documents on {subject} don't state that" + (
-            f" ({what} is what the question asks for)." if what else "."
-        )
+        words = focus_words(question.text, question.focus)
+        if what and words:
+            asked = f" (the question asks for {what}: “{words}”)"
+        elif words or what:
+            asked = f" (the question asks about “{words}”)" if words else f" (the question asks for {what})"
+        else:
+            asked = ""
+        text = f"The documents on {subject} don't state that{asked}."
         if sections:
             text += " They cover: " + ", ".join(sections[:6]) + "."
         return text

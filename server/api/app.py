@@ -14,13 +14,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.model import Embedder
 
 from ..answering.engine import QAEngine
+from ..errors import IndexUnavailable, InvalidRequest, QAError
 from ..settings import Settings
 from .admin import router as admin_router
 from .observability import install as install_observability
+from .openai_api import router as openai_router
 from .reindex import ReindexJobs
 from .routes import router as api_router
 from .web import router as web_router
@@ -58,19 +61,41 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     app.state.settings = settings
 
+    def error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
+        """One error body per surface: ``{"detail": ...}``, or OpenAI's ``{"error": {...}}`` under /v1."""
+        if request.url.path.startswith("/v1/"):
+            kind = {401: "authentication_error", 404: "not_found_error", 503: "server_error"}.get(status)
+            code = "invalid_api_key" if status == 401 else None
+            body = {"error": {"message": message, "type": kind or "invalid_request_error", "param": None, "code": code}}
+        else:
+            body = {"detail": message}
+        return JSONResponse(status_code=status, content=body, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         # One readable sentence instead of pydantic's nested error list.
         problems = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                problems.append("the body is not valid JSON")
+                continue
             where = ".".join(str(p) for p in err.get("loc", []) if p != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
-        return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
+        return error(request, 422, "; ".join(dict.fromkeys(problems)) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(QAError)
+    async def answering_error(request: Request, exc: QAError) -> JSONResponse:
+        # The answering library's errors, mapped to status codes in this one place.
+        status = 503 if isinstance(exc, IndexUnavailable) else 400 if isinstance(exc, InvalidRequest) else 500
+        return error(request, status, str(exc))
 
     def version_in_service() -> str | None:
         engine = getattr(app.state, "engine", None)
-        state = engine._state if engine is not None else None
-        return state.index.name if state is not None else None
+        return engine.version() if engine is not None else None
 
     app.state.metrics = install_observability(app, settings, version_in_service)
 
@@ -92,6 +117,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
 
     app.include_router(api_router)
+    app.include_router(openai_router)
     app.include_router(admin_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -1,11 +1,13 @@
-"""JSON API routes: thin translations between HTTP and the answering library."""
+"""JSON API routes: thin translations between HTTP and the answering library.
+
+Errors of the answering library become status codes in one place, the app's exception handlers.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
-from ..errors import IndexUnavailable, InvalidRequest
-from .deps import EngineDep
+from .deps import ApiKeyDep, EngineDep
 from .schemas import (
     ChatRequest,
     ChatResponse,
@@ -19,53 +21,33 @@ from .schemas import (
 
 router = APIRouter()
 ERRORS = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+KEYED = {**ERRORS, 401: {"model": ErrorResponse}}
 
 
-def translate(exc: Exception) -> HTTPException:
-    if isinstance(exc, InvalidRequest):
-        return HTTPException(400, detail=str(exc))
-    if isinstance(exc, IndexUnavailable):
-        return HTTPException(503, detail=str(exc))
-    raise exc
-
-
-@router.post("/api/chat", response_model=ChatResponse, responses=ERRORS, tags=["chat"])
+@router.post("/api/chat", response_model=ChatResponse, responses=KEYED, tags=["chat"], dependencies=[ApiKeyDep])
 def chat(body: ChatRequest, engine: EngineDep, request: Request) -> ChatResponse:
     """Answer a message, with citations; pass `session_id` back to ask follow-ups."""
-    try:
-        result = engine.chat(body.message, body.session_id, body.doc_ids)
-    except (InvalidRequest, IndexUnavailable) as exc:
-        raise translate(exc) from exc
+    result = engine.chat(body.message, body.session_id, body.doc_ids)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     return ChatResponse(**result.__dict__)
 
 
-@router.post("/api/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
+@router.post("/api/search", response_model=SearchResponse, responses=KEYED, tags=["search"], dependencies=[ApiKeyDep])
 def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
     """The top passages for a query (hybrid dense + BM25 retrieval)."""
-    try:
-        return SearchResponse(results=engine.search(body.query, body.k, body.doc_ids))
-    except (InvalidRequest, IndexUnavailable) as exc:
-        raise translate(exc) from exc
+    return SearchResponse(results=engine.search(body.query, body.k, body.doc_ids))
 
 
 @router.get("/api/documents", response_model=DocumentsResponse, responses=ERRORS, tags=["documents"])
 def documents(engine: EngineDep) -> DocumentsResponse:
     """The indexed documents."""
-    try:
-        return DocumentsResponse(documents=engine.documents())
-    except IndexUnavailable as exc:
-        raise translate(exc) from exc
+    return DocumentsResponse(documents=engine.documents())
 
 
 @router.get("/api/suggestions", response_model=Suggestions, responses=ERRORS, tags=["chat"])
 def suggestions(engine: EngineDep) -> Suggestions:
     """What the corpus covers and questions drawn from it."""
-    try:
-        state = engine.state()
-    except IndexUnavailable as exc:
-        raise translate(exc) from exc
-    return Suggestions(covers=engine.covers(state), suggestions=engine.suggestions())
+    return Suggestions(covers=engine.covers(engine.state()), suggestions=engine.suggestions())
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])

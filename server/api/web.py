@@ -10,9 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from ..errors import IndexUnavailable, InvalidRequest
-from .deps import EngineDep
-from .routes import translate
+from ..errors import IndexUnavailable
+from .deps import ApiKeyDep, EngineDep
 from .schemas import ChatRequest, ChatResponse
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +36,7 @@ def _sse(event: str, data: dict) -> str:
 @router.post(
     "/api/chat/stream",
     tags=["chat"],
+    dependencies=[ApiKeyDep],
     responses={
         200: {
             "content": {"text/event-stream": {}},
@@ -44,12 +44,10 @@ def _sse(event: str, data: dict) -> str:
         }
     },
 )
-def chat_stream(body: ChatRequest, engine: EngineDep) -> StreamingResponse:
+def chat_stream(body: ChatRequest, engine: EngineDep, request: Request) -> StreamingResponse:
     """The answer as server-sent events: `delta` pieces of text, then `final` with the same payload as /api/chat."""
-    try:
-        result = engine.chat(body.message, body.session_id, body.doc_ids)
-    except (InvalidRequest, IndexUnavailable) as exc:
-        raise translate(exc) from exc
+    result = engine.chat(body.message, body.session_id, body.doc_ids)
+    request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     payload = ChatResponse(**result.__dict__).model_dump()
 
     def events():

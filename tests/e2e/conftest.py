@@ -40,7 +40,7 @@ def post_json(url: str, body: dict, timeout: float = 30) -> dict:
 
 
 class Server:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, **env: str):
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -51,6 +51,7 @@ class Server:
             "PQA_SESSION_DB": str(root / "sessions.sqlite"),
             "PQA_ADMIN_TOKEN": TOKEN,
             "PQA_RELOAD_INTERVAL_SECONDS": "0.2",
+            **env,
         }
         self.log = open(root / "server.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -65,7 +66,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited: " + (root / "server.log").read_text()[-2000:])
             try:
-                if get_json(self.url + "/healthz")["status"] == "ok":
+                if get_json(self.url + "/healthz")["status"] == "ok":  # /healthz needs no API key
                     return
             except OSError:
                 time.sleep(0.1)
@@ -97,5 +98,28 @@ def server(real_index, tmp_path_factory):
     result = Server.index(srv)
     assert result.returncode == 0, result.stderr
     running = Server(root)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def schools_root(real_index, tmp_path_factory) -> Path:
+    """The seed corpus plus three pages of invented schools (tests/server/answering/pages), indexed."""
+    root = tmp_path_factory.mktemp("schools")
+    shutil.copytree(real_index / "corpus", root / "corpus")
+    shutil.copytree(real_index / "index", root / "index")  # shares the embedding cache
+    for page_file in (ROOT / "tests" / "server" / "answering" / "pages").iterdir():
+        shutil.copy(page_file, root / "corpus" / page_file.name)
+    builder = Server.__new__(Server)
+    builder.env = {**os.environ, "PQA_CORPUS_DIR": str(root / "corpus"), "PQA_INDEX_DIR": str(root / "index")}
+    result = Server.index(builder)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def schools_server(schools_root):
+    """A server over the schools corpus."""
+    running = Server(schools_root)
     yield running
     running.stop()

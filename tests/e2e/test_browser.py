@@ -104,29 +104,6 @@ def test_document_markup_is_shown_as_text(page):
     assert page.locator(".msg script, .msg img, #passage script, #passage img").count() == 0
 
 
-@pytest.fixture(scope="module")
-def schools_server(real_index, tmp_path_factory):
-    """A server over the seed corpus plus three pages of invented schools (tests/server/answering/pages)."""
-    from .conftest import ROOT, Server
-
-    root = tmp_path_factory.mktemp("schools")
-    shutil.copytree(real_index / "corpus", root / "corpus")
-    shutil.copytree(real_index / "index", root / "index")  # shares the embedding cache
-    for page_file in (ROOT / "tests" / "server" / "answering" / "pages").iterdir():
-        shutil.copy(page_file, root / "corpus" / page_file.name)
-    builder = Server.__new__(Server)
-    builder.env = {
-        **__import__("os").environ,
-        "PQA_CORPUS_DIR": str(root / "corpus"),
-        "PQA_INDEX_DIR": str(root / "index"),
-    }
-    result = Server.index(builder)
-    assert result.returncode == 0, result.stderr
-    running = Server(root)
-    yield running
-    running.stop()
-
-
 def test_four_turn_conversation_with_a_school_switch(browser, schools_server):
     context = browser.new_context(viewport={"width": 1000, "height": 900}, bypass_csp=True)
     page = context.new_page()
