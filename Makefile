@@ -3,8 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# HOST / PORT override PQA_HOST / PQA_PORT (settings) only when given: `make run PORT=8080`.
 
 .PHONY: setup run index serve test test-fast lint bench bench-retrieval clean chromium
 
@@ -20,7 +19,7 @@ index: setup
 	$(BIN)/python -m indexer
 
 run: index
-	$(BIN)/python -m server --host $(HOST) --port $(PORT)
+	$(BIN)/python -m server $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # The browser tests drive Debian's chromium; install it when missing (CI machines start without it).
 chromium:

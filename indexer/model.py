@@ -106,6 +106,9 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - dependency is declared
             raise ModelError("sentence-transformers is not installed: run `make setup`") from exc
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start says nothing useful
         logger.info("loading embedding model %s from %s", self.model_id, self.spec.location)
         try:
             return SentenceTransformer(self.spec.location, device="cpu")

@@ -53,10 +53,28 @@ def _serve(argv: list[str]) -> int:
     from .api.app import create_app
 
     settings = Settings()
-    host = args.host or settings.host
-    port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
-    return 0
+    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    app = create_app(settings)
+
+    class Announcing(uvicorn.Server):
+        """uvicorn's server, printing one line with the URL and what is indexed once the socket is bound."""
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                index = app.state.engine.health()["index"]
+                what = (
+                    f"{index['documents']} documents, {index['chunks']} passages (index {index['version']})"
+                    if index
+                    else "no index yet: run `python -m indexer`"
+                )
+                print(f"Program Q&A is ready at http://{settings.host}:{settings.port}/ — {what}", flush=True)
+
+    server = Announcing(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    )
+    server.run()
+    return 0 if server.started else 1
 
 
 def _ask(argv: list[str]) -> int:

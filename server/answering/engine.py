@@ -25,6 +25,7 @@ from .question import Question, analyse
 from .refuse import Refusal, Refuser
 from .retrieve import interleave, retrieve
 from .sessions import SessionStore, Turn
+from .suggest import verified
 from .weights import Weights
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class IndexState:
     composer: Composer
     refuser: Refuser
     stamp: tuple[str | None, float]
+    suggestions: list[str] | None = None  # checked by answering them; None until that has run
 
     @classmethod
     def build(cls, index: LoadedIndex, weights: Weights, stamp: tuple[str | None, float]) -> IndexState:
@@ -91,6 +93,7 @@ class QAEngine:
         self.started = int(time.time())
         self._load_error: str | None = None
         self._reload_lock = threading.Lock()
+        self.suggest_in_background = False  # the server turns it on: suggestions are checked after each swap
         self.encoder = (
             MicroBatcher(self.embedder, window_ms=settings.batch_window_ms)
             if settings.batch_window_ms > 0
@@ -138,7 +141,26 @@ class QAEngine:
             self._state = IndexState.build(index, self.weights, stamp)
             self._load_error = None
             logger.info("serving index version %s (%d chunks)", index.name, len(index.chunks))
+            if self.suggest_in_background:
+                threading.Thread(
+                    target=self.check_suggestions, args=(self._state,), name="suggest", daemon=True
+                ).start()
             return True
+
+    def check_suggestions(self, state: IndexState) -> list[str]:
+        """Draw suggested questions from the index and keep those answered from their own page."""
+
+        def answers(question: str) -> list[str] | None:
+            result, _, _ = self._turn(state, question, ConversationState(), None)
+            return [c["doc_id"] for c in result.citations] if result.answered else None
+
+        try:
+            state.suggestions = verified(state.index, answers)
+        except Exception:  # noqa: BLE001 - suggestions are a nicety; answering goes on without them
+            logger.exception("checking suggested questions failed")
+            state.suggestions = []
+        logger.debug("%d suggested questions checked for %s", len(state.suggestions), state.index.name)
+        return state.suggestions
 
     def version(self) -> str | None:
         """The name of the index version in service, if any."""
@@ -199,7 +221,11 @@ class QAEngine:
         return " and ".join([", ".join(titles[:-1]), titles[-1]]) if len(titles) > 1 else titles[0]
 
     def suggestions(self) -> list[str]:
-        return list(self.state().index.manifest.get("suggestions", []))
+        """Checked suggestions; until they are ready, the question headings the indexer found."""
+        state = self.state()
+        if state.suggestions is not None:
+            return list(state.suggestions)
+        return [q for q in state.index.manifest.get("suggestions", []) if q.endswith("?") and "“" not in q]
 
     def analyse(self, message: str) -> Question:
         """The typed analysis of one message against the index in service."""

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         engine = QAEngine(settings, embedder=embedder)
+        engine.suggest_in_background = True
         engine.start()
         stop = threading.Event()
         watcher = threading.Thread(target=engine.watch, args=(stop,), name="index-watcher", daemon=True)

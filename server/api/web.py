@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from ..errors import IndexUnavailable
@@ -19,14 +19,20 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter()
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request, engine: EngineDep) -> HTMLResponse:
     try:
         state = engine.state()
         covers, suggestions = engine.covers(state), engine.suggestions()
-    except IndexUnavailable as exc:
-        covers, suggestions = str(exc), []
-    return templates.TemplateResponse(request, "index.html", {"covers": covers, "suggestions": suggestions})
+    except IndexUnavailable:
+        covers, suggestions = "the documents, once an index is built", []  # the reason (with paths) is in the log
+    context = {"covers": covers, "suggestions": suggestions, "max_chars": engine.settings.max_message_chars}
+    return templates.TemplateResponse(request, "index.html", context)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
 def _sse(event: str, data: dict) -> str:

@@ -81,3 +81,13 @@ def test_own_conversations(engine, name):
 def test_a_question_the_pages_do_not_answer_is_refused_naming_the_school(engine):
     result = engine.chat("What is the acceptance rate for Oregon State's robotics master's?")
     assert not result.answered and "Oregon State University" in result.answer and "They cover" in result.answer
+
+
+def test_suggested_questions_are_a_students_and_each_is_answered_from_its_page(engine):
+    suggestions = engine.check_suggestions(engine.state())
+    assert len(suggestions) >= 5
+    assert not any("“" in q or "say about" in q for q in suggestions)
+    assert len({q.split()[0] for q in suggestions}) >= 3  # varied: how much, is the GRE, when, what, ...
+    for question in suggestions:
+        result = engine.chat(question)
+        assert result.answered and result.citations, question

@@ -2,8 +2,12 @@
 "use strict";
 
 const STORE = "pqa-chat-v1";
+const KEY_STORE = "pqa-api-key";
 const $ = (id) => document.getElementById(id);
 let state = load();
+let pending = false;     // one question at a time: Enter waits until the answer has arrived
+let follow = true;       // keep the newest answer in view, unless the reader has scrolled up
+let opener = null;       // the citation that opened the passage panel (focus returns to it)
 
 function load() {
   try { return JSON.parse(localStorage.getItem(STORE)) || { sessionId: null, messages: [] }; }
@@ -26,6 +30,15 @@ function render() {
   const log = $("log");
   log.replaceChildren(...state.messages.map(messageNode));
   $("empty").hidden = state.messages.length > 0;
+  reveal(log.lastElementChild);
+}
+
+function nearBottom() {
+  return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+}
+
+function reveal(node) {
+  if (node && follow) node.scrollIntoView({ block: node.offsetHeight > window.innerHeight * 0.6 ? "start" : "end" });
 }
 
 function messageNode(msg) {
@@ -38,8 +51,10 @@ function messageNode(msg) {
   if (p.notice) node.append(el("p", { class: "notice" }, p.notice));
   if (p.citations.length) {
     node.append(el("ol", { class: "sources", "aria-label": "Sources" },
-      ...p.citations.map((c) => el("li", { value: String(c.n) },
-        el("button", { type: "button", class: "source", "data-n": String(c.n), onclick: () => showPassage(c) }, describe(c))))));
+      ...p.citations.map((c) => el("li", {},
+        el("button", { type: "button", class: "source", "data-n": String(c.n), onclick: (e) => showPassage(c, e.currentTarget) },
+          el("span", { class: "n" }, `[${c.n}]`),
+          el("span", { class: "src" }, el("span", { class: "title" }, shortTitle(c.title)), el("span", { class: "where" }, where(c))))))));
   }
   if (!p.answered && p.suggestions && p.suggestions.length) {
     node.append(el("ul", { class: "suggestions" },
@@ -49,8 +64,18 @@ function messageNode(msg) {
   return node;
 }
 
-function describe(c) {
-  return c.title + (c.section ? " › " + c.section : "") + (c.page ? ` (p. ${c.page})` : "");
+function shortTitle(title) {
+  return title.split(/\s+[-–—|]\s+|:\s+/)[0];
+}
+
+function where(c) {
+  const parts = [];
+  const leaf = (c.section || "").split(" › ").pop();
+  if (leaf) parts.push(leaf);
+  if (c.page) parts.push(`p. ${c.page}`);
+  const host = /^https?:\/\/([^/]+)/i.exec(c.source || "");
+  parts.push(host ? host[1].replace(/^www\./, "") : (c.source || "").split("/").pop());
+  return parts.join(" · ");
 }
 
 function answerParagraph(p) {
@@ -60,13 +85,14 @@ function answerParagraph(p) {
   for (const part of text.split(/(\[\d+\])/)) {
     const m = part.match(/^\[(\d+)\]$/);
     const c = m && byN.get(Number(m[1]));
-    if (c) para.append(el("button", { type: "button", class: "cite", "aria-label": "Source " + c.n + ": " + c.title, onclick: () => showPassage(c) }, `[${c.n}]`));
+    if (c) para.append(el("button", { type: "button", class: "cite", "aria-label": "Source " + c.n + ": " + c.title, onclick: (e) => showPassage(c, e.currentTarget) }, `[${c.n}]`));
     else para.append(document.createTextNode(part));
   }
   return para;
 }
 
-function showPassage(c) {
+function showPassage(c, from) {
+  opener = from || null;
   $("passage-title").textContent = `[${c.n}] ${c.title}`;
   $("passage-where").textContent = (c.section || "") + (c.page ? ` · page ${c.page}` : "");
   const quote = $("passage-text");
@@ -91,38 +117,73 @@ function showPassage(c) {
   $("passage").focus();
 }
 
+function closePassage() {
+  if ($("passage").hidden) return;
+  $("passage").hidden = true;
+  if (opener && opener.isConnected) opener.focus();
+  else $("message").focus();
+  opener = null;
+}
+
+function apiKeyHeaders() {
+  const key = sessionStorage.getItem(KEY_STORE);
+  return key ? { Authorization: "Bearer " + key } : {};
+}
+
+async function post(url, body) {
+  const send = () => fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...apiKeyHeaders() },
+    body: JSON.stringify(body),
+  });
+  let res = await send();
+  if (res.status === 401) {
+    // The server was started with API keys (PQA_API_KEYS): ask once, keep it for this tab only.
+    const key = window.prompt("This server needs an API key to answer. Key:");
+    if (key) {
+      sessionStorage.setItem(KEY_STORE, key.trim());
+      res = await send();
+    }
+  }
+  return res;
+}
+
 async function ask(question) {
   question = question.trim();
-  if (!question) return;
+  if (!question || pending) return false;
+  pending = true;
+  follow = true;
   state.messages.push({ role: "user", text: question });
   save();
   render();
-  const pending = el("li", { class: "msg bot", "aria-busy": "true" }, el("p", { class: "label" }, "Answer"));
+  const waiting = el("li", { class: "msg bot", "aria-busy": "true" }, el("p", { class: "label" }, "Answer"));
   const live = el("p", { class: "answer typing" });
-  pending.append(live);
-  $("log").append(pending);
+  waiting.append(live);
+  $("log").append(waiting);
+  reveal(waiting);
   $("send").disabled = true;
+  $("ask").setAttribute("aria-busy", "true");
   try {
-    const res = await fetch("/api/chat/stream", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(state.sessionId ? { message: question, session_id: state.sessionId } : { message: question }),
-    });
+    const res = await post("/api/chat/stream",
+      state.sessionId ? { message: question, session_id: state.sessionId } : { message: question });
     if (!res.ok) {
       let detail = res.statusText;
       try { detail = (await res.json()).detail; } catch { /* keep status text */ }
       throw new Error(detail);
     }
-    const payload = await readStream(res, (piece) => { live.append(document.createTextNode(piece)); });
+    const payload = await readStream(res, (piece) => { live.append(document.createTextNode(piece)); reveal(waiting); });
     state.sessionId = payload.session_id;
     state.messages.push({ role: "bot", question, payload });
   } catch (err) {
     state.messages.push({ role: "bot", error: "Sorry, that did not work: " + err.message });
   } finally {
+    pending = false;
     $("send").disabled = false;
+    $("ask").removeAttribute("aria-busy");
     save();
     render();
   }
+  return true;
 }
 
 async function readStream(res, onDelta) {
@@ -154,10 +215,16 @@ document.addEventListener("DOMContentLoaded", () => {
   render();
   $("ask").addEventListener("submit", (e) => {
     e.preventDefault();
+    if (pending) return; // the text stays in the box until the current answer has arrived
     const text = $("message").value;
     $("message").value = "";
     ask(text);
   });
+  window.addEventListener("scroll", () => { follow = nearBottom(); }, { passive: true });
+  const bar = $("ask");
+  const setBar = () => document.documentElement.style.setProperty("--ask-h", bar.offsetHeight + "px");
+  new ResizeObserver(setBar).observe(bar);
+  setBar();
   $("message").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -174,6 +241,6 @@ document.addEventListener("DOMContentLoaded", () => {
     $("passage").hidden = true;
     $("message").focus();
   });
-  $("passage-close").addEventListener("click", () => { $("passage").hidden = true; $("message").focus(); });
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape") $("passage").hidden = true; });
+  $("passage-close").addEventListener("click", closePassage);
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") closePassage(); });
 });
