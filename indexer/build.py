@@ -18,7 +18,7 @@ from .chunking import Chunk, ChunkerConfig, chunk_document
 from .errors import BuildError, DocumentError, IndexCorruptError
 from .lexical import TOKENIZER_VERSION, LexicalIndex
 from .loaders import SUPPORTED_SUFFIXES, content_hash, doc_id_for, is_sidecar, load_document
-from .model import Embedder, SentenceTransformerEmbedder, resolve_model
+from .model import Embedder, make_embedder, resolve_model
 from .settings import IndexSettings
 from .store import FORMAT, MANIFEST, IndexPaths, new_version_name, read_chunks, read_manifest
 from .suggestions import suggest_questions
@@ -230,7 +230,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
     cache = EmbeddingCache(paths.cache)
     try:
         if embedder is None:
-            embedder = SentenceTransformerEmbedder(spec, batch_size=settings.embed_batch_size)
+            embedder = make_embedder(settings, spec)
         chunk_vectors = _embed_cached(
             [c.embed_text() for c in chunks],
             embedder,

@@ -74,14 +74,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from .model import SentenceTransformerEmbedder, resolve_model
+    from .model import make_embedder, resolve_model
     from .search import Retriever
     from .store import load_current
 
     settings = _settings(args)
     spec = resolve_model(settings.model)
     index = load_current(settings.index_dir, expected_model=spec.model_id)
-    embedder = SentenceTransformerEmbedder(spec)
+    embedder = make_embedder(settings, spec)
     hits = Retriever(index).search(args.query, embedder.embed([args.query])[0], k=max(1, min(args.k, 50)))
     for rank, hit in enumerate(hits, start=1):
         chunk = index.chunks[hit.row]

@@ -75,8 +75,20 @@ def verify_bundled(location: str) -> str:
     return actual
 
 
+def make_embedder(settings, spec: ModelSpec | None = None) -> Embedder:
+    """The encoder the settings ask for (``PQA_ENCODER``): ONNX Runtime (default, PyTorch as its fallback) or PyTorch."""
+    spec = spec or resolve_model(settings.model)
+    if settings.encoder == "onnx":
+        from .onnx_model import OnnxEmbedder
+
+        return OnnxEmbedder(spec, settings.index_dir, batch_size=settings.embed_batch_size)
+    return SentenceTransformerEmbedder(spec, batch_size=settings.embed_batch_size)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use (never at import or construction)."""
+
+    backend = "torch"
 
     def __init__(self, spec: ModelSpec, batch_size: int = 64):
         self.spec = spec

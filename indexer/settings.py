@@ -21,6 +21,11 @@ class IndexSettings(BaseSettings):
         None,
         description="Embedding model: a local folder or a hub name. Unset: the bundled all-MiniLM-L6-v2.",
     )
+    encoder: str = Field(
+        "onnx",
+        pattern="^(onnx|torch)$",
+        description="onnx: the model exported once to ONNX Runtime (same vectors, faster); torch: sentence-transformers.",
+    )
     chunk_target_words: int = Field(140, ge=20, le=1000)
     chunk_max_words: int = Field(220, ge=30, le=2000)
     chunk_min_words: int = Field(40, ge=0, le=500)

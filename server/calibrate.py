@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.build import build
-from indexer.model import SentenceTransformerEmbedder, resolve_model
+from indexer.model import make_embedder
 from indexer.settings import PROJECT_ROOT
 
 from .answering.engine import QAEngine
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     specs = args.sets or [s for s in DEFAULT_SETS if Path(s.split("=")[0]).is_file()]
     settings = Settings()
-    embedder = SentenceTransformerEmbedder(resolve_model(settings.model))
+    embedder = make_embedder(settings)
     embedder.load()
     cases: list[Case] = []
     with tempfile.TemporaryDirectory(prefix="pqa-calibrate-") as tmp:

@@ -7,6 +7,7 @@ introduces; a sentence opening with "This"/"It" is quoted with the one before it
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -69,7 +70,7 @@ class Composer:
         self.index = index
         self.weights = weights
         self.config = config or ComposeConfig()
-        self._idf = index.lexical.idf
+        self._idf = functools.lru_cache(maxsize=65536)(index.lexical.idf)  # one index version: fixed values
         self._unit_tokens: dict[tuple[int, int], set[str]] = {}
         self._context: dict[int, tuple[set[str], set[str]]] = {}
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.errors import IndexerError
-from indexer.model import Embedder, SentenceTransformerEmbedder, resolve_model
+from indexer.model import Embedder, make_embedder
 from indexer.search import Hit, Retriever
 from indexer.store import IndexPaths, LoadedIndex, load_current
 
@@ -83,7 +83,7 @@ class ChatResult:
 class QAEngine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
-        self.embedder = embedder or SentenceTransformerEmbedder(resolve_model(settings.model))
+        self.embedder = embedder or make_embedder(settings)
         self.paths = IndexPaths(settings.index_dir)
         self.sessions = SessionStore(
             settings.session_db, ttl_seconds=settings.session_ttl_hours * 3600, max_turns=settings.session_max_turns

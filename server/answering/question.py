@@ -13,6 +13,7 @@ Nothing downstream re-parses the message. A ``Question`` holds:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -231,7 +232,13 @@ class Question:
 
 def content_tokens(text: str) -> list[str]:
     """Stemmed content words (English stop words removed), as BM25 sees them."""
-    return tokenize([text])[0]
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Questions, titles, sections and units are tokenized again and again: each text once is enough.
+    return tuple(tokenize([text])[0])
 
 
 def focus_words(text: str, focus: tuple[str, ...] | list[str]) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +30,8 @@ from .web import router as web_router
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+# Swagger UI 5 (reads OpenAPI 3.1, which FastAPI writes), shipped inside the fastapi-swagger package: offline.
+SWAGGER = Path(importlib.util.find_spec("fastapi_swagger").submodule_search_locations[0]) / "resources"
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
@@ -57,7 +59,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         version="0.1.0",
         description="Answers questions about graduate programs and careers from a folder of documents, with citations.",
         lifespan=lifespan,
-        docs_url=None,  # served below from the swagger-ui-bundle package: works offline
+        docs_url=None,  # served below from the fastapi-swagger package: works offline
         redoc_url=None,
     )
     app.state.settings = settings
@@ -100,20 +102,6 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     app.state.metrics = install_observability(app, settings, version_in_service)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        if request.url.path == "/docs":
-            return response  # FastAPI's API pages use their own inline script
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
-
     if settings.cors_origins:  # off unless configured
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
 
@@ -122,7 +110,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 access_log = logging.getLogger("server.access")
@@ -82,46 +82,101 @@ class RateLimiter:
             return (1.0 - tokens) / self.rate
 
 
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` as soon as a body passes its limit, whatever Content-Length said."""
+
+
+class Gate:
+    """One pure ASGI layer for every request: body and rate limits, security headers, metrics, access log.
+
+    Pure ASGI rather than ``@app.middleware("http")``: no extra task or response wrapper per request, and the
+    body limit is enforced while the body is read (a chunked body without Content-Length is cut at the limit).
+    """
+
+    def __init__(self, app, *, metrics: Metrics, settings, version_of: Callable[[], str | None]):
+        self.app = app
+        self.metrics = metrics
+        self.version_of = version_of
+        self.limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+        self.max_body = int(settings.max_body_kb * 1024)
+        self.max_upload = int(settings.max_upload_mb * 1024 * 1024) * 10 + 65536  # a few files per upload
+
+    @staticmethod
+    async def _reply(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": head + (headers or [])})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path, method = scope["path"], scope["method"]
+        client = scope["client"][0] if scope.get("client") else "-"
+        limit = self.max_upload if path == "/api/documents" else self.max_body
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        state = {"status": 500, "started": False}
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+                if path != "/docs":  # FastAPI's API page uses its own inline script
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                    message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        too_large = f"request body over the {limit // 1024} KB limit"
+        try:
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                await self._reply(send_with_headers, 413, too_large)
+            elif self.limiter is not None and (wait := self.limiter.allow(client)) > 0:
+                retry = [(b"retry-after", str(max(1, round(wait))).encode())]
+                await self._reply(send_with_headers, 429, f"too many requests; try again in {wait:.1f} s", retry)
+            else:
+                try:
+                    await self.app(scope, limited_receive, send_with_headers)
+                except BodyTooLarge:
+                    if state["started"]:
+                        raise
+                    await self._reply(send_with_headers, 413, too_large)
+        finally:  # counted and logged even when the app raised (the outer layer answers 500)
+            elapsed = time.perf_counter() - started
+            route = route_label(path)
+            self.metrics.requests.labels(route, method, str(state["status"])).inc()
+            self.metrics.latency.labels(route).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                line = {"method": method, "path": path, "status": state["status"], "ms": round(elapsed * 1000, 2)}
+                access_log.info(json.dumps(line | {"client": client, "index": self.version_of()}))
+
+
 def install(app: FastAPI, settings, version_of: Callable[[], str | None]) -> Metrics:
     metrics = Metrics()
-    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
-    max_body = int(settings.max_body_kb * 1024)
-    max_upload = int(settings.max_upload_mb * 1024 * 1024) * 10 + 65536  # a few files per upload
-
-    @app.middleware("http")
-    async def guard_and_log(request: Request, call_next):
-        started = time.perf_counter()
-        route = route_label(request.url.path)
-        client = request.client.host if request.client else "-"
-        response: Response
-        limit = max_upload if request.url.path == "/api/documents" else max_body
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response = JSONResponse({"detail": f"request body over the {limit // 1024} KB limit"}, status_code=413)
-        elif limiter is not None and (wait := limiter.allow(client)) > 0:
-            response = JSONResponse(
-                {"detail": f"too many requests; try again in {wait:.1f} s"},
-                status_code=429,
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )
-        else:
-            response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(route).observe(elapsed)
-        access_log.info(
-            json.dumps(
-                {
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 2),
-                    "client": client,
-                    "index": version_of(),
-                }
-            )
-        )
-        return response
+    app.add_middleware(Gate, metrics=metrics, settings=settings, version_of=version_of)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request) -> Response:

@@ -139,3 +139,14 @@ def test_head_and_favicon(schools_server):
     assert httpx.head(schools_server.url + "/", timeout=10).status_code == 200
     icon = httpx.get(schools_server.url + "/favicon.ico", timeout=10)
     assert icon.status_code == 200 and icon.text.startswith("<svg")
+
+
+def test_api_docs_render_in_the_browser(browser, schools_server):  # noqa: F811
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(schools_server.url + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/chat" in paths and "/v1/chat/completions" in paths
+    assert "valid version field" not in page.inner_text("body")
+    context.close()

@@ -32,7 +32,7 @@ def test_unchanged_rerun_does_not_load_the_model(settings, fake_embedder, monkey
     def boom(*args, **kwargs):
         raise AssertionError("the model must not be constructed when nothing changed")
 
-    monkeypatch.setattr(build_module, "SentenceTransformerEmbedder", boom)
+    monkeypatch.setattr(build_module, "make_embedder", boom)
     summary = build(settings)  # default embedder would be the real model
     assert summary.embedded == 0
 
