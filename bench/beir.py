@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.build import build  # noqa: E402
-from indexer.model import SentenceTransformerEmbedder, resolve_model  # noqa: E402
+from indexer.model import make_embedder  # noqa: E402
 from indexer.search import RetrievalConfig, Retriever  # noqa: E402
 from indexer.settings import IndexSettings  # noqa: E402
 from indexer.store import load_current  # noqa: E402
@@ -88,21 +88,28 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "results" / "beir")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument(
+        "--encoder", choices=["onnx", "torch"], default="onnx", help="each encoder has its own work folder"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     name = args.dir.resolve().name
-    work = args.work / name
+    work = args.work / (name if args.encoder == "torch" else f"{name}-{args.encoder}")
     started = time.perf_counter()
     write_corpus(read_jsonl(args.dir / "corpus.jsonl"), work / "corpus")
     settings = IndexSettings(
-        corpus_dir=work / "corpus", index_dir=work / "index", embed_sentences=False, _env_file=None
+        corpus_dir=work / "corpus",
+        index_dir=work / "index",
+        embed_sentences=False,
+        encoder=args.encoder,
+        _env_file=None,
     )
     summary = build(settings, progress=not args.json and sys.stderr.isatty())
     index = load_current(work / "index")
     qrels = read_qrels(args.dir / "qrels" / f"{args.split}.tsv")
     queries = [(q["_id"], q["text"]) for q in read_jsonl(args.dir / "queries.jsonl") if q["_id"] in qrels]
-    embedder = SentenceTransformerEmbedder(resolve_model(None))
+    embedder = make_embedder(settings)
     vectors = embedder.embed([t for _, t in queries])
     retriever = Retriever(index)
     base = replace(RetrievalConfig(), mmr_lambda=1.0, pool=300)  # ranking quality: no diversification
@@ -119,7 +126,7 @@ def main() -> int:
         print(json.dumps({k: results[k] for k in ("dense", "bm25", "hybrid")}))
     else:
         print(
-            f"{name} {args.split}: {len(queries)} queries, {len(index.documents)} documents, {len(index.chunks)} chunks; "
+            f"{name} {args.split} ({embedder.backend}): {len(queries)} queries, {len(index.documents)} documents, {len(index.chunks)} chunks; "
             f"index build {summary.seconds:.1f} s (embedded {summary.embedded}); total {time.perf_counter() - started:.1f} s"
         )
         print(f"{'method':<16} {'nDCG@10':>8} {'R@100':>8}")

@@ -233,8 +233,8 @@ class QAEngine:
 
     def conversation(self, session_id: str) -> ConversationState:
         """The state of a conversation after its last turn (empty for a new one)."""
-        history = self.sessions.history(session_id, limit=1)
-        return ConversationState.from_dict(history[-1].state if history else None)
+        last = self.sessions.last(session_id)
+        return ConversationState.from_dict(last.state if last else None)
 
     def resolve(self, question: Question, session_id: str) -> Resolved:
         """The question with its missing slots filled from the conversation so far."""

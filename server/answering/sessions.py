@@ -1,10 +1,18 @@
-"""Conversation history kept server-side in SQLite, with expiry and a bound on turns."""
+"""Conversation history kept server-side in SQLite, with expiry and a bound on turns.
+
+Reads and writes stay off each other's way: each thread reads through its own connection (SQLite's WAL lets
+readers run beside the writer), and turns are written by one writer thread that commits whatever has queued
+up in one transaction. A turn is visible to the next request of its session at once (it is kept in memory
+until committed), so the write leaves the request path without a follow-up ever missing its context.
+``close()`` drains the queue; only a hard kill of the process can lose the turns of its last milliseconds.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
+import queue
 import sqlite3
 import threading
 import time
@@ -13,6 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL, updated REAL);
+CREATE TABLE IF NOT EXISTS turns (session_id TEXT, n INTEGER, created REAL, data TEXT, PRIMARY KEY (session_id, n));
+"""
+PURGE_EVERY_SECONDS = 600.0
 
 
 @dataclass
@@ -26,6 +40,15 @@ class Turn:
     state: dict = field(default_factory=dict)  # the conversation state after this turn (answering.conversation)
 
 
+def _turn(session_id: str, data: str) -> Turn | None:
+    """A stored turn, or None (logged) when its row is damaged: one bad row never breaks a conversation."""
+    try:
+        return Turn(**json.loads(data))
+    except (TypeError, ValueError) as exc:
+        logger.warning("session %s: skipping a damaged turn (%s)", session_id, exc)
+        return None
+
+
 class SessionStore:
     """Sessions and their turns. Every failure of the store is logged and survived: chat goes on without history."""
 
@@ -33,66 +56,152 @@ class SessionStore:
         self.path = Path(path)
         self.ttl = ttl_seconds
         self.max_turns = max_turns
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self._local = threading.local()  # one reading connection per thread
+        self._readers: list[sqlite3.Connection] = []
+        self._pending: dict[str, tuple[Turn, float]] = {}  # the newest turn of a session, until committed
+        self._pending_lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._last_purge = time.time()
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=0.5, check_same_thread=False)
+    # --- connections ----------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
-            # WAL with synchronous=NORMAL: a commit survives a killed process (not a power cut) and costs
-            # no fsync per turn on the request path.
+            # WAL with synchronous=NORMAL: a commit survives a killed process (not a power cut), no fsync per turn.
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL, updated REAL);
-                CREATE TABLE IF NOT EXISTS turns (
-                    session_id TEXT, n INTEGER, created REAL, data TEXT, PRIMARY KEY (session_id, n));
-                """
-            )
-            self._db = db
-        return self._db
+            db.executescript(SCHEMA)
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
-    def _run(self, what: str, fn, default):
-        with self._lock:
-            try:
-                return fn(self._conn())
-            except sqlite3.Error as exc:
-                logger.warning("session store %s failed (%s): answering without history", what, exc)
-                if self._db is not None:
-                    with contextlib.suppress(sqlite3.Error):
-                        self._db.close()
-                    self._db = None
-                return default
+    def _reader(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+            self._readers.append(db)
+        return db
 
+    def _read(self, what: str, fn, default):
+        try:
+            return fn(self._reader())
+        except sqlite3.Error as exc:
+            logger.warning("session store %s failed (%s): answering without history", what, exc)
+            db = getattr(self._local, "db", None)
+            if db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    db.close()
+                self._local.db = None
+            return default
+
+    # --- reading --------------------------------------------------------------------------------
     @staticmethod
     def new_id() -> str:
         return uuid.uuid4().hex
 
     def exists(self, session_id: str) -> bool:
+        with self._pending_lock:
+            if session_id in self._pending:
+                return True
         cutoff = time.time() - self.ttl
 
         def q(db):
             row = db.execute("SELECT updated FROM sessions WHERE id = ?", (session_id,)).fetchone()
             return row is not None and row[0] >= cutoff
 
-        return self._run("lookup", q, False)
+        return self._read("lookup", q, False)
 
-    def history(self, session_id: str, limit: int = 6) -> list[Turn]:
+    def last(self, session_id: str) -> Turn | None:
+        """The newest readable turn of a session (the one a follow-up builds on)."""
+        with self._pending_lock:
+            pending = self._pending.get(session_id)
+        if pending is not None:
+            return pending[0]
+        turns = self.history(session_id, limit=3, flush=False)
+        return turns[-1] if turns else None
+
+    def history(self, session_id: str, limit: int = 6, *, flush: bool = True) -> list[Turn]:
+        if flush:
+            self.flush()
+
         def q(db):
             rows = db.execute(
                 "SELECT data FROM turns WHERE session_id = ? ORDER BY n DESC LIMIT ?", (session_id, limit)
             ).fetchall()
-            return [Turn(**json.loads(r[0])) for r in reversed(rows)]
+            return [t for t in (_turn(session_id, r[0]) for r in reversed(rows)) if t is not None]
 
-        return self._run("read", q, [])
+        return self._read("read", q, [])
 
+    # --- writing --------------------------------------------------------------------------------
     def append(self, session_id: str, turn: Turn) -> None:
+        """Queue a turn for the writer; it is readable (``last``/``exists``) at once."""
         now = time.time()
+        with self._pending_lock:
+            self._pending[session_id] = (turn, now)
+        self._ensure_writer()
+        self._queue.put((session_id, turn, now))
 
-        def q(db):
-            with db:
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until every queued turn is committed (or has failed and been logged)."""
+        if self._writer is None:
+            return
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write_loop, name="session-writer", daemon=True)
+                    self._writer.start()
+
+    def _write_loop(self) -> None:
+        db: sqlite3.Connection | None = None
+        while True:
+            item = self._queue.get()
+            if item is None:
+                self._queue.task_done()
+                break
+            batch = [item]
+            while len(batch) < 256:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    self._queue.task_done()
+                    break
+                batch.append(more)
+            try:
+                db = db or self._connect()
+                self._commit(db, batch)
+            except sqlite3.Error as exc:
+                logger.warning("session store write failed (%s): %d turns not kept", exc, len(batch))
+                if db is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.close()
+                db = None
+            finally:
+                with self._pending_lock:
+                    for session_id, turn, _ in batch:
+                        if self._pending.get(session_id, (None,))[0] is turn:
+                            del self._pending[session_id]
+                for _ in batch:
+                    self._queue.task_done()
+            if time.time() - self._last_purge > PURGE_EVERY_SECONDS and db is not None:
+                self._purge(db)
+        if db is not None:
+            db.close()
+
+    def _commit(self, db: sqlite3.Connection, batch: list[tuple[str, Turn, float]]) -> None:
+        with db:
+            for session_id, turn, now in batch:
                 db.execute(
                     "INSERT INTO sessions (id, created, updated) VALUES (?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
@@ -107,22 +216,40 @@ class SessionStore:
                 )
                 db.execute("DELETE FROM turns WHERE session_id = ? AND n <= ?", (session_id, n - self.max_turns))
 
-        self._run("write", q, None)
+    def _purge(self, db: sqlite3.Connection) -> int:
+        self._last_purge = time.time()
+        cutoff = self._last_purge - self.ttl
+        with db:
+            old = [r[0] for r in db.execute("SELECT id FROM sessions WHERE updated < ?", (cutoff,))]
+            db.executemany("DELETE FROM turns WHERE session_id = ?", [(i,) for i in old])
+            db.executemany("DELETE FROM sessions WHERE id = ?", [(i,) for i in old])
+        if old:
+            logger.info("purged %d expired sessions", len(old))
+        return len(old)
 
     def purge_expired(self) -> int:
-        cutoff = time.time() - self.ttl
-
-        def q(db):
-            with db:
-                old = [r[0] for r in db.execute("SELECT id FROM sessions WHERE updated < ?", (cutoff,))]
-                db.executemany("DELETE FROM turns WHERE session_id = ?", [(i,) for i in old])
-                db.executemany("DELETE FROM sessions WHERE id = ?", [(i,) for i in old])
-                return len(old)
-
-        return self._run("purge", q, 0)
+        """Delete sessions idle for longer than the TTL (also done by the writer every ten minutes)."""
+        self.flush()
+        try:
+            db = self._connect()
+        except sqlite3.Error as exc:
+            logger.warning("session store purge failed (%s)", exc)
+            return 0
+        try:
+            return self._purge(db)
+        except sqlite3.Error as exc:
+            logger.warning("session store purge failed (%s)", exc)
+            return 0
+        finally:
+            db.close()
 
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+            self._writer = None
+        for db in self._readers:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        self._readers.clear()
+        self._local = threading.local()

@@ -27,3 +27,60 @@ def test_corrupted_store_is_survived(tmp_path, caplog):
     store.append("x", Turn("m", "q", "t", "a", True))  # logged, not raised
     assert store.history("x") == []
     assert "session store" in caplog.text
+
+
+def test_a_turn_is_readable_at_once_and_committed_by_the_writer(tmp_path):
+    store = SessionStore(tmp_path / "s.sqlite")
+    store.append("abc", Turn("m1", "q1", "", "a1", True, state={"question": "q1"}))
+    assert store.exists("abc") and store.last("abc").state == {"question": "q1"}  # before any commit
+    store.close()  # drains the writer
+    reopened = SessionStore(tmp_path / "s.sqlite")
+    assert [t.message for t in reopened.history("abc")] == ["m1"]
+
+
+def test_many_threads_append_without_losing_a_turn(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = SessionStore(tmp_path / "s.sqlite", max_turns=100)
+
+    def talk(i: int) -> None:
+        for j in range(10):
+            store.append(f"s{i}", Turn(f"m{j}", "q", "", "a", True))
+            assert store.last(f"s{i}").message == f"m{j}"  # each follow-up sees the turn before it
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(talk, range(16)))
+    for i in range(16):
+        assert [t.message for t in store.history(f"s{i}", limit=100)] == [f"m{j}" for j in range(10)]
+
+
+def test_a_damaged_turn_is_skipped_and_logged(tmp_path, caplog):
+    import sqlite3
+
+    store = SessionStore(tmp_path / "s.sqlite")
+    store.append("abc", Turn("m1", "q1", "", "a1", True, state={"question": "q1"}))
+    store.append("abc", Turn("m2", "q2", "", "a2", True, state={"question": "q2"}))
+    store.close()
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute("UPDATE turns SET data = 'not json' WHERE n = 2")
+    store = SessionStore(tmp_path / "s.sqlite")
+    assert store.last("abc").message == "m1"  # the newest readable turn
+    assert [t.message for t in store.history("abc")] == ["m1"]
+    assert "damaged turn" in caplog.text
+
+
+def test_expired_sessions_are_purged_while_running(tmp_path, monkeypatch):
+    import server.answering.sessions as sessions
+
+    monkeypatch.setattr(sessions, "PURGE_EVERY_SECONDS", 0.0)
+    store = SessionStore(tmp_path / "s.sqlite", ttl_seconds=0.05)
+    store.append("old", Turn("m", "q", "t", "a", True))
+    store.flush()
+    time.sleep(0.1)
+    store.append("new", Turn("m", "q", "t", "a", True))  # the writer purges after this commit
+    store.flush()
+    store.close()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        assert [r[0] for r in db.execute("SELECT id FROM sessions")] == ["new"]
