@@ -146,6 +146,11 @@ class EntityLinker:
         if len(in_text) > self._generic:
             return None  # a term used all over the corpus ("MS", "GPA", "TOEFL"), not a name
         by_key = {n.doc_id for n in self.names if key in n.keys}
+        if not by_key:
+            # "MS-AAI": a degree prefix joined to the program's acronym; the acronym part is the name.
+            parts = {_norm(p) for p in re.split(r"[-/]", name) if re.fullmatch(r"[A-Z][A-Za-z]{1,5}", p.strip())}
+            parts = {p for p in parts if len(p) >= 3}
+            by_key = {n.doc_id for n in self.names if parts & n.keys} if parts else set()
         by_lead = {n.doc_id for n in self.names if set(tokens) <= n.lead_tokens}
         by_words = {n.doc_id for n in self.names if set(tokens) <= n.tokens}
         docs = by_key | by_words

@@ -30,6 +30,8 @@ NUMBER_WORDS = (
 
 # How each kind of question is asked, in priority order (the first that matches wins).
 ASK: list[tuple[str, re.Pattern]] = [
+    # A change asked "by how much" is stated as a sum or a share ("cut costs by up to 30%", "by $5,000").
+    ("amount", re.compile(r"\bby how much\b|\bhow much .*\b(reduc|cut|lower|sav|decreas|drop|shrink)\w*", re.I)),
     (
         "percent",
         re.compile(
@@ -101,9 +103,12 @@ ASK: list[tuple[str, re.Pattern]] = [
 ]
 
 # What an answering sentence holds for each kind (kinds without an entry take any sentence).
+MONEY = r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d"
+PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b"
 VALUE: dict[str, re.Pattern] = {
-    "money": re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d", re.I),
-    "percent": re.compile(r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b", re.I),
+    "money": re.compile(MONEY, re.I),
+    "percent": re.compile(PERCENT, re.I),
+    "amount": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "date": re.compile(
         rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"
     ),

@@ -21,6 +21,7 @@ from .weights import Weights
 KIND_NAMES = {
     "money": "an amount",
     "percent": "a percentage",
+    "amount": "an amount or a percentage",
     "date": "a date",
     "duration": "a duration",
     "score": "a score or figure",

@@ -20,6 +20,9 @@ def test_names_link_by_title_acronym_alias_and_site(linker):
     assert linker.link("Harbor Institute of Technology", True).doc_ids == {HARBOR}
     assert linker.link("HIT", True).doc_ids == {HARBOR}
     assert linker.link("harbortech", True).doc_ids == {HARBOR}
+    # A degree prefix joined to the acronym ("MS-HIT") is the same name, and not part of the question's focus.
+    joined = linker.link("MS-HIT", False)
+    assert joined.doc_ids == {HARBOR} and joined.by_name
 
 
 def test_a_name_the_corpus_never_uses_is_unknown(linker):

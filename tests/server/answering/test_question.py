@@ -22,6 +22,7 @@ from server.answering.question import analyse, answer_kind, asking_sentences, co
         ("Who directs the robotics program?", "person"),
         ("Which courses are required?", "list"),
         ("Tell me about the program.", "description"),
+        ("By how much can automation cut scrap rates?", "amount"),  # a change: stated as a sum or a share
     ],
 )
 def test_answer_kind(text, kind):
@@ -59,3 +60,11 @@ def test_word_families_cover_each_other():
     assert covers("decis", {"decid"})  # decision / decide
     assert covers("applic", {"appli"})  # application / apply
     assert not covers("cost", {"coast"})
+
+
+def test_an_amount_is_a_sum_or_a_share():
+    from server.answering.question import matches_kind
+
+    assert matches_kind("Automation cuts scrap by up to 18%.", "amount")
+    assert matches_kind("Graduates save about $4,000 a year.", "amount")
+    assert not matches_kind("Automation cuts scrap substantially.", "amount")
