@@ -62,21 +62,37 @@ class _Source:
     content_hash: str
 
 
+README_NAMES = ("readme.md", "readme.txt")
+
+
+def skip_reason(relative: Path) -> str | None:
+    """Why a file at this corpus path is not indexed, or None when it is (one rule for builds and uploads)."""
+    if any(part.startswith(".") for part in relative.parts):
+        return "hidden files are not indexed"
+    if is_sidecar(relative):
+        return "a .meta.yaml file is a document's metadata, not a document"
+    if relative.name.lower() in README_NAMES:
+        return "README files describe the folder and are not indexed"
+    if relative.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return f"unsupported file type {relative.suffix or '(none)'}"
+    return None
+
+
 def scan_corpus(corpus_dir: Path, summary: BuildSummary) -> list[_Source]:
     """Supported files of the corpus with their content hashes; other files are skipped with a warning."""
     if not corpus_dir.is_dir():
         raise BuildError(f"corpus folder {corpus_dir} does not exist; create it and add documents")
     sources = []
     for path in sorted(corpus_dir.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
-            continue
-        if is_sidecar(path) or path.name.lower() in ("readme.md", "readme.txt"):
+        if not path.is_file():
             continue
         relative = path.relative_to(corpus_dir)
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            message = f"{relative.as_posix()}: unsupported file type {path.suffix or '(none)'}; skipped"
-            logger.warning(message)
-            summary.skipped.append(message)
+        reason = skip_reason(relative)
+        if reason is not None:
+            if reason.startswith("unsupported"):  # the others are skipped on purpose, silently
+                message = f"{relative.as_posix()}: {reason}; skipped"
+                logger.warning(message)
+                summary.skipped.append(message)
             continue
         try:
             data = path.read_bytes()

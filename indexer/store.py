@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk
-from .errors import IndexCorruptError, IndexNotFoundError
+from .errors import IndexCorruptError, IndexerError, IndexNotFoundError
 from .lexical import LexicalIndex
 from .vectors import load_index
 
@@ -219,6 +219,16 @@ def load_version(version_dir: Path, *, expected_model: str | None = None, ef_sea
 def load_current(index_dir: Path, *, expected_model: str | None = None, ef_search: int = 96) -> LoadedIndex:
     paths = IndexPaths(index_dir)
     current = paths.current_path()
-    if current is None:
-        raise IndexNotFoundError(f"no index in {index_dir}: build one with `python -m indexer`")
-    return load_version(current, expected_model=expected_model, ef_search=ef_search)
+    if current is not None:
+        return load_version(current, expected_model=expected_model, ef_search=ef_search)
+    # No pointer (deleted by hand, or lost with a disk): the newest version that loads whole is served.
+    versions = sorted((d for d in paths.versions.glob("v*") if (d / MANIFEST).is_file()), reverse=True)
+    for version in versions:
+        try:
+            index = load_version(version, expected_model=expected_model, ef_search=ef_search)
+        except IndexerError as exc:
+            logger.warning("index version %s not usable: %s", version.name, exc)
+            continue
+        logger.warning("%s is missing: serving the newest complete version, %s", paths.pointer, version.name)
+        return index
+    raise IndexNotFoundError(f"no index in {index_dir}: build one with `python -m indexer`")

@@ -6,9 +6,11 @@ It knows nothing of HTTP; the routes in ``server.api`` translate its results and
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from indexer.errors import IndexerError
 from indexer.model import Embedder, make_embedder
@@ -170,8 +172,13 @@ class QAEngine:
     def state(self) -> IndexState:
         state = self._state
         if state is None:
-            raise IndexUnavailable(self._load_error or "no index loaded: build one with `python -m indexer`")
+            raise IndexUnavailable(self._public_error())
         return state
+
+    def _public_error(self) -> str:
+        """Why no index is served, for visitors: the log has the full text with the folders' paths."""
+        text = self._load_error or "no index loaded: build one with `python -m indexer`"
+        return re.sub(r"(?<![\w.])/[^\s:;,'\"]+", lambda m: Path(m.group(0)).name or "/", text)
 
     # --- queries --------------------------------------------------------------------------
     def _check_docs(self, state: IndexState, doc_ids: list[str] | None) -> None:
@@ -351,10 +358,12 @@ class QAEngine:
     def health(self) -> dict:
         state = self._state
         if state is None:
-            return {"status": "unavailable", "detail": self._load_error or "no index loaded", "index": None}
+            return {"status": "unavailable", "detail": self._public_error(), "index": None}
         manifest = state.index.manifest
+        recovered = self.paths.current_name() is None
         return {
             "status": "ok",
+            "detail": "the CURRENT pointer is missing: serving the newest complete version" if recovered else None,
             "index": {
                 "version": state.index.name,
                 "documents": manifest["counts"]["documents"],

@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     def error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
         """One error body per surface: ``{"detail": ...}``, or OpenAI's ``{"error": {...}}`` under /v1."""
+        # A message may quote the request (an unknown doc_id); a lone surrogate in it must not become a 500.
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         if request.url.path.startswith("/v1/"):
             kind = {401: "authentication_error", 404: "not_found_error", 503: "server_error"}.get(status)
             code = "invalid_api_key" if status == 401 else None

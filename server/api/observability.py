@@ -119,6 +119,21 @@ class Gate:
         await send({"type": "http.response.start", "status": status, "headers": head + (headers or [])})
         await send({"type": "http.response.body", "body": body})
 
+    @staticmethod
+    def _with_headers(send, state: dict, path: str):
+        """``send`` adding the security headers to the response start and noting its status."""
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+                if path != "/docs":  # FastAPI's API page uses its own inline script
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                    message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        return sending
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -128,16 +143,19 @@ class Gate:
         client = scope["client"][0] if scope.get("client") else "-"
         limit = self.max_upload if path == "/api/documents" else self.max_body
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        state = {"status": 500, "started": False}
+        state = {"status": 500, "started": False, "too_large": False}
+        too_large = f"request body over the {limit // 1024} KB limit"
+        sending = self._with_headers(send, state, path)
 
         async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                state["status"], state["started"] = message["status"], True
-                if path != "/docs":  # FastAPI's API page uses its own inline script
-                    present = {k.lower() for k, _ in message.get("headers", [])}
-                    extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                    message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
+            if state["too_large"]:
+                # The body passed the limit while the app read it; whatever the app answers (FastAPI turns the
+                # exception into "error parsing the body") becomes the 413 it is.
+                if message["type"] == "http.response.start" and not state["started"]:
+                    state["started"] = True
+                    await self._reply(sending, 413, too_large)
+                return
+            await sending(message)
 
         received = 0
 
@@ -147,10 +165,10 @@ class Gate:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    state["too_large"] = True
                     raise BodyTooLarge
             return message
 
-        too_large = f"request body over the {limit // 1024} KB limit"
         try:
             if length is not None and (not length.isdigit() or int(length) > limit):
                 await self._reply(send_with_headers, 413, too_large)
@@ -161,9 +179,8 @@ class Gate:
                 try:
                     await self.app(scope, limited_receive, send_with_headers)
                 except BodyTooLarge:
-                    if state["started"]:
-                        raise
-                    await self._reply(send_with_headers, 413, too_large)
+                    if not state["started"]:
+                        await send_with_headers({"type": "http.response.start", "status": 413, "headers": []})
         finally:  # counted and logged even when the app raised (the outer layer answers 500)
             elapsed = time.perf_counter() - started
             route = route_label(path)

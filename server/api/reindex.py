@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from indexer.build import build
+from indexer.build import build, skip_reason
 from indexer.errors import DocumentError, IndexerError
 from indexer.loaders import SUPPORTED_SUFFIXES, load_document
 
@@ -101,6 +101,7 @@ class ReindexJobs:
 
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME = 120
 
 
 def safe_filename(name: str) -> str:
@@ -109,12 +110,14 @@ def safe_filename(name: str) -> str:
     base = SAFE_NAME.sub("-", base).lstrip(".-")
     if not base or "." not in base:
         raise InvalidRequest(f"file name {name!r} is not usable; give the file a name with an extension")
-    suffix = Path(base).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise InvalidRequest(
-            f"{base}: unsupported file type {suffix}; accepted: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
-        )
-    return base[:120]
+    stem, suffix = base[: -len(Path(base).suffix)], Path(base).suffix
+    if len(base) > MAX_NAME:  # shortened before the checks, keeping the extension: what is checked is what is stored
+        base = stem[: MAX_NAME - len(suffix)].rstrip(".-") + suffix
+    reason = skip_reason(Path(base))
+    if reason is not None:
+        accepted = f"; accepted: {', '.join(sorted(SUPPORTED_SUFFIXES))}" if reason.startswith("unsupported") else ""
+        raise InvalidRequest(f"{base}: {reason}, so it would never be indexed{accepted}")
+    return base
 
 
 def check_upload(name: str, data: bytes, max_bytes: int, settings) -> str:

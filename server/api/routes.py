@@ -6,6 +6,7 @@ Errors of the answering library become status codes in one place, the app's exce
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from .deps import ApiKeyDep, EngineDep
 from .schemas import (
@@ -50,7 +51,14 @@ def suggestions(engine: EngineDep) -> Suggestions:
     return Suggestions(covers=engine.covers(engine.state()), suggestions=engine.suggestions())
 
 
-@router.get("/healthz", response_model=Health, tags=["health"])
-def healthz(engine: EngineDep) -> Health:
-    """Liveness and the index in service."""
-    return Health(**engine.health())
+@router.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["health"])
+def healthz(engine: EngineDep) -> JSONResponse:
+    """Readiness: 200 with the index in service, 503 while no index can be served (a load balancer skips it)."""
+    health = Health(**engine.health())
+    return JSONResponse(health.model_dump(), status_code=200 if health.status == "ok" else 503)
+
+
+@router.get("/livez", tags=["health"])
+def livez() -> dict:
+    """Liveness: 200 while the process runs, index or not."""
+    return {"status": "alive"}

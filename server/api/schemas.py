@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
 
-MAX_MESSAGE = 2000
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("is not valid Unicode text") from exc
+    return value
+
+
+# Strings of the request that are echoed back or used as keys must be valid Unicode (no lone surrogates).
+Text = Annotated[str, AfterValidator(_unicode)]
+DocId = Annotated[str, Field(max_length=300), AfterValidator(_unicode)]
 
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message: str = Field(..., description="The user's question.", max_length=MAX_MESSAGE * 4)
+    message: Text = Field(..., description="The user's question (at most PQA_MAX_MESSAGE_CHARS characters).")
     session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
-    doc_ids: list[str] | None = Field(None, max_length=100, description="Only answer from these documents.")
+    doc_ids: list[DocId] | None = Field(None, max_length=100, description="Only answer from these documents.")
 
 
 class Passage(BaseModel):
@@ -42,9 +55,9 @@ class ChatResponse(BaseModel):
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(..., max_length=MAX_MESSAGE * 4)
-    k: int = Field(5, ge=1, le=50)
-    doc_ids: list[str] | None = Field(None, max_length=100)
+    query: Text = Field(..., description="At most PQA_MAX_MESSAGE_CHARS characters.")
+    k: int = Field(5, description="Passages to return: 1 to PQA_SEARCH_MAX_K (50).")
+    doc_ids: list[DocId] | None = Field(None, max_length=100)
 
 
 class SearchResult(Passage):

@@ -81,6 +81,9 @@ def test_upload_reindex_answer_then_delete(admin_client):
         ("bomb.docx", "ZIP_BOMB", 400, "bomb.docx: DOCX would inflate to 220 MB"),
         ("huge.pdf", "HUGE_PDF", 400, "huge.pdf: PDF has 2100 pages, over the limit of 2000"),
         ("big.md", b"# Big\n" + b"Words and more words. " * 1_000_000, 413, "big.md: over the 20 MB upload limit"),
+        # What would never be indexed is refused, not accepted with 202 and silently skipped.
+        ("README.md", b"# About this folder\nNotes.", 400, "README.md: README files describe the folder"),
+        ("notes.md.meta.yaml", b"title: x", 400, "notes.md.meta.yaml: a .meta.yaml file is a document's metadata"),
     ],
 )
 def test_bad_uploads_are_refused_and_corpus_untouched(admin_client, name, data, status, detail):
@@ -123,3 +126,16 @@ def test_unknown_job_and_document(admin_client):
     assert client.get("/api/reindex/nope").status_code == 404
     r = client.delete("/api/documents/nope")
     assert r.status_code == 404 and "unknown document 'nope'" in r.json()["detail"]
+
+
+def test_a_long_name_is_shortened_before_its_type_is_checked(admin_client):
+    client, settings = admin_client
+    name = "a" * 115 + ".html.txt"
+    r = client.post("/api/documents", files=[("files", (name, b"Plain text about welding.", "text/plain"))])
+    assert r.status_code == 202
+    stored = r.json()["saved"][0]
+    assert (
+        len(stored) <= 120 and stored.endswith(".txt") and ".html" not in stored
+    )  # the type that was checked is the type stored
+    assert (settings.corpus_dir / stored).read_bytes() == b"Plain text about welding."
+    wait(client, r.json()["job"]["id"])

@@ -34,10 +34,28 @@ def gre_found(client) -> bool:
 
 def test_missing_index_says_how_to_build(tmp_path, corpus_copy, fake_embedder):
     with TestClient(create_app(make_settings(tmp_path, corpus_copy), embedder=fake_embedder)) as client:
-        health = client.get("/healthz").json()
-        assert health["status"] == "unavailable" and "python -m indexer" in health["detail"]
+        health = client.get("/healthz")
+        # Not ready (a load balancer skips it) but alive; the reason is given without the server's paths.
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        assert "python -m indexer" in health.json()["detail"]
+        assert client.get("/livez").json() == {"status": "alive"}
         r = client.post("/api/chat", json={"message": "How much does it cost?"})
-        assert r.status_code == 503 and r.json()["detail"].startswith("no index in ")
+        assert r.status_code == 503 and r.json()["detail"] == "no index in index: build one with `python -m indexer`"
+        page = client.get("/").text
+        for text in (health.text, r.text, page):
+            assert str(tmp_path) not in text
+
+
+def test_a_lost_current_pointer_serves_the_newest_complete_version(built, fake_embedder):
+    paths = IndexPaths(built.index_dir)
+    newest = paths.current_name()
+    (paths.versions / "v00000000T000000000000Z").mkdir()  # an older, incomplete version: not chosen
+    paths.pointer.unlink()
+    with TestClient(create_app(built, embedder=fake_embedder)) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["index"]["version"] == newest
+        assert "CURRENT pointer is missing" in health.json()["detail"]
+        assert gre_found(client)
 
 
 def test_truncated_index_file_is_named(built, fake_embedder):

@@ -1,0 +1,92 @@
+"""Limits and errors against a real uvicorn server: one source for limits, bodies bounded while read, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import Server
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def limited(schools_root):
+    running = Server(schools_root, PQA_MAX_MESSAGE_CHARS="10000", PQA_SEARCH_MAX_K="7", PQA_MAX_BODY_KB="64")
+    yield running
+    running.stop()
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024
+
+
+def test_limits_come_from_the_settings(limited):
+    long = "What is the minimum GPA at Harbor Tech? " + "Please answer. " * 630  # ~9,600 characters
+    r = httpx.post(limited.url + "/api/chat", json={"message": long}, timeout=60)
+    assert r.status_code == 200, r.text  # the request models no longer cap it at 8,000
+    r = httpx.post(limited.url + "/api/chat", json={"message": "x" * 10_001}, timeout=30)
+    assert r.status_code == 400 and r.json()["detail"] == "message is 10001 characters; the limit is 10000"
+    r = httpx.post(limited.url + "/api/search", json={"query": "GPA", "k": 8}, timeout=30)
+    assert r.status_code == 400 and r.json()["detail"] == "k must be between 1 and 7"
+    assert (
+        len(httpx.post(limited.url + "/api/search", json={"query": "GPA", "k": 7}, timeout=30).json()["results"]) == 7
+    )
+
+
+def test_a_chunked_body_is_cut_at_the_limit_without_filling_memory(limited):
+    before = rss_mb(limited.proc.pid)
+    sent = 0
+
+    def body():
+        nonlocal sent
+        block = b'{"message": "' + b"a" * (1 << 20)
+        yield block
+        sent += len(block)
+        for _ in range(199):  # 200 MB if it were all read
+            yield b"a" * (1 << 20)
+            sent += 1 << 20
+
+    try:
+        r = httpx.post(
+            limited.url + "/api/chat", content=body(), headers={"Content-Type": "application/json"}, timeout=60
+        )
+        assert r.status_code == 413 and "64 KB limit" in r.json()["detail"]
+    except httpx.RemoteProtocolError:
+        pass  # the server may close the connection while the client is still sending: also a refusal
+    assert sent > 64 * 1024  # the client did send more than the limit
+    assert rss_mb(limited.proc.pid) - before < 50  # but the server kept no more than the limit of it
+    assert httpx.get(limited.url + "/healthz", timeout=10).status_code == 200  # and the server is fine
+
+
+def test_strings_that_are_not_unicode_get_422_not_500(limited):
+    for path, body in (
+        ("/api/chat", '{"message": "GPA?", "doc_ids": ["\\ud800"]}'),
+        ("/api/search", '{"query": "GPA", "doc_ids": ["\\udfff"]}'),
+        ("/api/chat/stream", '{"message": "\\ud800 GPA?"}'),
+    ):
+        r = httpx.post(limited.url + path, content=body, headers={"Content-Type": "application/json"}, timeout=30)
+        assert r.status_code == 422, (path, r.text)
+        assert "doc_ids.0" in r.json()["detail"] or "message" in r.json()["detail"]
+
+
+def test_malformed_json_is_named_as_such(limited):
+    r = httpx.post(limited.url + "/api/chat", content='{"message": ', headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"] == "the body is not valid JSON"
+
+
+def test_streamed_answers_are_counted(limited):
+    def answered() -> float:
+        metrics = httpx.get(limited.url + "/metrics", timeout=10).text
+        line = next((x for x in metrics.splitlines() if x.startswith('pqa_answers_total{answered="true"}')), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    before = answered()
+    with httpx.stream(
+        "POST", limited.url + "/api/chat/stream", json={"message": "What is the minimum GPA at Harbor Tech?"}
+    ) as r:
+        assert r.status_code == 200 and "event: final" in r.read().decode()
+    assert answered() == before + 1
