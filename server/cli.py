@@ -70,9 +70,19 @@ def _serve(argv: list[str]) -> int:
                 )
                 print(f"Program Q&A is ready at http://{settings.host}:{settings.port}/ — {what}", flush=True)
 
-    server = Announcing(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        # Forwarded headers are believed only from the configured proxies: anyone else could forge them.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        limit_concurrency=1000,  # beyond this many open connections and tasks, new requests get 503 at once
+        timeout_keep_alive=5,
     )
+    server = Announcing(config)
     server.run()
     return 0 if server.started else 1
 

@@ -30,6 +30,11 @@ class Settings(IndexSettings):
     )
     max_body_kb: float = Field(256.0, gt=0, description="Largest JSON request body (uploads have their own limit).")
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client address; 0 turns it off.")
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, '*' for all); "
+        "empty: none, the client address is the socket's.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated keys; when set, /api/chat, /api/search and /v1/* need `Authorization: Bearer <key>`.",

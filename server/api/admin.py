@@ -37,13 +37,21 @@ class DeleteResult(BaseModel):
     job: JobStatus
 
 
-def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    if not settings.admin_token:
-        raise HTTPException(403, detail="admin endpoints are disabled: set PQA_ADMIN_TOKEN to enable them")
+def admin_refusal(admin_token: str | None, authorization: str | None) -> tuple[int, str] | None:
+    """(status, message) when a request may not use the admin endpoints, else None."""
+    if not admin_token:
+        return 403, "admin endpoints are disabled: set PQA_ADMIN_TOKEN to enable them"
     scheme, _, token = (authorization or "").partition(" ")
     # Constant-time comparison: the time taken says nothing about how much of the token matched.
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
-        raise HTTPException(401, detail="missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"})
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), admin_token.encode()):
+        return 401, "missing or wrong admin token"
+    return None
+
+
+def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    refusal = admin_refusal(settings.admin_token, authorization)
+    if refusal is not None:
+        raise HTTPException(refusal[0], detail=refusal[1], headers={"WWW-Authenticate": "Bearer"})
 
 
 def get_jobs(request: Request) -> ReindexJobs:

@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from .admin import admin_refusal
+
 access_log = logging.getLogger("server.access")
 
 KNOWN_PATHS = (
@@ -109,6 +111,7 @@ class Gate:
         self.metrics = metrics
         self.version_of = version_of
         self.limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+        self.admin_token = settings.admin_token
         self.max_body = int(settings.max_body_kb * 1024)
         self.max_upload = int(settings.max_upload_mb * 1024 * 1024) * 10 + 65536  # a few files per upload
 
@@ -170,7 +173,14 @@ class Gate:
             return message
 
         try:
-            if length is not None and (not length.isdigit() or int(length) > limit):
+            refusal = None
+            if path == "/api/documents" and method == "POST":
+                # An upload's token is checked before its body is read: a stranger's gigabyte is never parsed.
+                auth = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
+                refusal = admin_refusal(self.admin_token, auth)
+            if refusal is not None:
+                await self._reply(send_with_headers, refusal[0], refusal[1], [(b"www-authenticate", b"Bearer")])
+            elif length is not None and (not length.isdigit() or int(length) > limit):
                 await self._reply(send_with_headers, 413, too_large)
             elif self.limiter is not None and (wait := self.limiter.allow(client)) > 0:
                 retry = [(b"retry-after", str(max(1, round(wait))).encode())]

@@ -90,3 +90,35 @@ def test_streamed_answers_are_counted(limited):
     ) as r:
         assert r.status_code == 200 and "event: final" in r.read().decode()
     assert answered() == before + 1
+
+
+@pytest.fixture(scope="module")
+def guarded(schools_root):
+    running = Server(schools_root, PQA_RATE_LIMIT_PER_MINUTE="5")
+    yield running
+    running.stop()
+
+
+def test_forwarded_headers_from_strangers_do_not_dodge_the_rate_limit(guarded):
+    statuses = []
+    for i in range(8):
+        forged = {"X-Forwarded-For": f"203.0.113.{i}"}  # a new "client" each time
+        statuses.append(httpx.get(guarded.url + "/api/documents", headers=forged, timeout=10).status_code)
+    # Five a minute from this address (the start-up health checks used some): rotating the header changes nothing.
+    assert statuses.count(200) <= 5 and statuses[-3:] == [429] * 3
+    log = (guarded.root / "server.log").read_text()
+    assert "203.0.113" not in log  # nor do they forge the access log
+
+
+def test_an_upload_without_the_token_is_refused_before_its_body_is_read(guarded):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", guarded.port), timeout=10) as sock:
+        # Announce 1.5 GB of multipart, send 1 MB of it, and wait: the answer must come without the rest.
+        head = (
+            "POST /api/documents HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"100000\r\n" + b"a" * 0x100000 + b"\r\n")
+        reply = sock.recv(4096).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 401") and "missing or wrong admin token" in reply
