@@ -83,6 +83,7 @@ def scan_corpus(corpus_dir: Path, summary: BuildSummary) -> list[_Source]:
     if not corpus_dir.is_dir():
         raise BuildError(f"corpus folder {corpus_dir} does not exist; create it and add documents")
     sources = []
+    owners: dict[str, str] = {}  # doc_id -> the file that has it
     for path in sorted(corpus_dir.rglob("*")):
         if not path.is_file():
             continue
@@ -103,7 +104,17 @@ def scan_corpus(corpus_dir: Path, summary: BuildSummary) -> list[_Source]:
             logger.warning(message)
             summary.skipped.append(message)
             continue
-        sources.append(_Source(path, relative.as_posix(), doc_id_for(relative), content_hash(data, meta)))
+        doc_id = doc_id_for(relative)
+        if doc_id in owners:
+            message = (
+                f"{relative.as_posix()}: same document id {doc_id!r} as {owners[doc_id]} "
+                "(ids ignore case and extension); rename one of them; skipped"
+            )
+            logger.warning(message)
+            summary.skipped.append(message)
+            continue
+        owners[doc_id] = relative.as_posix()
+        sources.append(_Source(path, relative.as_posix(), doc_id, content_hash(data, meta)))
     return sources
 
 
@@ -182,8 +193,10 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
 
     old_chunks: dict[str, list[Chunk]] = {}
     if unchanged_ids and previous_dir is not None:
+        seen: set[str] = set()
         for chunk in read_chunks(previous_dir):
-            if chunk.doc_id in unchanged_ids:
+            if chunk.doc_id in unchanged_ids and chunk.chunk_id not in seen:  # a chunk is carried over once
+                seen.add(chunk.chunk_id)
                 old_chunks.setdefault(chunk.doc_id, []).append(chunk)
 
     documents: list[dict] = []

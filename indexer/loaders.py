@@ -34,7 +34,11 @@ def is_sidecar(path: Path) -> bool:
 
 
 def doc_id_for(relative: Path) -> str:
-    """A stable id from the path inside the corpus: lower case, dashes, no extension."""
+    """The one rule for a document's identity: its path inside the corpus, lower case, dashes, no extension.
+
+    Builds, uploads and deletes all use it; two files that map to the same id collide and the later one is
+    refused (see ``build.scan_corpus`` and the upload check). Front matter cannot change it.
+    """
     stem = relative.with_suffix("").as_posix()
     return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "document"
 
@@ -230,8 +234,10 @@ def load_document(
         raise DocumentError(f"{name}: no readable text found; skipped")
     first_heading = next((b.text for b in blocks if b.kind == "heading"), None)
     title = str(meta.get("title") or fallback_title or first_heading or path.stem.replace("-", " ").replace("_", " "))
+    if meta.get("doc_id") and str(meta["doc_id"]) != doc_id_for(relative):
+        logger.warning("%s: front-matter doc_id %r ignored; a document's id comes from its path", name, meta["doc_id"])
     return ParsedDocument(
-        doc_id=str(meta.get("doc_id") or doc_id_for(relative)),
+        doc_id=doc_id_for(relative),
         path=name,
         title=title.strip(),
         source=str(meta.get("source") or meta.get("url") or name),
