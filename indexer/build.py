@@ -129,6 +129,19 @@ def _previous(paths: IndexPaths) -> tuple[dict | None, Path | None]:
         return None, None
 
 
+def corpus_differs(settings: IndexSettings, model_id: str) -> bool:
+    """Whether the corpus holds other documents (or other contents) than the index version in service.
+
+    Cheap: hashes the files and reads the manifest, loads no model. An index of another model does not count
+    as different here (the server refuses it with its own message); a missing index or corpus does.
+    """
+    previous, _ = _previous(IndexPaths(settings.index_dir))
+    if previous is None or previous["model"]["id"] != model_id or not Path(settings.corpus_dir).is_dir():
+        return previous is None and Path(settings.corpus_dir).is_dir()
+    seen = previous.get("sources") or {d["doc_id"]: d["content_hash"] for d in previous["documents"]}
+    return {s.doc_id: s.content_hash for s in scan_corpus(Path(settings.corpus_dir), BuildSummary())} != seen
+
+
 def build(
     settings: IndexSettings,
     *,
@@ -313,6 +326,8 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
                 "units": 0 if unit_rows is None else len(unit_rows),
             },
             "documents": documents,
+            # Every file the build saw, indexed or skipped: what "the corpus changed" is measured against.
+            "sources": {src.doc_id: src.content_hash for src in sources},
             "suggestions": suggest_questions(chunks, documents),
             "files": files,
         }

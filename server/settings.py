@@ -24,6 +24,12 @@ class Settings(IndexSettings):
     )
     admin_token: str | None = Field(None, description="Bearer token for reindex/upload/delete; unset disables them.")
     max_upload_mb: float = Field(20.0, gt=0)
+    upload_folder: str = Field(
+        "uploads",
+        description="Folder inside the corpus where uploaded files go (git-ignored: uploads never dirty the "
+        "tracked seed documents); '' puts them at the corpus root.",
+    )
+    reindex_timeout_seconds: float = Field(1800.0, gt=0, description="A reindex job running longer is stopped.")
     cors_origins: list[str] = Field(default_factory=list)
     batch_window_ms: float = Field(
         2.0, ge=0, le=50, description="Micro-batching window for concurrent queries; 0 turns batching off."

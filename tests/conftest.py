@@ -14,6 +14,18 @@ from indexer.settings import IndexSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+# The seed documents the tests are written against: copied by name, so documents a user adds to corpus/
+# (as the README says) never change what the tests see.
+SEED_FILES = ("ai-masters-careers-in-manufacturing.txt", "northeastern-ms-advanced-intelligent-manufacturing.txt")
+
+
+def copy_seed(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SEED_FILES:
+        shutil.copy(CORPUS / name, target / name)
+    return target
+
+
 SHARED = ROOT.parent / "shared"
 
 
@@ -45,9 +57,7 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "corpus"
-    shutil.copytree(CORPUS, target)
-    return target
+    return copy_seed(tmp_path / "corpus")
 
 
 @pytest.fixture
@@ -62,7 +72,7 @@ def real_index(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("real")
     corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus)
+    copy_seed(corpus)
     summary = build(IndexSettings(corpus_dir=corpus, index_dir=root / "index", _env_file=None))
     assert summary.published and summary.embedded > 0
     return root

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from ..errors import IndexUnavailable, InvalidRequest
+from ..errors import InvalidRequest
 from .deps import EngineDep, SettingsDep
-from .reindex import JobRunning, NotFound, ReindexJobs, check_upload, delete_document, safe_filename, save_upload
+from .reindex import Change, Conflict, JobRunning, NotFound, ReindexJobs, corpus_target, plan_upload
 from .schemas import ErrorResponse
 
 router = APIRouter(tags=["admin"])
@@ -29,6 +30,7 @@ class JobStatus(BaseModel):
 
 class UploadResult(BaseModel):
     saved: list[str]
+    replaced: list[str] = []
     job: JobStatus
 
 
@@ -63,9 +65,9 @@ JobsDep = Annotated[ReindexJobs, Depends(get_jobs)]
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413)}
 
 
-def _start(jobs: ReindexJobs) -> dict:
+def _start(jobs: ReindexJobs, changes: list[Change] | None = None) -> dict:
     try:
-        return jobs.start()
+        return jobs.start(changes)
     except JobRunning as exc:
         raise HTTPException(409, detail=f"{exc}; poll GET /api/reindex/{exc.job['id']}") from exc
 
@@ -85,46 +87,61 @@ def reindex_status(job_id: str, jobs: JobsDep) -> dict:
         raise HTTPException(404, detail=str(exc)) from exc
 
 
+@router.post(
+    "/api/reindex/{job_id}/cancel", response_model=JobStatus, status_code=202, dependencies=[Admin], responses=ERRORS
+)
+def cancel_reindex(job_id: str, jobs: JobsDep) -> dict:
+    """Stop a running reindex at its next step; its corpus changes are undone."""
+    try:
+        return jobs.cancel(job_id)
+    except NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+
+
 @router.post("/api/documents", response_model=UploadResult, status_code=202, dependencies=[Admin], responses=ERRORS)
-async def upload(settings: SettingsDep, jobs: JobsDep, files: Annotated[list[UploadFile], File()]) -> dict:
-    """Add documents (txt, md, html, pdf, docx) to the corpus and reindex."""
+async def upload(
+    settings: SettingsDep,
+    jobs: JobsDep,
+    files: Annotated[list[UploadFile], File()],
+    replace: Annotated[bool, Query(description="Replace a document of the same name.")] = False,
+) -> dict:
+    """Add documents (txt, md, html, pdf, docx) to the corpus's upload folder and reindex, all or nothing."""
     if jobs.running():
         raise HTTPException(409, detail="a reindex is running; upload again when it has finished")
     limit = int(settings.max_upload_mb * 1024 * 1024)
     staged = []
     for upload_file in files:
         data = await upload_file.read(limit + 1)
+        if len(data) > limit:
+            name = upload_file.filename or "upload"
+            raise HTTPException(413, detail=f"{name}: over the {settings.max_upload_mb:g} MB upload limit")
         staged.append((upload_file.filename or "", data))
-    saved = []
     try:
-        for name, data in staged:  # check every file before writing any
-            if len(data) > limit:
-                raise HTTPException(
-                    413, detail=f"{safe_filename(name)}: over the {settings.max_upload_mb:g} MB upload limit"
-                )
-            check_upload(name, data, limit, settings)
-        for name, data in staged:
-            saved.append(save_upload(settings.corpus_dir, name, data, limit))
+        # Parsing a document can take seconds: off the event loop, so the server keeps answering meanwhile.
+        changes, replaced = await run_in_threadpool(plan_upload, settings, staged, replace)
     except InvalidRequest as exc:
         raise HTTPException(400, detail=str(exc)) from exc
-    return {"saved": saved, "job": _start(jobs)}
+    except Conflict as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    job = _start(jobs, changes)
+    corpus = settings.corpus_dir.resolve()
+    return {"saved": [c.path.relative_to(corpus).as_posix() for c in changes], "replaced": replaced, "job": job}
 
 
 @router.delete(
     "/api/documents/{doc_id}", response_model=DeleteResult, status_code=202, dependencies=[Admin], responses=ERRORS
 )
 def delete(doc_id: str, settings: SettingsDep, engine: EngineDep, jobs: JobsDep) -> dict:
-    """Remove a document from the corpus and reindex."""
-    try:
-        docs = {d["doc_id"]: d for d in engine.documents()}
-    except IndexUnavailable as exc:
-        raise HTTPException(503, detail=str(exc)) from exc
+    """Remove a document from the corpus and reindex; the file is restored if the reindex fails."""
+    docs = {d["doc_id"]: d for d in engine.documents()}
     if doc_id not in docs:
         raise HTTPException(404, detail=f"unknown document {doc_id!r} (GET /api/documents lists them)")
     if jobs.running():
         raise HTTPException(409, detail="a reindex is running; delete again when it has finished")
     try:
-        delete_document(settings.corpus_dir, docs[doc_id]["path"])
-    except (InvalidRequest, NotFound) as exc:
+        target = corpus_target(settings.corpus_dir, docs[doc_id]["path"])
+    except InvalidRequest as exc:
         raise HTTPException(400, detail=str(exc)) from exc
-    return {"deleted": doc_id, "job": _start(jobs)}
+    if not target.is_file():
+        raise HTTPException(404, detail=f"{docs[doc_id]['path']} is no longer in the corpus; reindex to drop it")
+    return {"deleted": doc_id, "job": _start(jobs, [Change(target, None)])}

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexer.build import corpus_differs
 from indexer.model import Embedder
 
 from ..answering.engine import QAEngine
@@ -24,7 +25,7 @@ from ..settings import Settings
 from .admin import router as admin_router
 from .observability import install as install_observability
 from .openai_api import router as openai_router
-from .reindex import ReindexJobs
+from .reindex import ReindexJobs, clean_stale
 from .routes import router as api_router
 from .web import router as web_router
 
@@ -46,7 +47,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         watcher = threading.Thread(target=engine.watch, args=(stop,), name="index-watcher", daemon=True)
         watcher.start()
         app.state.engine = engine
-        app.state.jobs = ReindexJobs(settings, on_published=engine.reload, on_start=app.state.metrics.reindex_runs.inc)
+        app.state.jobs = ReindexJobs(
+            settings, on_published=engine.reload, on_start=app.state.metrics.reindex_runs.inc, embedder=engine.embedder
+        )
+        clean_stale(settings)
+        if corpus_differs(settings, engine.embedder.model_id):
+            # Files added, changed or removed while the server was down (or a killed upload): catch up.
+            logger.info("the corpus differs from the index in service: reindexing")
+            app.state.jobs.start()
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from indexer.build import build, skip_reason
 from indexer.errors import DocumentError, IndexerError
-from indexer.loaders import SUPPORTED_SUFFIXES, load_document
+from indexer.loaders import SUPPORTED_SUFFIXES, doc_id_for, load_document
 
 from ..errors import InvalidRequest, QAError
 
@@ -33,29 +34,54 @@ class NotFound(QAError):
     """No such job or document."""
 
 
+class Conflict(QAError):
+    """The upload would overwrite or shadow a document without being asked to."""
+
+
+class Cancelled(IndexerError):
+    """The job was cancelled by an admin, or ran past its time limit."""
+
+
+@dataclass
+class Change:
+    """One corpus file a job writes (``data``) or removes (``data is None``) before its build."""
+
+    path: Path
+    data: bytes | None
+
+
 @dataclass
 class Job:
     id: str
-    state: str = "queued"  # queued | running | done | failed
+    state: str = "queued"  # queued | running | done | failed | cancelled
     stage: str = ""
     progress: float = 0.0
     started: float = field(default_factory=time.time)
     finished: float | None = None
     summary: dict | None = None
     error: str | None = None
+    cancel: bool = field(default=False, repr=False)
 
 
 class ReindexJobs:
-    def __init__(self, settings, on_published=None, on_start=None, keep: int = 50):
+    """One reindex at a time, in a background thread; corpus changes ride along as a transaction.
+
+    A job with changes writes them into the corpus, builds, and keeps them only when the build published a
+    version holding every written document; otherwise the corpus is put back as it was (and rebuilt to match).
+    So an upload or a delete is checked, written, indexed and published, or it leaves nothing behind.
+    """
+
+    def __init__(self, settings, on_published=None, on_start=None, keep: int = 50, embedder=None):
         self.settings = settings
         self.on_published = on_published or (lambda: None)
         self.on_start = on_start or (lambda: None)
+        self.embedder = embedder  # the server's own encoder: no second copy of the model for reindexing
         self.keep = keep
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._running: Job | None = None
 
-    def start(self) -> dict:
+    def start(self, changes: list[Change] | None = None) -> dict:
         with self._lock:
             if self._running is not None:
                 raise JobRunning(asdict(self._running))
@@ -65,39 +91,142 @@ class ReindexJobs:
             for old in list(self._jobs)[: -self.keep]:
                 self._jobs.pop(old, None)
         self.on_start()
-        threading.Thread(target=self._run, args=(job,), name=f"reindex-{job.id}", daemon=True).start()
-        return asdict(job)
+        threading.Thread(target=self._run, args=(job, changes or []), name=f"reindex-{job.id}", daemon=True).start()
+        return self._public(job)
 
     def running(self) -> bool:
         return self._running is not None
+
+    @staticmethod
+    def _public(job: Job) -> dict:
+        out = asdict(job)
+        out.pop("cancel")
+        return out
 
     def get(self, job_id: str) -> dict:
         job = self._jobs.get(job_id)
         if job is None:
             raise NotFound(f"no reindex job {job_id!r}")
-        return asdict(job)
+        return self._public(job)
 
-    def _run(self, job: Job) -> None:
-        job.state = "running"
+    def cancel(self, job_id: str) -> dict:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no reindex job {job_id!r}")
+        job.cancel = True  # seen at the build's next progress step
+        return self._public(job)
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until no job runs (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._running is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _build(self, job: Job):
+        limit = self.settings.reindex_timeout_seconds
 
         def progress(stage: str, fraction: float) -> None:
             job.stage, job.progress = stage, round(fraction, 3)
+            if job.cancel:
+                raise Cancelled("cancelled by an admin")
+            if time.time() - job.started > limit:
+                raise Cancelled(f"stopped after the {limit:g} s time limit (PQA_REINDEX_TIMEOUT_SECONDS)")
 
+        return build(self.settings, embedder=self.embedder, on_progress=progress)
+
+    def _run(self, job: Job, changes: list[Change]) -> None:
+        job.state = "running"
+        backups: list[tuple[Path, bytes | None]] = []
         try:
-            summary = build(self.settings, on_progress=progress)
+            for change in changes:
+                backups.append((change.path, change.path.read_bytes() if change.path.is_file() else None))
+                _apply(change.path, change.data)
+            summary = self._build(job)
             job.summary = summary.to_dict()
+            missing = _not_indexed(self.settings.corpus_dir, changes, summary)
+            if missing:
+                raise IndexerError(f"{missing}; the corpus is back as it was")
             job.state, job.progress = "done", 1.0
             if summary.published:
                 self.on_published()
-        except IndexerError as exc:
-            job.state, job.error = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001 - a failed job is reported, never raised into the server
-            logger.exception("reindex job %s failed", job.id)
-            job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, Cancelled):
+                job.state, job.error = "cancelled", str(exc)
+            elif isinstance(exc, IndexerError):
+                job.state, job.error = "failed", str(exc)
+            else:
+                logger.exception("reindex job %s failed", job.id)
+                job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            if backups:
+                self._undo(job, backups)
         finally:
             job.finished = time.time()
             with self._lock:
                 self._running = None
+
+    def _undo(self, job: Job, backups: list[tuple[Path, bytes | None]]) -> None:
+        """Put the corpus back and, if a version with the changes was published meanwhile, rebuild to match."""
+        for path, data in reversed(backups):
+            _apply(path, data)
+        try:
+            if build(self.settings, embedder=self.embedder).published:
+                self.on_published()
+        except IndexerError as exc:
+            logger.error("reindex job %s: could not rebuild after undoing its changes: %s", job.id, exc)
+
+
+def _apply(path: Path, data: bytes | None) -> None:
+    """Write (atomically) or remove one corpus file, with its sidecar when removed."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".meta.yaml").unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _not_indexed(corpus_dir: Path, changes: list[Change], summary) -> str | None:
+    """Which written file the build skipped, if any."""
+    for change in changes:
+        if change.data is None:
+            continue
+        name = change.path.relative_to(corpus_dir).as_posix()
+        for message in summary.skipped:
+            if message.startswith(name + ":"):
+                return message
+    return None
+
+
+def clean_stale(settings, older_than: float = 3600.0) -> int:
+    """Remove what killed uploads leave behind: partial files in the corpus, old upload-check folders."""
+    corpus = Path(settings.corpus_dir)
+    partial = list(corpus.rglob(".upload-*")) if corpus.is_dir() else []  # no job runs before start-up ends
+    now = time.time()
+    checks = [p for p in Path(tempfile.gettempdir()).glob("pqa-upload-*") if _age(p, now) > older_than]
+    removed = 0
+    for path in partial + checks:
+        try:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed += 1
+        except OSError:
+            continue
+    if removed:
+        logger.info("removed %d leftovers of interrupted uploads", removed)
+    return removed
+
+
+def _age(path: Path, now: float) -> float:
+    try:
+        return now - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -137,29 +266,48 @@ def check_upload(name: str, data: bytes, max_bytes: int, settings) -> str:
     return filename
 
 
-def save_upload(corpus_dir: Path, name: str, data: bytes, max_bytes: int) -> str:
-    """Write one checked upload into the corpus atomically; return the stored name."""
-    filename = safe_filename(name)
-    corpus_dir.mkdir(parents=True, exist_ok=True)
-    target = (corpus_dir / filename).resolve()
-    if target.parent != corpus_dir.resolve():
-        raise InvalidRequest(f"{name!r}: not a plain file name")
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=corpus_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return filename
-
-
-def delete_document(corpus_dir: Path, relative_path: str) -> None:
-    target = (corpus_dir / relative_path).resolve()
+def corpus_target(corpus_dir: Path, relative: str) -> Path:
+    """The corpus file a name or a document's path points to; never outside the corpus."""
+    target = (corpus_dir / relative).resolve()
     if corpus_dir.resolve() not in target.parents:
-        raise InvalidRequest(f"{relative_path!r} is outside the corpus")
-    if not target.is_file():
-        raise NotFound(f"{relative_path} is no longer in the corpus")
-    target.unlink()
-    target.with_name(target.name + ".meta.yaml").unlink(missing_ok=True)
+        raise InvalidRequest(f"{relative!r} is outside the corpus")
+    return target
+
+
+def plan_upload(settings, files: list[tuple[str, bytes]], replace: bool) -> tuple[list[Change], list[str]]:
+    """Check every uploaded file and decide where it goes; nothing is written here (the job writes).
+
+    Refused: what would never be indexed, a name already taken (unless ``replace``), and a name whose document
+    id another file already has ("Guide.TXT" beside "guide.md"): one id, one file.
+    """
+    corpus = Path(settings.corpus_dir)
+    folder = corpus / settings.upload_folder if settings.upload_folder else corpus
+    owners = {}
+    if corpus.is_dir():
+        for path in corpus.rglob("*"):
+            relative = path.relative_to(corpus)
+            if path.is_file() and skip_reason(relative) is None:
+                owners[doc_id_for(relative)] = relative.as_posix()
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    changes: list[Change] = []
+    replaced: list[str] = []
+    planned: dict[str, str] = {}
+    for name, data in files:
+        filename = check_upload(name, data, limit, settings)
+        target = corpus_target(corpus, (folder / filename).relative_to(corpus).as_posix())
+        relative = target.relative_to(corpus.resolve()).as_posix()
+        doc_id = doc_id_for(Path(relative))
+        if doc_id in planned:
+            raise InvalidRequest(f"{filename} and {planned[doc_id]} would be the same document {doc_id!r}")
+        planned[doc_id] = filename
+        owner = owners.get(doc_id)
+        if owner is not None and owner != relative:
+            raise Conflict(f"{filename} would be document {doc_id!r}, which is {owner}; delete or rename that first")
+        if owner == relative:
+            if not replace:
+                raise Conflict(
+                    f"{relative} already exists (document {doc_id!r}); upload with ?replace=true to replace it"
+                )
+            replaced.append(relative)
+        changes.append(Change(target, data))
+    return changes, replaced

@@ -139,3 +139,33 @@ def test_build_killed_midway_leaves_previous_version_loadable(settings, fake_emb
     index = load_current(settings.index_dir)  # whole and loadable: the old version or a complete new one
     assert index.name == first.version or "big" in index.doc_rows
     assert len(index.chunks) == index.faiss_index.ntotal
+
+
+def test_a_busy_cache_is_left_alone(tmp_path):
+    import sqlite3
+
+    import numpy as np
+
+    from indexer.cache import EmbeddingCache
+
+    path = tmp_path / "embeddings.sqlite"
+    cache = EmbeddingCache(path)
+    cache.put_many("m", {f"k{i}": np.ones(4, dtype=np.float32) for i in range(1000)})
+    cache.close()
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")  # another process is writing
+    busy = EmbeddingCache(path, timeout=0.1)
+    busy.put_many("m", {"new": np.ones(4, dtype=np.float32)})  # not kept, not raised
+    holder.rollback()
+    holder.close()
+    assert len(EmbeddingCache(path).get_many("m", [f"k{i}" for i in range(1000)])) == 1000  # nothing lost
+    assert len(EmbeddingCache(path).get_many("m", [f"k{i}" for i in range(1000)])) == 1000
+
+
+def test_a_damaged_cache_is_replaced(tmp_path):
+    from indexer.cache import EmbeddingCache
+
+    path = tmp_path / "embeddings.sqlite"
+    path.write_bytes(b"this is not a database at all" * 100)
+    cache = EmbeddingCache(path)
+    assert cache.get_many("m", ["x"]) == {}

@@ -26,7 +26,7 @@ def wait(client, job_id, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         job = client.get(f"/api/reindex/{job_id}").json()
-        if job["state"] in ("done", "failed"):
+        if job["state"] in ("done", "failed", "cancelled"):
             return job
         time.sleep(0.2)
     raise AssertionError("reindex job did not finish")
@@ -53,21 +53,22 @@ def test_upload_reindex_answer_then_delete(admin_client):
     doc = b"# Robotics Certificate\nThe Robotics Certificate costs $12,345 and takes nine months.\n"
     r = client.post("/api/documents", files=[("files", ("../../evil/robotics cert.md", doc, "text/markdown"))])
     assert r.status_code == 202, r.text
-    assert r.json()["saved"] == ["robotics-cert.md"]
-    assert (settings.corpus_dir / "robotics-cert.md").is_file() and not (settings.corpus_dir.parent / "evil").exists()
+    assert r.json()["saved"] == ["uploads/robotics-cert.md"]  # the upload folder, never the tracked seed files
     job = wait(client, r.json()["job"]["id"])
     assert job["state"] == "done" and job["summary"]["added"] == 1
+    assert (settings.corpus_dir / "uploads" / "robotics-cert.md").is_file()
+    assert not (settings.corpus_dir.parent / "evil").exists()
     deadline = time.time() + 10
-    while time.time() < deadline and "robotics-cert" not in {
+    while time.time() < deadline and "uploads-robotics-cert" not in {
         d["doc_id"] for d in client.get("/api/documents").json()["documents"]
     }:
         time.sleep(0.1)
     body = client.post("/api/chat", json={"message": "How much does the Robotics Certificate cost?"}).json()
     assert "$12,345" in body["answer"]
-    r = client.delete("/api/documents/robotics-cert")
+    r = client.delete("/api/documents/uploads-robotics-cert")
     assert r.status_code == 202
     wait(client, r.json()["job"]["id"])
-    assert not (settings.corpus_dir / "robotics-cert.md").exists()
+    assert not (settings.corpus_dir / "uploads" / "robotics-cert.md").exists()
 
 
 @pytest.mark.parametrize(
@@ -133,9 +134,85 @@ def test_a_long_name_is_shortened_before_its_type_is_checked(admin_client):
     name = "a" * 115 + ".html.txt"
     r = client.post("/api/documents", files=[("files", (name, b"Plain text about welding.", "text/plain"))])
     assert r.status_code == 202
-    stored = r.json()["saved"][0]
+    stored = r.json()["saved"][0].removeprefix("uploads/")
     assert (
         len(stored) <= 120 and stored.endswith(".txt") and ".html" not in stored
     )  # the type that was checked is the type stored
-    assert (settings.corpus_dir / stored).read_bytes() == b"Plain text about welding."
     wait(client, r.json()["job"]["id"])
+    assert (settings.corpus_dir / "uploads" / stored).read_bytes() == b"Plain text about welding."
+
+
+def test_replacing_is_explicit_and_an_id_has_one_file(admin_client):
+    client, settings = admin_client
+    first = b"# Weld Lab\nThe weld lab opens at 8 am on weekdays.\n"
+    r = client.post("/api/documents", files=[("files", ("weld-lab.md", first, "text/markdown"))])
+    assert r.status_code == 202
+    wait(client, r.json()["job"]["id"])
+    stored = settings.corpus_dir / "uploads" / "weld-lab.md"
+    r = client.post("/api/documents", files=[("files", ("weld-lab.md", b"# Weld Lab\nShort.\n", "text/markdown"))])
+    assert r.status_code == 409 and "uploads/weld-lab.md already exists" in r.json()["detail"]
+    assert "?replace=true" in r.json()["detail"] and stored.read_bytes() == first  # nothing overwritten
+    # Same document id, other name: refused, naming the file that holds the id.
+    r = client.post("/api/documents", files=[("files", ("Weld Lab.TXT", b"The weld lab moved.", "text/plain"))])
+    assert r.status_code == 409 and "which is uploads/weld-lab.md" in r.json()["detail"]
+    second = b"# Weld Lab\nThe weld lab opens at 7 am on weekdays.\n"
+    r = client.post("/api/documents?replace=true", files=[("files", ("weld-lab.md", second, "text/markdown"))])
+    assert r.status_code == 202 and r.json()["replaced"] == ["uploads/weld-lab.md"]
+    assert wait(client, r.json()["job"]["id"])["state"] == "done" and stored.read_bytes() == second
+
+
+def test_a_busy_server_writes_nothing_for_a_refused_upload(admin_client, monkeypatch):
+    client, settings = admin_client
+    jobs = client.app.state.jobs
+    monkeypatch.setattr(jobs, "_running", object())  # as if a reindex were running
+    r = client.post("/api/documents", files=[("files", ("late.md", b"# Late\nToo late.", "text/markdown"))])
+    assert r.status_code == 409
+    assert not (settings.corpus_dir / "uploads" / "late.md").exists()
+
+
+def test_an_upload_the_build_cannot_index_is_undone(admin_client, monkeypatch):
+    client, settings = admin_client
+    import server.api.reindex as reindex
+
+    real_build = reindex.build
+
+    def failing(*args, **kwargs):
+        if kwargs.get("on_progress"):  # the job's own build fails; the undo's rebuild works
+            raise reindex.IndexerError("disk full")
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(reindex, "build", failing)
+    version = client.get("/healthz").json()["index"]["version"]
+    r = client.post("/api/documents", files=[("files", ("atomic.md", b"# Atomic\nAll or nothing.", "text/markdown"))])
+    job = wait(client, r.json()["job"]["id"])
+    assert job["state"] == "failed" and "disk full" in job["error"]
+    assert not (settings.corpus_dir / "uploads" / "atomic.md").exists()  # nothing left in the corpus
+    assert client.get("/healthz").json()["index"]["version"] == version
+
+
+def test_a_running_reindex_can_be_cancelled_and_its_changes_undone(admin_client, monkeypatch):
+    client, settings = admin_client
+    import threading
+
+    import server.api.reindex as reindex
+
+    real_build = reindex.build
+    started = threading.Event()
+
+    def slow(*args, on_progress=None, **kwargs):
+        if on_progress is None:
+            return real_build(*args, **kwargs)
+        started.set()
+        for _ in range(600):  # a long build that reports progress
+            on_progress("embedding chunks", 0.1)
+            time.sleep(0.05)
+        return real_build(*args, on_progress=on_progress, **kwargs)
+
+    monkeypatch.setattr(reindex, "build", slow)
+    r = client.post("/api/documents", files=[("files", ("slow.md", b"# Slow\nA slow one.", "text/markdown"))])
+    job_id = r.json()["job"]["id"]
+    assert started.wait(10)
+    assert client.post(f"/api/reindex/{job_id}/cancel").status_code == 202
+    job = wait(client, job_id, timeout=30)
+    assert job["state"] == "cancelled" and "cancelled by an admin" in job["error"]
+    assert not (settings.corpus_dir / "uploads" / "slow.md").exists()

@@ -1,5 +1,7 @@
 """Damaged, missing or foreign indexes, a broken session store, and the request guards (fake embedder: fast)."""
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -129,3 +131,27 @@ def test_metrics_and_access_log(built, fake_embedder, caplog):
     assert any(
         f'"index": "{version}"' in r.getMessage() and '"path": "/api/chat"' in r.getMessage() for r in caplog.records
     )
+
+
+def test_start_up_catches_up_with_the_corpus_and_cleans_leftovers(built, fake_embedder):
+    # While the server was down: a document was added, and a killed upload left a partial file.
+    (built.corpus_dir / "added-while-down.md").write_text(
+        "# Night Classes\nThe night welding classes run on Tuesdays and Thursdays. " * 5
+    )
+    (built.corpus_dir / ".upload-k2j3h4").write_bytes(b"half an upload")
+    with TestClient(create_app(built, embedder=fake_embedder)) as client:
+        client.app.state.jobs.wait(60)
+        docs = {d["doc_id"] for d in client.get("/api/documents").json()["documents"]}
+        deadline = time.time() + 10
+        while "added-while-down" not in docs and time.time() < deadline:
+            time.sleep(0.1)
+            docs = {d["doc_id"] for d in client.get("/api/documents").json()["documents"]}
+        assert "added-while-down" in docs
+        assert not (built.corpus_dir / ".upload-k2j3h4").exists()
+
+
+def test_an_unchanged_corpus_starts_no_job(built, fake_embedder):
+    version = IndexPaths(built.index_dir).current_name()
+    with TestClient(create_app(built, embedder=fake_embedder)) as client:
+        assert not client.app.state.jobs.running()
+        assert client.get("/healthz").json()["index"]["version"] == version

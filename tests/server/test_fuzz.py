@@ -13,12 +13,11 @@ from tests.conftest import FakeEmbedder
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory):
-    import shutil
 
-    from tests.conftest import CORPUS
+    from tests.conftest import copy_seed
 
     root = tmp_path_factory.mktemp("fuzz")
-    shutil.copytree(CORPUS, root / "corpus")
+    copy_seed(root / "corpus")
     app_settings = Settings(
         corpus_dir=root / "corpus",
         index_dir=root / "index",

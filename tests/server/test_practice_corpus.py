@@ -15,6 +15,7 @@ from indexer.build import build
 from server.answering.engine import QAEngine
 from server.evaluate import InProcess, evaluate, load_set
 from server.settings import Settings
+from tests.conftest import copy_seed
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ def engine(tmp_path_factory, real_embedder):
     if not (PRACTICE / "corpus").is_dir():
         pytest.fail(f"{PRACTICE} is missing: CI runs with shared/ beside the project")
     root = tmp_path_factory.mktemp("practice")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
+    copy_seed(root / "corpus")
     for page in (PRACTICE / "corpus").iterdir():
         shutil.copy(page, root / "corpus" / page.name)
     settings = Settings(
