@@ -81,3 +81,54 @@ def test_build_killed_at_random_points_server_keeps_answering(server, delay):
     from indexer.store import load_current
 
     assert len(load_current(server.root / "index").chunks) == health["index"]["chunks"]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.3])
+def test_a_server_killed_during_an_upload_comes_back_consistent(real_index, tmp_path, delay):
+    """SIGKILL right after an upload: on restart the corpus and the index in service agree."""
+    import json
+    import shutil
+    import signal
+    import urllib.request
+
+    from .conftest import TOKEN, Server
+
+    root = tmp_path / "kill"
+    shutil.copytree(real_index / "corpus", root / "corpus")
+    shutil.copytree(real_index / "index", root / "index")
+    first = Server(root)
+    doc = b"# Night Welding\nThe night welding certificate costs $4,321 and runs for ten weeks.\n" * 3
+    boundary = "pqaboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="night-welding.md"\r\n'
+            "Content-Type: text/markdown\r\n\r\n"
+        ).encode()
+        + doc
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    req = urllib.request.Request(
+        first.url + "/api/documents",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 202 and json.loads(r.read())["saved"] == ["uploads/night-welding.md"]
+    time.sleep(delay)
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(10)
+    first.log.close()
+
+    second = Server(root)
+    try:
+        deadline = time.time() + 60
+        while True:
+            in_corpus = (root / "corpus" / "uploads" / "night-welding.md").is_file()
+            docs = {d["doc_id"] for d in get_json(second.url + "/api/documents")["documents"]}
+            if ("uploads-night-welding" in docs) == in_corpus or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert ("uploads-night-welding" in docs) == in_corpus  # never a file the index does not know
+        assert not list((root / "corpus").rglob(".upload-*"))  # no partial files left behind
+    finally:
+        second.stop()
