@@ -12,6 +12,8 @@ import bm25s
 import numpy as np
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG when imported ("Building index from tokens" on every build): quieted.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from .question import Question, content_tokens, focus_words
 
 CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|what if|but|so|then|ok(ay)?|plus|same)\b", re.I)
 VALUE_ANAPHOR = re.compile(r"\b(that|this|it)\b", re.I)
+INSTEAD = re.compile(r"\binstead\b|\brather\b", re.I)
 ENTITY_ANAPHOR = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|there|the program|this program|that program|the degree|this degree|"
     r"the school|the university|the department|the course|the whole thing|the same)\b",
@@ -79,8 +80,9 @@ def _entity_anaphor(text: str) -> re.Match | None:
 
 
 def refers_back(text: str) -> bool:
-    """The message points at the entity being discussed ("there", "their", "the program"…)."""
-    return _entity_anaphor(text) is not None
+    """The message points at the entity being discussed ("there", "their", "the program"…) or continues
+    the previous question ("And …?", "… instead?")."""
+    return _entity_anaphor(text) is not None or bool(CONTINUATION.search(text) or INSTEAD.search(text))
 
 
 def named(question: Question) -> list[str]:
@@ -113,6 +115,11 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
     inherited_attribute = False
     if not own_focus:
         focus, kind, inherited_attribute = tuple(state.focus), state.kind or kind, True
+        search = f"{text} {carried}"
+    elif INSTEAD.search(text) and kind in ("description", "yesno") and state.kind:
+        # "And if I wanted to start in spring instead?": the same question with a detail changed, so the
+        # previous attribute and kind stay and the message's words join them.
+        focus, kind = tuple(dict.fromkeys((*state.focus, *focus))), state.kind
         search = f"{text} {carried}"
     elif VALUE_ANAPHOR.search(text) and carried:
         # "Can that requirement be waived?": the previous attribute is what "that" stands for.

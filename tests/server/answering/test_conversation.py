@@ -86,3 +86,21 @@ def test_state_round_trips_through_json():
     assert ConversationState.from_dict(state.to_dict()) == state
     assert ConversationState.from_dict({"bogus": 1}) == ConversationState()
     assert ConversationState.from_dict(None) == ConversationState()
+
+
+def test_a_detail_changed_instead_keeps_the_question(linker):
+    turns, _ = talk(
+        linker, "When is the fall application deadline at Lakeview State?", "What if I start in spring instead?"
+    )
+    second = turns[1]
+    assert second.question.entities == (LAKEVIEW,) and second.inherited_entity
+    assert second.question.kind == "date"  # still a deadline question, now about spring
+    assert {"deadlin", "spring"} <= set(second.question.focus)
+
+
+def test_a_continuation_is_not_retried_as_a_fresh_question():
+    from server.answering.conversation import refers_back
+
+    assert refers_back("And if I wanted to start in spring instead?")
+    assert refers_back("What about the thesis option?")
+    assert not refers_back("Who teaches robotics?")
