@@ -51,6 +51,7 @@ def _serve(argv: list[str]) -> int:
     import uvicorn
 
     from .api.app import create_app
+    from .api.protocol import with_header_deadline
 
     settings = Settings()
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
@@ -81,6 +82,7 @@ def _serve(argv: list[str]) -> int:
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         limit_concurrency=1000,  # beyond this many open connections and tasks, new requests get 503 at once
         timeout_keep_alive=5,
+        http=with_header_deadline(settings.header_timeout_seconds),  # slow headers: connection closed
     )
     server = Announcing(config)
     server.run()

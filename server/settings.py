@@ -36,6 +36,8 @@ class Settings(IndexSettings):
     )
     max_body_kb: float = Field(256.0, gt=0, description="Largest JSON request body (uploads have their own limit).")
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client address; 0 turns it off.")
+    header_timeout_seconds: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
+    body_timeout_seconds: float = Field(60.0, gt=0, description="A request's body must arrive within this.")
     forwarded_allow_ips: str = Field(
         "",
         description="Proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, '*' for all); "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -99,6 +100,10 @@ class BodyTooLarge(Exception):
     """Raised from ``receive`` as soon as a body passes its limit, whatever Content-Length said."""
 
 
+class BodyTooSlow(BodyTooLarge):
+    """Raised from ``receive`` when a body has not arrived within its time limit."""
+
+
 class Gate:
     """One pure ASGI layer for every request: body and rate limits, security headers, metrics, access log.
 
@@ -112,6 +117,7 @@ class Gate:
         self.version_of = version_of
         self.limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
         self.admin_token = settings.admin_token
+        self.body_timeout = settings.body_timeout_seconds
         self.max_body = int(settings.max_body_kb * 1024)
         self.max_upload = int(settings.max_upload_mb * 1024 * 1024) * 10 + 65536  # a few files per upload
 
@@ -146,30 +152,43 @@ class Gate:
         client = scope["client"][0] if scope.get("client") else "-"
         limit = self.max_upload if path == "/api/documents" else self.max_body
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        state = {"status": 500, "started": False, "too_large": False}
+        state = {"status": 500, "started": False, "too_large": False, "too_slow": False}
         too_large = f"request body over the {limit // 1024} KB limit"
+        allowed = self.body_timeout * (10 if path == "/api/documents" else 1)  # uploads are bigger
+        too_slow = f"request body not received within {allowed:g} s"
+        body_deadline = started + allowed
         sending = self._with_headers(send, state, path)
 
         async def send_with_headers(message):
-            if state["too_large"]:
-                # The body passed the limit while the app read it; whatever the app answers (FastAPI turns the
-                # exception into "error parsing the body") becomes the 413 it is.
+            if state["too_large"] or state["too_slow"]:
+                # The body passed a limit while the app read it; whatever the app answers (FastAPI turns the
+                # exception into "error parsing the body") becomes the 413 or 408 it is.
                 if message["type"] == "http.response.start" and not state["started"]:
                     state["started"] = True
-                    await self._reply(sending, 413, too_large)
+                    await self._reply(
+                        sending, 408 if state["too_slow"] else 413, too_slow if state["too_slow"] else too_large
+                    )
                 return
             await sending(message)
 
         received = 0
+        body_done = False
 
         async def limited_receive():
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # after the body, receive() only waits for a disconnect: no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, body_deadline - time.perf_counter()))
+            except TimeoutError:
+                state["too_slow"] = True
+                raise BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     state["too_large"] = True
                     raise BodyTooLarge
+                body_done = not message.get("more_body", False)
             return message
 
         try:

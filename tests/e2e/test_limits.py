@@ -19,6 +19,26 @@ def limited(schools_root):
     running.stop()
 
 
+def read_reply(sock) -> str:
+    """One whole HTTP response from a raw socket (its head and a Content-Length body may come apart)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(v) for k, _, v in (h.partition(b":") for h in head.split(b"\r\n")) if k.lower() == b"content-length"), 0
+    )
+    while len(body) < length:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode("latin-1")
+
+
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024
@@ -120,5 +140,51 @@ def test_an_upload_without_the_token_is_refused_before_its_body_is_read(guarded)
             "Transfer-Encoding: chunked\r\n\r\n"
         )
         sock.sendall(head.encode() + b"100000\r\n" + b"a" * 0x100000 + b"\r\n")
-        reply = sock.recv(4096).decode("latin-1")
+        reply = read_reply(sock)
     assert reply.startswith("HTTP/1.1 401") and "missing or wrong admin token" in reply
+
+
+@pytest.fixture(scope="module")
+def impatient(schools_root):
+    running = Server(schools_root, PQA_HEADER_TIMEOUT_SECONDS="1", PQA_BODY_TIMEOUT_SECONDS="1.5")
+    yield running
+    running.stop()
+
+
+def test_slow_headers_and_slow_bodies_do_not_hold_a_connection(impatient):
+    import socket
+    import time
+
+    # Headers a few bytes at a time: the connection is closed at the header deadline, not held.
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=10) as sock:
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40:
+            try:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.1)
+            except OSError:
+                closed = True
+                break
+            sock.setblocking(False)
+            try:
+                if sock.recv(1) == b"":
+                    closed = True
+                    break
+            except BlockingIOError:
+                pass
+            finally:
+                sock.setblocking(True)
+        assert closed and time.monotonic() - started < 4
+    # A body that trickles in: 408 at the body deadline.
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+            b'{"message": "'
+        )
+        reply = read_reply(sock)
+    assert reply.startswith("HTTP/1.1 408") and "not received within 1.5 s" in reply
+    # Ordinary requests are unaffected.
+    assert (
+        httpx.post(impatient.url + "/api/chat", json={"message": "GPA at Harbor Tech?"}, timeout=30).status_code == 200
+    )

@@ -1,6 +1,7 @@
 """Damaged, missing or foreign indexes, a broken session store, and the request guards (fake embedder: fast)."""
 
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -139,6 +140,13 @@ def test_start_up_catches_up_with_the_corpus_and_cleans_leftovers(built, fake_em
         "# Night Classes\nThe night welding classes run on Tuesdays and Thursdays. " * 5
     )
     (built.corpus_dir / ".upload-k2j3h4").write_bytes(b"half an upload")
+    import os
+    import tempfile
+
+    stale = Path(tempfile.mkdtemp(prefix="pqa-upload-"))  # an upload check killed two hours ago
+    (stale / "big.pdf").write_bytes(b"x" * 1000)
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    fresh = Path(tempfile.mkdtemp(prefix="pqa-upload-"))  # another server's check, running now
     with TestClient(create_app(built, embedder=fake_embedder)) as client:
         client.app.state.jobs.wait(60)
         docs = {d["doc_id"] for d in client.get("/api/documents").json()["documents"]}
@@ -148,6 +156,8 @@ def test_start_up_catches_up_with_the_corpus_and_cleans_leftovers(built, fake_em
             docs = {d["doc_id"] for d in client.get("/api/documents").json()["documents"]}
         assert "added-while-down" in docs
         assert not (built.corpus_dir / ".upload-k2j3h4").exists()
+        assert not stale.exists() and fresh.exists()
+    fresh.rmdir()
 
 
 def test_an_unchanged_corpus_starts_no_job(built, fake_embedder):
