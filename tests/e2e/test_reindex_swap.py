@@ -112,12 +112,14 @@ def test_a_server_killed_during_an_upload_comes_back_consistent(real_index, tmp_
         data=body,
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {TOKEN}"},
     )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 202 and json.loads(r.read())["saved"] == ["uploads/night-welding.md"]
-    time.sleep(delay)
-    first.proc.send_signal(signal.SIGKILL)
-    first.proc.wait(10)
-    first.log.close()
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 202 and json.loads(r.read())["saved"] == ["uploads/night-welding.md"]
+        time.sleep(delay)
+    finally:  # killed whatever happened above: no server outlives the test
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(10)
+        first.log.close()
 
     second = Server(root)
     try:
