@@ -154,6 +154,10 @@ FILLER = frozenset(
     )[0]
 )
 
+# Words that only restate what a duration is ("how long to finish / complete / last"): the kind asks that
+# already, and as focus they would favour a sentence that repeats the verb over one that states the time.
+KIND_FILLER = {"duration": frozenset(tokenize(["finish finishing complete completing completion last lasts time"])[0])}
+
 GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening)|yo)( there)?( bot)?$")
 THANKS = re.compile(
     r"^(thanks?( you)?|thank you( so much| very much)?|thx|cheers|great|perfect|awesome|ok thanks|got it)( a lot)?$"
@@ -390,7 +394,8 @@ def analyse(message: str, linker=None) -> Question:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
         entities, described = linker.entities(mentions, words)
         name_tokens |= described
-    focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER)
+    restated = KIND_FILLER.get(kind, frozenset())
+    focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
     acronyms = tuple(
         dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))
     )

@@ -68,3 +68,9 @@ def test_an_amount_is_a_sum_or_a_share():
     assert matches_kind("Automation cuts scrap by up to 18%.", "amount")
     assert matches_kind("Graduates save about $4,000 a year.", "amount")
     assert not matches_kind("Automation cuts scrap substantially.", "amount")
+
+
+def test_a_duration_question_does_not_ask_about_its_own_verb(linker):
+    question = analyse("How long does Lakeview State's robotics MS take to finish, part-time?", linker)
+    assert question.kind == "duration"
+    assert "finish" not in question.focus and "part" in " ".join(question.focus)  # the detail stays
