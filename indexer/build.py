@@ -138,8 +138,13 @@ def corpus_differs(settings: IndexSettings, model_id: str) -> bool:
     previous, _ = _previous(IndexPaths(settings.index_dir))
     if previous is None or previous["model"]["id"] != model_id or not Path(settings.corpus_dir).is_dir():
         return previous is None and Path(settings.corpus_dir).is_dir()
+    return not _same_corpus(previous, scan_corpus(Path(settings.corpus_dir), BuildSummary()))
+
+
+def _same_corpus(previous: dict, sources: list[_Source]) -> bool:
+    """Whether the files are those the previous build saw, indexed or skipped, with the same contents."""
     seen = previous.get("sources") or {d["doc_id"]: d["content_hash"] for d in previous["documents"]}
-    return {s.doc_id: s.content_hash for s in scan_corpus(Path(settings.corpus_dir), BuildSummary())} != seen
+    return {src.doc_id: src.content_hash for src in sources} == seen
 
 
 def build(
@@ -199,7 +204,8 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         s.doc_id for s in sources if s.doc_id in old_docs and old_docs[s.doc_id]["content_hash"] == s.content_hash
     }
     summary.removed = len(set(old_docs) - new_ids)
-    if compatible and unchanged_ids == new_ids and not summary.removed:
+    if compatible and _same_corpus(previous, sources):
+        # A file the last build skipped (unreadable, no text) and left unchanged is no reason to rebuild.
         summary.unchanged = len(unchanged_ids)
         summary.chunks = previous["counts"]["chunks"]
         return  # nothing to do: the model is not even loaded

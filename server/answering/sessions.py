@@ -58,7 +58,7 @@ class SessionStore:
         self.max_turns = max_turns
         self._local = threading.local()  # one reading connection per thread
         self._readers: list[sqlite3.Connection] = []
-        self._pending: dict[str, tuple[Turn, float]] = {}  # the newest turn of a session, until committed
+        self._pending: dict[str, Turn] = {}  # the newest turn of a session, until committed
         self._pending_lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
@@ -120,7 +120,7 @@ class SessionStore:
         with self._pending_lock:
             pending = self._pending.get(session_id)
         if pending is not None:
-            return pending[0]
+            return pending
         turns = self.history(session_id, limit=3, flush=False)
         return turns[-1] if turns else None
 
@@ -141,7 +141,7 @@ class SessionStore:
         """Queue a turn for the writer; it is readable (``last``/``exists``) at once."""
         now = time.time()
         with self._pending_lock:
-            self._pending[session_id] = (turn, now)
+            self._pending[session_id] = turn
         self._ensure_writer()
         self._queue.put((session_id, turn, now))
 
@@ -190,7 +190,7 @@ class SessionStore:
             finally:
                 with self._pending_lock:
                     for session_id, turn, _ in batch:
-                        if self._pending.get(session_id, (None,))[0] is turn:
+                        if self._pending.get(session_id) is turn:
                             del self._pending[session_id]
                 for _ in batch:
                     self._queue.task_done()

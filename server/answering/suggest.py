@@ -105,7 +105,6 @@ def candidates(index: LoadedIndex) -> list[Candidate]:
             if leaf.endswith("?") and 4 <= len(leaf.split()) <= 16:
                 found.append(Candidate(leaf, doc_id, "faq"))
         lead, rest = _subject(title)
-        text = "\n".join(c.text for c in chunks)
         if PROGRAM_TITLE.search(title):
             name = f"the {lead} program" if len(lead.split()) <= 5 and not re.search(r"\d", lead) else None
             facts = PROGRAM_FACTS if name else []
@@ -115,7 +114,7 @@ def candidates(index: LoadedIndex) -> list[Candidate]:
             facts = CAREER_FACTS if role else []
             values = {"role": role}
         for kind, pattern, template in facts:
-            if any(pattern.search(c.text) for c in chunks) or (kind == "gre" and pattern.search(text)):
+            if any(pattern.search(c.text) for c in chunks):
                 found.append(Candidate(template.format(**values), doc_id, kind))
         per_doc.append(list(dict.fromkeys(found)))
     out: list[Candidate] = []

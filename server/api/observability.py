@@ -96,12 +96,8 @@ SECURITY_HEADERS = [
 ]
 
 
-class BodyTooLarge(Exception):
-    """Raised from ``receive`` as soon as a body passes its limit, whatever Content-Length said."""
-
-
-class BodyTooSlow(BodyTooLarge):
-    """Raised from ``receive`` when a body has not arrived within its time limit."""
+class BodyRefused(Exception):
+    """Raised from ``receive`` when a body passes its size limit or its deadline (the Gate answers 413 or 408)."""
 
 
 class Gate:
@@ -152,22 +148,18 @@ class Gate:
         client = scope["client"][0] if scope.get("client") else "-"
         limit = self.max_upload if path == "/api/documents" else self.max_body
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        state = {"status": 500, "started": False, "too_large": False, "too_slow": False}
+        state: dict = {"status": 500, "started": False, "refused": None}  # refused: (status, detail)
         too_large = f"request body over the {limit // 1024} KB limit"
         allowed = self.body_timeout * (10 if path == "/api/documents" else 1)  # uploads are bigger
-        too_slow = f"request body not received within {allowed:g} s"
         body_deadline = started + allowed
         sending = self._with_headers(send, state, path)
 
         async def send_with_headers(message):
-            if state["too_large"] or state["too_slow"]:
+            if state["refused"] is not None:
                 # The body passed a limit while the app read it; whatever the app answers (FastAPI turns the
                 # exception into "error parsing the body") becomes the 413 or 408 it is.
                 if message["type"] == "http.response.start" and not state["started"]:
-                    state["started"] = True
-                    await self._reply(
-                        sending, 408 if state["too_slow"] else 413, too_slow if state["too_slow"] else too_large
-                    )
+                    await self._reply(sending, *state["refused"])
                 return
             await sending(message)
 
@@ -183,13 +175,13 @@ class Gate:
                 async with asyncio.timeout(max(0.0, body_deadline - time.perf_counter())):
                     message = await receive()
             except TimeoutError:
-                state["too_slow"] = True
-                raise BodyTooSlow from None
+                state["refused"] = (408, f"request body not received within {allowed:g} s")
+                raise BodyRefused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    state["too_large"] = True
-                    raise BodyTooLarge
+                    state["refused"] = (413, too_large)
+                    raise BodyRefused
                 body_done = not message.get("more_body", False)
             return message
 
@@ -209,9 +201,9 @@ class Gate:
             else:
                 try:
                     await self.app(scope, limited_receive, send_with_headers)
-                except BodyTooLarge:
+                except BodyRefused:
                     if not state["started"]:
-                        await send_with_headers({"type": "http.response.start", "status": 413, "headers": []})
+                        await self._reply(sending, *state["refused"])
         finally:  # counted and logged even when the app raised (the outer layer answers 500)
             elapsed = time.perf_counter() - started
             route = route_label(path)

@@ -119,10 +119,8 @@ def content_with_sources(result: ChatResult) -> str:
     return result.answer + "\n\nSources:\n" + "\n".join(lines)
 
 
-def _extra(result: ChatResult, version: str | None) -> dict[str, Any]:
-    return Extra(
-        answered=result.answered, query=result.query, citations=result.citations, index_version=version
-    ).model_dump()
+def _extra(result: ChatResult, version: str | None) -> Extra:
+    return Extra(answered=result.answered, query=result.query, citations=result.citations, index_version=version)
 
 
 @router.post("/chat/completions", response_model=Completion)
@@ -142,7 +140,7 @@ def chat_completions(body: CompletionRequest, engine: EngineDep, settings: Setti
             model=settings.model_name,
             choices=[Choice(message=AssistantMessage(content=content))],
             usage=Usage(prompt_tokens=prompt, completion_tokens=_words(content), total_tokens=prompt + _words(content)),
-            program_qa=Extra(**_extra(result, version)),
+            program_qa=_extra(result, version),
         )
 
     def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
@@ -160,7 +158,7 @@ def chat_completions(body: CompletionRequest, engine: EngineDep, settings: Setti
         yield chunk({"role": "assistant", "content": ""})
         for piece in re.findall(r"\s*\S+\s*", content):
             yield chunk({"content": piece})
-        yield chunk({}, "stop", program_qa=_extra(result, version))
+        yield chunk({}, "stop", program_qa=_extra(result, version).model_dump())
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(

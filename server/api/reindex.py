@@ -249,11 +249,10 @@ def safe_filename(name: str) -> str:
     return base
 
 
-def check_upload(name: str, data: bytes, max_bytes: int, settings) -> str:
-    """Read an upload with the indexer's own loader, outside the corpus, before accepting it."""
+def check_upload(name: str, data: bytes, settings) -> str:
+    """Read an upload with the indexer's own loader, outside the corpus, before accepting it (its size is checked
+    by the endpoint, while it is read)."""
     filename = safe_filename(name)
-    if len(data) > max_bytes:
-        raise InvalidRequest(f"{filename}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit")
     if not data.strip():
         raise InvalidRequest(f"{filename}: the file is empty")
     with tempfile.TemporaryDirectory(prefix="pqa-upload-") as tmp:
@@ -288,12 +287,11 @@ def plan_upload(settings, files: list[tuple[str, bytes]], replace: bool) -> tupl
             relative = path.relative_to(corpus)
             if path.is_file() and skip_reason(relative) is None:
                 owners[doc_id_for(relative)] = relative.as_posix()
-    limit = int(settings.max_upload_mb * 1024 * 1024)
     changes: list[Change] = []
     replaced: list[str] = []
     planned: dict[str, str] = {}
     for name, data in files:
-        filename = check_upload(name, data, limit, settings)
+        filename = check_upload(name, data, settings)
         target = corpus_target(corpus, (folder / filename).relative_to(corpus).as_posix())
         relative = target.relative_to(corpus.resolve()).as_posix()
         doc_id = doc_id_for(Path(relative))

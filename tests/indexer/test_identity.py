@@ -90,3 +90,14 @@ def test_no_build_ever_duplicates_a_chunk(files, edits, fake_embedder):
             assert sum(d["chunks"] for d in index.documents) == len(index.chunks)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_skipped_file_left_unchanged_is_no_reason_to_rebuild(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, "guide.txt", SENTENCES[0] * 20)
+    (corpus / "broken.txt").write_bytes(bytes(range(256)) * 40)  # binary: skipped by every build
+    cfg = IndexSettings(corpus_dir=corpus, index_dir=tmp_path / "index", _env_file=None)
+    assert build(cfg, embedder=fake_embedder).published
+    again = build(cfg, embedder=fake_embedder)
+    assert not again.published and again.embedded == 0
