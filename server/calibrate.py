@@ -42,6 +42,7 @@ DEFAULT_SETS = [
     f"{SHARED / 'dev.jsonl'}",
     f"{SHARED / 'practice' / 'questions.jsonl'}={SHARED / 'practice' / 'corpus'}",
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'questions.jsonl'}",
+    f"{PROJECT_ROOT / 'tests' / 'eval' / 'fields.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'fields'}",
 ]
 
 
@@ -107,10 +108,15 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
     return cases
 
 
-def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, balanced: bool) -> dict[str, float]:
+# How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
+# among these by leaving one set out (see ``choose_refusal_weight``).
+REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+
+
+def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, refusal_weight: float) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1.0, class_weight="balanced" if balanced else None, max_iter=2000)
+    model = LogisticRegression(C=1.0, class_weight={0.0: refusal_weight, 1.0: 1.0}, max_iter=2000)
     model.fit(x, y)
     weights = {name: round(float(w), 4) for name, w in zip(names, model.coef_[0], strict=True)}
     weights["bias"] = round(float(model.intercept_[0]), 4)
@@ -171,7 +177,7 @@ def _fit_ranker(cases: list[Case]) -> dict[str, float]:
     return weights
 
 
-def fit(cases: list[Case]) -> Weights:
+def fit(cases: list[Case], refusal_weight: float = 3.0) -> Weights:
     weights = Weights()
     train = [c for c in cases if c.answerable and len(c.units) and c.labels.any()]
     weights.unit = _fit_ranker(train)
@@ -183,11 +189,49 @@ def fit(cases: list[Case]) -> Weights:
         if row is not None:
             rows.append(row)
             labels.append(1.0 if case.answerable else 0.0)
-    weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, balanced=True)
+    weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, refusal_weight=refusal_weight)
+    weights.fitted = {"refusal_weight": refusal_weight}
     dense = [c.dense for c in cases if c.answerable and not c.hard_refusal]
     # The similarity floor for off-topic questions: below every answerable question's best passage, less a margin.
     weights.min_dense = round(max(0.0, min(dense) - 0.05), 3) if dense else weights.min_dense
     return weights
+
+
+def choose_refusal_weight(cases: list[Case], names: list[str]) -> tuple[float, dict[float, float]]:
+    """The refusal weight whose decisions, fitted without a set and scored on it, do best on average.
+
+    A held-out set's figure is the mean of two shares, as the question sets are scored: answerable questions
+    answered (whatever unit is quoted; choosing it is the ranker's part) and out-of-scope questions refused.
+    """
+    figures: dict[float, float] = {}
+    for weight in REFUSAL_WEIGHTS:
+        per_set = []
+        for held in names:
+            trained = fit([c for c in cases if c.set_name != held], weight)
+            shares = decision_shares([c for c in cases if c.set_name == held], trained)
+            per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
+        figures[weight] = round(float(np.mean(per_set)), 4)
+    best = max(REFUSAL_WEIGHTS, key=lambda w: (figures[w], -w))
+    return best, figures
+
+
+def _answers(case: Case, weights: Weights) -> bool:
+    row = _decision_row(case, weights) if not case.hard_refusal else None
+    return (
+        row is not None
+        and case.dense >= weights.min_dense
+        and weights.answer_probability(dict(zip(DECISION_FEATURES, row, strict=True))) >= 0.5
+    )
+
+
+def decision_shares(cases: list[Case], weights: Weights) -> tuple[float, float]:
+    """(share of answerable questions answered, share of out-of-scope questions refused)."""
+    answered = [_answers(c, weights) for c in cases if c.answerable]
+    refused = [not _answers(c, weights) for c in cases if not c.answerable]
+    return (
+        float(np.mean(answered)) if answered else float("nan"),
+        float(np.mean(refused)) if refused else float("nan"),
+    )
 
 
 def score(cases: list[Case], weights: Weights) -> dict[str, float]:
@@ -197,13 +241,7 @@ def score(cases: list[Case], weights: Weights) -> dict[str, float]:
     answer_ok, refuse_ok = [], []
     for case in cases:
         best = _best(case, weights)
-        row = _decision_row(case, weights) if best is not None else None
-        answers = (
-            not case.hard_refusal
-            and row is not None
-            and case.dense >= weights.min_dense
-            and weights.answer_probability(dict(zip(DECISION_FEATURES, row, strict=True))) >= 0.5
-        )
+        answers = _answers(case, weights)
         if case.answerable:
             good = best is not None and bool(case.labels[best])
             top1.append(good)
@@ -270,15 +308,18 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'held-out set':24} {'answerable':>10} {'oos':>4} {'top1 unit':>9} {'answered right':>14} {'refused right':>13}"
     )
+    refusal_weight, by_weight = choose_refusal_weight(cases, names) if len(names) > 1 else (3.0, {})
+    report["refusal_weight"] = {"chosen": refusal_weight, "held_out_by_weight": by_weight}
+    print(f"refusal weight {refusal_weight} (held-out decision figure by weight: {by_weight})")
     for held in names:
-        trained = fit([c for c in cases if c.set_name != held]) if len(names) > 1 else current
+        trained = fit([c for c in cases if c.set_name != held], refusal_weight) if len(names) > 1 else current
         figures = score([c for c in cases if c.set_name == held], trained)
         report["held_out"][held] = figures
         print(
             f"{held:24} {figures['answerable']:>10} {figures['out_of_scope']:>4} {figures['top1_unit']:>9} "
             f"{figures['answered_right']:>14} {figures['refused_right']:>13}"
         )
-    final = fit(cases)
+    final = fit(cases, refusal_weight)
     report["in_sample"] = score(cases, final)
     report["current_weights_in_sample"] = score(cases, current)
     print(f"in-sample with the weights fitted on all sets: {report['in_sample']}")

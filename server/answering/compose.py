@@ -23,6 +23,11 @@ from .weights import Weights
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 LISTED_KINDS = ("item", "kv", "row")
+# A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
+RATE = re.compile(
+    r"\bper\b|\beach\b|\ba (year|semester|term|quarter|month|week|credit|course|class)\b|/\s?(yr|year|credit|hour)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class Composer:
     def candidates(self, question: Question, vector: np.ndarray, groups: list[list[Hit]]) -> list[Candidate]:
         cfg = self.config
         q_tokens = [t for t in question.tokens if t not in FILLER] or list(question.tokens)
+        asks_rate = bool(RATE.search(question.text))
         out: list[Candidate] = []
         index = self.index
         for g, hits in enumerate(groups):
@@ -153,6 +159,7 @@ class Composer:
                         "rank": 1.0 / (1 + rank),
                         "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,
                         "leadin": 1.0 if LEADIN.search(unit.text) and question.kind == "list" else 0.0,
+                        "rate": 1.0 if not asks_rate and RATE.search(unit.text) else 0.0,
                     }
                     score = self.weights.unit_score(feats)
                     out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed))

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from indexer.store import LoadedIndex
 
-from .question import CALENDAR, Mention, content_tokens, covers
+from .question import CALENDAR, SYNONYMS, Mention, content_tokens, covers
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
 CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
@@ -97,8 +97,9 @@ class CorpusTerms:
         return out or [token]
 
     def used_in(self, token: str, docs: set[str] | frozenset[str]) -> bool:
-        """Some document of ``docs`` uses the token or a word of its family."""
-        return any(self.docs_with(word) & docs for word in self.family(token))
+        """Some document of ``docs`` uses the token, a word of its family or a synonym."""
+        words = {token} | SYNONYMS.get(token, frozenset())
+        return any(self.docs_with(w) & docs for word in words for w in self.family(word))
 
     def spells_out(self, doc_id: str, acronym: str) -> bool:
         """The document writes the acronym's words in full ("grade point average" for gpa)."""

@@ -261,9 +261,39 @@ WH = re.compile(r"\b(what|which|when|where|who|whom|how|why)\b|\bwhat's\b", re.I
 AUX_START = re.compile(r"^\s*(is|are|do|does|did|can|could|will|would|should|must|has|have|may|am|was|were)\b", re.I)
 
 
+# Words that program and career pages use for the same thing: a question's word is covered by any word
+# of its group ("earn" by "salary", "skip" by "waived"). General vocabulary of the domain, no names.
+SYNONYM_GROUPS = (
+    "earn earnings salary salaries pay paid wage wages income compensation make makes",
+    "cost costs charge charges price tuition expense expenses",
+    "skip skipping waive waived waiver waivers exempt exemption",
+    "class classes course courses",
+    "job jobs career careers role roles position positions occupation occupations",
+    "deadline deadlines due close closes closing",
+    "finish finishes complete completes completion",
+    "start starts begin begins beginning commence entry intake",
+    "require required requirement requirements mandatory necessary",
+    "admit admitted admission admissions acceptance",
+    "grow growth increase increases rise expand expansion",
+    "fund funding funded scholarship scholarships fellowship fellowships assistantship assistantships",
+    "test tests exam exams examination",
+    "employer employers company companies firm firms",
+    "online remote distance virtual",
+    "international foreign overseas",
+)
+SYNONYMS: dict[str, frozenset[str]] = {}
+for _group in SYNONYM_GROUPS:
+    _stems = frozenset(tokenize([_group])[0])
+    for _stem in _stems:
+        SYNONYMS[_stem] = SYNONYMS.get(_stem, frozenset()) | _stems
+
+
 def covers(token: str, tokens: set[str] | frozenset[str]) -> bool:
-    """A stemmed token, or one of its word family ("decis"/"decid", "applic"/"appli"), is among ``tokens``."""
+    """A stemmed token, a word of its family ("decis"/"decid", "applic"/"appli") or a synonym is among ``tokens``."""
     if token in tokens:
+        return True
+    synonyms = SYNONYMS.get(token)
+    if synonyms is not None and not synonyms.isdisjoint(tokens):
         return True
     if len(token) < 5:
         return False
@@ -296,9 +326,20 @@ def answer_kind(text: str) -> str:
     return "description"
 
 
+# Numbers that are not a count or a score: sums, shares, years and year ranges ("2026-2027"), calendar days.
+NOT_A_NUMBER = re.compile(
+    rf"({MONEY})[\d,.]*|\b\d[\d,.]*\s?(%|percent\b)|\b(19|20)\d\d(\s?[-–/]\s?(\d\d){{1,2}})?\b|\b{MONTHS}\b\.?\s*\d{{1,2}}\b",
+    re.I,
+)
+
+
 def matches_kind(text: str, kind: str) -> bool:
     pattern = VALUE.get(kind)
-    return True if pattern is None else bool(pattern.search(text))
+    if pattern is None:
+        return True
+    if kind in ("count", "score"):
+        text = NOT_A_NUMBER.sub(" ", text)
+    return bool(pattern.search(text))
 
 
 def small_talk_kind(message: str) -> str | None:

@@ -50,6 +50,7 @@ def decision_features(
         "focus": best["focus"] if best else 0.0,
         "semantic": best["semantic"] if best else 0.0,
         "doc_focus": doc_focus,
+        "doc_missing": 1.0 if doc_focus < 0.999 else 0.0,  # some word asked about is nowhere in the entity's pages
         "max_focus": max((f["focus"] for f in eligible), default=0.0),
         "max_semantic": max((f["semantic"] for f in eligible), default=0.0),
     }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.answering.question import analyse, answer_kind, asking_sentences, covers, name_spans
+from server.answering.question import analyse, answer_kind, asking_sentences, content_tokens, covers, name_spans
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,27 @@ def test_word_families_cover_each_other():
     assert covers("decis", {"decid"})  # decision / decide
     assert covers("applic", {"appli"})  # application / apply
     assert not covers("cost", {"coast"})
+
+
+def test_synonyms_of_the_domain_cover_each_other():
+    stems = lambda text: set(content_tokens(text))  # noqa: E731
+    assert covers("earn", stems("The median base salary was $118,000."))
+    assert covers("skip", stems("The GMAT is waived for strong applicants."))
+    assert covers("charg", stems("Cost per credit: $925"))
+    assert not covers("spring", stems("The deadline for fall admission is April 15."))
+    assert not covers("gmat", stems("The GRE is not required."))  # another test is not a synonym
+
+
+def test_a_count_or_score_is_not_a_sum_a_share_or_a_year():
+    from server.answering.question import matches_kind
+
+    assert not matches_kind("Tuition: $395 per credit", "count")
+    assert not matches_kind("Tuition for 2026-2027 is $1,420 per credit hour.", "count")
+    assert not matches_kind("91% of the class had accepted an offer.", "count")
+    assert not matches_kind("The GRE has not been required since 2021.", "score")
+    assert matches_kind("The degree is 42 credits.", "count")
+    assert matches_kind("Credits | 30", "count")
+    assert matches_kind("A TOEFL iBT score of at least 90 is expected.", "score")
 
 
 def test_an_amount_is_a_sum_or_a_share():

@@ -1,0 +1,59 @@
+"""The fitting behind ``python -m server calibrate`` on hand-made cases (no model, no index)."""
+
+import numpy as np
+
+from server.answering.weights import UNIT_FEATURES
+from server.calibrate import REFUSAL_WEIGHTS, Case, choose_refusal_weight, decision_shares, fit, score
+
+
+def _units(*rows: dict[str, float]) -> np.ndarray:
+    return np.asarray([[row.get(f, 0.0) for f in UNIT_FEATURES] for row in rows], dtype=float)
+
+
+def _answerable(set_name: str, i: int, rng: np.random.Generator) -> Case:
+    # The answering unit covers the focus; a distractor is semantically close but covers nothing.
+    good = {"focus": 1.0, "semantic": 0.5 + rng.uniform(0, 0.2), "passage": 0.6, "kind": 1.0}
+    bad = {"focus": 0.1, "semantic": 0.6 + rng.uniform(0, 0.2), "passage": 0.6, "kind": 1.0}
+    units = _units(bad, good) if i % 2 else _units(good, bad)
+    labels = np.asarray([0.0, 1.0] if i % 2 else [1.0, 0.0])
+    return Case(set_name, f"{set_name}{i}", True, True, units, labels, np.ones(2, bool), dense=0.6, doc_focus=1.0)
+
+
+def _out_of_scope(set_name: str, i: int, rng: np.random.Generator) -> Case:
+    # A question on a fact the pages lack: no unit covers its focus, and part of the focus is nowhere.
+    bad = {"focus": 0.1 + rng.uniform(0, 0.1), "semantic": 0.4, "passage": 0.5, "kind": 1.0}
+    units = _units(bad, bad)
+    return Case(
+        set_name, f"{set_name}o{i}", False, True, units, np.zeros(2), np.ones(2, bool), dense=0.5, doc_focus=0.3
+    )
+
+
+def _cases() -> list[Case]:
+    rng = np.random.default_rng(7)
+    cases = []
+    for name in ("a", "b", "c"):
+        cases += [_answerable(name, i, rng) for i in range(12)]
+        cases += [_out_of_scope(name, i, rng) for i in range(3)]
+    return cases
+
+
+def test_the_ranker_learns_that_the_focus_decides_not_the_similarity():
+    weights = fit(_cases())
+    assert weights.unit["focus"] > 0 > weights.unit["semantic"]
+    figures = score(_cases(), weights)
+    assert figures["top1_unit"] == 1.0
+    assert figures["refused_right"] == 1.0 and figures["answered_right"] == 1.0
+
+
+def test_the_refusal_weight_is_chosen_by_leaving_each_set_out():
+    cases = _cases()
+    chosen, by_weight = choose_refusal_weight(cases, ["a", "b", "c"])
+    assert chosen in REFUSAL_WEIGHTS and set(by_weight) == set(REFUSAL_WEIGHTS)
+    assert by_weight[chosen] == max(by_weight.values())
+    answered, refused = decision_shares(cases, fit(cases, chosen))
+    assert answered == 1.0 and refused == 1.0
+
+
+def test_a_question_refused_before_retrieval_is_never_answered():
+    case = Case("a", "x", False, hard_refusal=True)
+    assert decision_shares([case], fit(_cases()))[1] == 1.0
