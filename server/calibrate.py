@@ -59,6 +59,7 @@ class Case:
     typed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     dense: float = 0.0
     doc_focus: float = 0.0
+    doc_missing: float = 0.0
     hard_refusal: bool = False  # refused before retrieval (unknown name): no weight decides it
 
 
@@ -76,7 +77,7 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
             cases.append(case)
             return
         case.dense = max((h.dense for h in prepared.hits), default=0.0)
-        case.doc_focus = state.refuser.doc_focus(resolved.question, prepared.hits)
+        case.doc_focus, case.doc_missing = state.refuser.doc_focus(resolved.question, prepared.hits)
         rows, labels, typed = [], [], []
         for cand in prepared.candidates:
             rows.append([cand.feats[f] for f in UNIT_FEATURES])
@@ -145,6 +146,7 @@ def _decision_row(case: Case, weights: Weights) -> list[float] | None:
         weights.unit_score(feats),
         [dict(zip(UNIT_FEATURES, r, strict=True)) for r in eligible],
         case.doc_focus,
+        case.doc_missing,
     )
     return [row[f] for f in DECISION_FEATURES]
 

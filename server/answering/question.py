@@ -280,6 +280,8 @@ SYNONYM_GROUPS = (
     "employer employers company companies firm firms",
     "online remote distance virtual",
     "international foreign overseas",
+    "undergraduate baccalaureate bachelor bachelors",
+    "send submit provide",
 )
 SYNONYMS: dict[str, frozenset[str]] = {}
 for _group in SYNONYM_GROUPS:

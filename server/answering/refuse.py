@@ -38,7 +38,12 @@ class Refusal:
 
 
 def decision_features(
-    dense: float, best: dict[str, float] | None, best_score: float, eligible: list[dict[str, float]], doc_focus: float
+    dense: float,
+    best: dict[str, float] | None,
+    best_score: float,
+    eligible: list[dict[str, float]],
+    doc_focus: float,
+    doc_missing: float,
 ) -> dict[str, float]:
     """What the answer-or-refuse model reads: retrieval, the chosen unit, and the best evidence of the asked kind.
 
@@ -50,7 +55,8 @@ def decision_features(
         "focus": best["focus"] if best else 0.0,
         "semantic": best["semantic"] if best else 0.0,
         "doc_focus": doc_focus,
-        "doc_missing": 1.0 if doc_focus < 0.999 else 0.0,  # some word asked about is nowhere in the entity's pages
+        "doc_missing": doc_missing,  # the most specific word asked about is nowhere in the entity's pages
+        "doc_gap": 1.0 if doc_focus < 0.999 else 0.0,  # some word asked about is nowhere in them
         "max_focus": max((f["focus"] for f in eligible), default=0.0),
         "max_semantic": max((f["semantic"] for f in eligible), default=0.0),
     }
@@ -63,10 +69,11 @@ class Refuser:
         self._terms = terms
         self._idf = index.lexical.idf
 
-    def doc_focus(self, question: Question, hits: list[Hit]) -> float:
-        """Share (idf-weighted) of the focus words found anywhere in the entity's documents."""
+    def doc_focus(self, question: Question, hits: list[Hit]) -> tuple[float, float]:
+        """Share (idf-weighted) of the focus words found anywhere in the entity's documents, and 1.0 when the
+        most specific of them (highest idf) is not found."""
         if not question.focus:
-            return 1.0
+            return 1.0, 0.0
         docs = set(question.doc_ids) or {self.index.chunks[h.row].doc_id for h in hits[:5]}
 
         def found(t: str) -> bool:
@@ -75,7 +82,8 @@ class Refuser:
             return t in question.acronyms and any(self._terms.spells_out(d, t) for d in docs)
 
         total = sum(self._idf(t) for t in question.focus) or 1.0
-        return sum(self._idf(t) for t in question.focus if found(t)) / total
+        rarest = max(question.focus, key=self._idf)
+        return sum(self._idf(t) for t in question.focus if found(t)) / total, 0.0 if found(rarest) else 1.0
 
     @staticmethod
     def before_retrieval(question: Question) -> Refusal | None:
@@ -99,7 +107,7 @@ class Refuser:
             best.feats if best else None,
             best.score if best else 0.0,
             eligible,
-            self.doc_focus(question, hits),
+            *self.doc_focus(question, hits),
         )
         if feats["dense"] < self.weights.min_dense:
             return Refusal("no passage is close enough", self._missing(question)), feats

@@ -32,7 +32,17 @@ UNIT_FEATURES = (
     "rate",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
-DECISION_FEATURES = ("dense", "score", "focus", "semantic", "doc_focus", "doc_missing", "max_focus", "max_semantic")
+DECISION_FEATURES = (
+    "dense",
+    "score",
+    "focus",
+    "semantic",
+    "doc_focus",
+    "doc_missing",
+    "doc_gap",
+    "max_focus",
+    "max_semantic",
+)
 
 
 @dataclass
