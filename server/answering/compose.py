@@ -127,6 +127,14 @@ class Composer:
                 return None
         return None
 
+    @staticmethod
+    def paragraph_before(chunk: Chunk, unit: int) -> int | None:
+        """The sentence before this one in the same paragraph (no line break between them), if any."""
+        if unit == 0:
+            return None
+        prev = chunk.units[unit - 1]
+        return unit - 1 if "\n" not in chunk.text[prev.end : chunk.units[unit].start] else None
+
     def candidates(self, question: Question, vector: np.ndarray, groups: list[list[Hit]]) -> list[Candidate]:
         cfg = self.config
         q_tokens = [t for t in question.tokens if t not in FILLER] or list(question.tokens)
@@ -146,6 +154,8 @@ class Composer:
                     have = self.unit_tokens(hit.row, n)
                     lead = self.leadin_of(chunk, n)
                     focus_have = have | (self.unit_tokens(hit.row, lead) if lead is not None else set())
+                    before = self.paragraph_before(chunk, n)
+                    near = focus_have | (self.unit_tokens(hit.row, before) if before is not None else set())
                     typed = matches_kind(unit.text, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
                     feats = {
@@ -155,6 +165,7 @@ class Composer:
                         "focus": self._coverage(question.focus, focus_have, section, initials),
                         "overlap": self._coverage(q_tokens, have, set()),
                         "focus_unit": self._coverage(question.focus, have, set(), initials),
+                        "focus_near": self._coverage(question.focus, near, section, initials),
                         "kind": 1.0 if typed and question.valued else 0.0,
                         "rank": 1.0 / (1 + rank),
                         "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,

@@ -25,6 +25,7 @@ UNIT_FEATURES = (
     "overlap",
     "focus",
     "focus_unit",
+    "focus_near",
     "kind",
     "rank",
     "short",
