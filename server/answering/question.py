@@ -143,7 +143,7 @@ FILLER = frozenset(
             "mean give list show explain describe what whats how who whom when where which why do does did doing "
             "have has had can cannot will shall should must may might would is are was were be been am it its my me "
             "mine you your yours i we our us they their them there here one ones someone people person about per "
-            "please okay ok hi hey instead either neither whether just even ever "
+            "please okay ok hi hey instead either neither whether just even ever more fewer less "
             # degree words name the kind of program, not what is asked about it
             "master masters degree degrees program programs programme ms msc "
             # words about the documents themselves
