@@ -196,13 +196,20 @@ class QAEngine:
         return text
 
     def search(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
+        """The k best passages; when the query names schools or programs, their passages come first."""
         query = self._check_message(query, "query")
         if not 1 <= k <= self.settings.search_max_k:
             raise InvalidRequest(f"k must be between 1 and {self.settings.search_max_k}")
         state = self.state()
         self._check_docs(state, doc_ids)
         vector = self.encoder.embed([query])[0]
-        hits = state.retriever.search(query, vector, k=k, doc_ids=doc_ids)
+        question = analyse(query, state.linker)
+        hits = interleave(retrieve(state.retriever, question, query, vector, k, doc_ids=doc_ids))
+        if question.entities and len(hits) < k:
+            # The entities' passages first, then the best of the rest of the corpus.
+            seen = {h.row for h in hits}
+            rest = state.retriever.search(query, vector, k=k, doc_ids=doc_ids)
+            hits += [h for h in rest if h.row not in seen][: k - len(hits)]
         out = []
         for rank, hit in enumerate(hits, start=1):
             out.append({"rank": rank, "score": round(hit.score, 4), **self._passage(state, hit.row)})

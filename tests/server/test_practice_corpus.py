@@ -92,3 +92,11 @@ def test_suggested_questions_are_a_students_and_each_is_answered_from_its_page(e
     for question in suggestions:
         result = engine.chat(question)
         assert result.answered and result.citations, question
+
+
+def test_search_puts_the_named_entitys_passages_first(engine):
+    results = engine.search("Which courses does Boston University's robotics master's require?", k=6)
+    docs = [r["doc_id"] for r in results]
+    named = [d for d in docs if d.startswith("boston-university")]
+    assert named and docs[: len(named)] == named  # BU's passages lead, the rest of the corpus follows
+    assert len(results) == 6
