@@ -26,6 +26,24 @@ def copy_seed(target: Path) -> Path:
     return target
 
 
+def engine_over(root: Path, pages: Path, embedder):
+    """A started engine over the seed documents plus a folder of pages, indexed under ``root``."""
+    from indexer.build import build
+    from server.answering.engine import QAEngine
+    from server.settings import Settings
+
+    copy_seed(root / "corpus")
+    for page in pages.iterdir():
+        shutil.copy(page, root / "corpus" / page.name)
+    settings = Settings(
+        corpus_dir=root / "corpus", index_dir=root / "index", session_db=root / "s.sqlite", _env_file=None
+    )
+    assert build(settings, embedder=embedder).published
+    engine = QAEngine(settings, embedder=embedder)
+    engine.start()
+    return engine
+
+
 SHARED = ROOT.parent / "shared"
 
 

@@ -5,16 +5,12 @@ Floors a few points under what was measured on 2026-11-22: answer 1.0, hit@5 1.0
 follow-up turns 1.0 (4/4 conversations).
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from indexer.build import build
-from server.answering.engine import QAEngine
 from server.evaluate import InProcess, evaluate, load_set
-from server.settings import Settings
-from tests.conftest import copy_seed
+from tests.conftest import engine_over
 
 pytestmark = pytest.mark.integration
 EVAL = Path(__file__).resolve().parents[1] / "eval"
@@ -22,16 +18,7 @@ EVAL = Path(__file__).resolve().parents[1] / "eval"
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, real_embedder):
-    root = tmp_path_factory.mktemp("fields")
-    copy_seed(root / "corpus")
-    for page in (EVAL / "fields").iterdir():
-        shutil.copy(page, root / "corpus" / page.name)
-    settings = Settings(
-        corpus_dir=root / "corpus", index_dir=root / "index", session_db=root / "s.sqlite", _env_file=None
-    )
-    assert build(settings, embedder=real_embedder).published
-    engine = QAEngine(settings, embedder=real_embedder)
-    engine.start()
+    engine = engine_over(tmp_path_factory.mktemp("fields"), EVAL / "fields", real_embedder)
     yield engine
     engine.close()
 

@@ -6,16 +6,12 @@ document it cites and the figure it states, across entity and attribute switches
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from indexer.build import build
-from server.answering.engine import QAEngine
 from server.evaluate import InProcess, evaluate, load_set
-from server.settings import Settings
-from tests.conftest import copy_seed
+from tests.conftest import engine_over
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,16 +22,7 @@ PRACTICE = ROOT.parent / "shared" / "eval" / "practice"
 def engine(tmp_path_factory, real_embedder):
     if not (PRACTICE / "corpus").is_dir():
         pytest.fail(f"{PRACTICE} is missing: CI runs with shared/ beside the project")
-    root = tmp_path_factory.mktemp("practice")
-    copy_seed(root / "corpus")
-    for page in (PRACTICE / "corpus").iterdir():
-        shutil.copy(page, root / "corpus" / page.name)
-    settings = Settings(
-        corpus_dir=root / "corpus", index_dir=root / "index", session_db=root / "s.sqlite", _env_file=None
-    )
-    assert build(settings, embedder=real_embedder).published
-    engine = QAEngine(settings, embedder=real_embedder)
-    engine.start()
+    engine = engine_over(tmp_path_factory.mktemp("practice"), PRACTICE / "corpus", real_embedder)
     yield engine
     engine.close()
 
