@@ -23,6 +23,7 @@ from .weights import Weights
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 LISTED_KINDS = ("item", "kv", "row")
+BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means nothing without its question
 # A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
 RATE = re.compile(
     r"\bper\b|\beach\b|\ba (year|semester|term|quarter|month|week|credit|course|class)\b|/\s?(yr|year|credit|hour)\b",
@@ -50,6 +51,7 @@ class Candidate:
     start: int
     end: int
     typed: bool
+    touches: bool = True  # its own words (or its lead-in's) cover some of the focus, not only its section heading
 
 
 @dataclass
@@ -151,6 +153,8 @@ class Composer:
                 else:
                     semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32)
                 for n, unit in enumerate(chunk.units):
+                    if BARE_REPLY.match(unit.text):
+                        continue  # quoted only before the sentence it opens (see with_context)
                     have = self.unit_tokens(hit.row, n)
                     lead = self.leadin_of(chunk, n)
                     focus_have = have | (self.unit_tokens(hit.row, lead) if lead is not None else set())
@@ -173,7 +177,8 @@ class Composer:
                         "rate": 1.0 if not asks_rate and RATE.search(unit.text) else 0.0,
                     }
                     score = self.weights.unit_score(feats)
-                    out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed))
+                    touches = not question.focus or self._coverage(question.focus, focus_have, set(), initials) > 0
+                    out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed, touches))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -207,6 +212,8 @@ class Composer:
                 break
             if self.index.chunks[cand.row].doc_id not in docs and question.entities:
                 continue  # seconds come from the documents of the entity asked about
+            if not cand.touches and not self._continues(cand, chosen):
+                continue  # a second must touch what is asked about, not only share the answer's kind
             if any(c.row == cand.row and c.unit == cand.unit for c in chosen) or self._redundant(cand, chosen):
                 continue
             if length + len(cand.text) > cfg.max_chars:
@@ -214,6 +221,11 @@ class Composer:
             chosen.append(cand)
             length += len(cand.text)
         return chosen
+
+    def _continues(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        """The unit goes on from a chosen one in the same paragraph ("… is required. However, …")."""
+        before = self.paragraph_before(self.index.chunks[cand.row], cand.unit)
+        return before is not None and any(c.row == cand.row and c.unit == before for c in chosen)
 
     def _redundant(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         tokens = self.unit_tokens(cand.row, cand.unit)
@@ -274,6 +286,9 @@ class Composer:
                 ):
                     add(cand, cand.unit - 1)
                     total += len(prev.text)
+            before = self.paragraph_before(chunk, cand.unit)
+            if question.kind == "yesno" and before is not None and BARE_REPLY.match(chunk.units[before].text):
+                add(cand, before)  # "Yes. The program is accredited by …"
             add(cand, cand.unit)
         return out, more
 

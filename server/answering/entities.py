@@ -21,7 +21,10 @@ from .question import CALENDAR, SYNONYMS, Mention, content_tokens, covers
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
 CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
-HOST_NOISE = frozenset({"www", "edu", "com", "org", "net", "gov", "ac", "co", "uk", "io", "info", "online", "html"})
+HOST_NOISE = frozenset(
+    {"www", "edu", "com", "org", "net", "gov", "ac", "co", "uk", "io", "info", "online", "html", "example", "localhost"}
+)
+POSSESSIVE = re.compile(r"['’]s?$")
 MAX_GENERIC_SHARE = 0.2  # a name matching more than this share of documents (and > 3) says nothing
 
 
@@ -68,6 +71,9 @@ class DocumentNames:
         self.keys = {_norm(a) for a in aliases} | acronyms(title) | {_norm(title), _norm(self.lead)}
         self.keys |= _site_name(doc.get("source") or "")
         self.keys.discard("")
+        # Keys that may be typed in lower case ("kessler", "oregon state"): not the acronyms, which are
+        # often English words ("aim", "ci").
+        self.plain_keys = {k for k in self.keys - acronyms(title) if len(k) >= 4}
 
 
 class CorpusTerms:
@@ -123,11 +129,35 @@ class EntityLinker:
     def __init__(self, index: LoadedIndex, terms: CorpusTerms):
         self.names = [DocumentNames(d) for d in index.documents]
         self._by_id = {n.doc_id: n for n in self.names}
+        self._plain_keys = set().union(*(n.plain_keys for n in self.names)) if self.names else set()
         self._terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
         self._rare = max(3, int(0.1 * len(self.names)))  # a name found only in text must be this rare
+
+    def lowercase_names(self, sentence: str, subject_markers: frozenset[str]) -> list[tuple[str, bool]]:
+        """Names typed in lower case ("how much is it at kessler?"): runs of up to three words that spell a
+        document's name, site name or alias. Returns (name, subject) pairs like ``question.name_spans``."""
+        words = re.findall(r"[\w&'’.-]+", sentence)
+        bare = [POSSESSIVE.sub("", w).strip(".") for w in words]
+        out: list[tuple[str, bool]] = []
+        i = 0
+        while i < len(words):
+            for n in (3, 2, 1):
+                run = bare[i : i + n]
+                if len(run) < n or any(not w or not w.islower() for w in run):
+                    continue
+                key = _norm("".join(run))
+                if key in self._plain_keys or (n > 1 and key + "university" in self._plain_keys):
+                    possessive = bool(POSSESSIVE.search(words[i + n - 1]))
+                    before = words[i - 1].lower() if i > 0 else ""
+                    out.append((" ".join(run), possessive or before in subject_markers))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
 
     def name_tokens(self, doc_ids: Iterable[str]) -> set[str]:
         """Tokens of the names of these documents (not of their whole titles)."""

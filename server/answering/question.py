@@ -282,6 +282,7 @@ SYNONYM_GROUPS = (
     "international foreign overseas",
     "undergraduate baccalaureate bachelor bachelors",
     "send submit provide",
+    "graduate graduates grad grads alumni",
 )
 SYNONYMS: dict[str, frozenset[str]] = {}
 for _group in SYNONYM_GROUPS:
@@ -423,7 +424,10 @@ def analyse(message: str, linker=None) -> Question:
     spans: list[tuple[str, bool]] = []
     for sentence in SENTENCE.split(text):
         in_question = sentence.strip() in asking
-        spans.extend((name, subject and in_question) for name, subject in name_spans(sentence))
+        found = name_spans(sentence)
+        if linker is not None:
+            found += linker.lowercase_names(sentence, SUBJECT_MARKERS)
+        spans.extend((name, subject and in_question) for name, subject in found)
     mentions = tuple(linker.link(name, subject) for name, subject in spans) if linker else ()
     mentions = tuple(m for m in mentions if m is not None)
     tokens = tuple(dict.fromkeys(content_tokens(clause)))

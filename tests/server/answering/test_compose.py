@@ -65,3 +65,18 @@ def test_every_quote_is_a_span_of_its_cited_passage(small_state, linker):
         text = small_state.index.chunks[cite.row].text
         for start, end in cite.quote:
             assert text[start:end].strip() and " ".join(text[start:end].split()) in " ".join(answer.text.split())
+
+
+def test_a_bare_yes_or_no_opens_its_sentence_and_is_never_quoted_alone(small_state, linker):
+    question, answer = compose(small_state, linker, "Is Lakeview State's robotics MS accredited?")
+    assert question.kind == "yesno"
+    assert answer.text.startswith("Yes. The MS in Robotics is accredited") and "No." not in answer.text
+    _, who = compose(small_state, linker, "Who accredits Lakeview State's robotics MS?")
+    assert "ABET" in who.text and not who.text.startswith("Yes")
+
+
+def test_a_second_unit_must_touch_what_is_asked(small_state, linker):
+    generous = Weights(unit=FOCUS_FIRST.unit, second_unit_margin=50.0)  # any unit would be close enough
+    _, answer = compose(small_state, linker, "Who accredits Lakeview State's robotics MS?", generous)
+    assert "ABET" in answer.text
+    assert "GRE" not in answer.text and "letters of recommendation" not in answer.text

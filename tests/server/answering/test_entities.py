@@ -53,3 +53,11 @@ def test_corpus_terms_read_the_bm25_index(small_index, small_state):
     assert terms.docs_with("gre") == {LAKEVIEW}
     assert terms.used_in("weld", {"welding-engineers-career"}) and not terms.used_in("weld", {LAKEVIEW})
     assert terms.spells_out(HARBOR, "gpa") and not terms.spells_out(LAKEVIEW, "gpa")
+
+
+def test_names_typed_in_lower_case_link_but_acronyms_and_words_do_not(linker):
+    from server.answering.question import analyse
+
+    assert analyse("how much is tuition at harbortech?", linker).entities == (frozenset({HARBOR}),)
+    assert analyse("whats the final deadline at lakeview state", linker).entities == (frozenset({LAKEVIEW}),)
+    assert analyse("what do graduates hit in their first year?", linker).entities == ()  # "hit" is a word here

@@ -67,6 +67,7 @@ def test_synonyms_of_the_domain_cover_each_other():
     assert covers("earn", stems("The median base salary was $118,000."))
     assert covers("skip", stems("The GMAT is waived for strong applicants."))
     assert covers("charg", stems("Cost per credit: $925"))
+    assert covers("grad", stems("Graduates of the class of 2025 earned $71,500."))
     assert not covers("spring", stems("The deadline for fall admission is April 15."))
     assert not covers("gmat", stems("The GRE is not required."))  # another test is not a synonym
 
