@@ -87,7 +87,7 @@ def refers_back(text: str) -> bool:
 
 def named(question: Question) -> list[str]:
     """Names of schools or organisations in the message: the entities it switches to."""
-    return [m.text for m in question.mentions if m.linked and m.lead]
+    return [m.text.title() if m.text.islower() else m.text for m in question.mentions if m.linked and m.lead]
 
 
 def resolve(question: Question, state: ConversationState) -> Resolved:
@@ -112,7 +112,7 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
         )
         return Resolved(q, query, query, inherited_attribute=True)
     kind, focus, search = question.kind, question.focus, text
-    inherited_attribute = False
+    inherited_attribute = hint_only = False
     if not own_focus:
         focus, kind, inherited_attribute = tuple(state.focus), state.kind or kind, True
         search = f"{text} {carried}"
@@ -122,14 +122,17 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
         focus, kind = tuple(dict.fromkeys((*state.focus, *focus))), state.kind
         search = f"{text} {carried}"
     elif VALUE_ANAPHOR.search(text) and carried:
-        # "Can that requirement be waived?": the previous attribute is what "that" stands for.
-        search = f"{text} {carried}"
+        # "Can that requirement be waived?": the previous attribute is what "that" stands for. "Is it
+        # accredited?" points at the program instead, so the attribute only steers retrieval: the units
+        # are scored on the message's own words.
+        search, hint_only = f"{text} {carried}", True
         if kind in ("description", "yesno") and state.kind and VALUE_ANAPHOR.search(text).group(0).lower() == "that":
             kind = kind if kind == "yesno" else state.kind
     if not state.entities:
         if not inherited_attribute and not anaphoric:
             return Resolved(question, text)
-        q = question.with_(focus=focus, kind=kind, tokens=tuple(dict.fromkeys(content_tokens(search))))
+        tokens = question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search)))
+        q = question.with_(focus=focus, kind=kind, tokens=tokens)
         return Resolved(q, text, search, inherited_attribute=inherited_attribute)
     entities = tuple(frozenset(g) for g in state.entities)
     name = " and ".join(state.names) if state.names else ""
@@ -142,7 +145,7 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
         entities=tuple(narrowed),
         focus=focus,
         kind=kind,
-        tokens=tuple(dict.fromkeys(content_tokens(search))),
+        tokens=question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search))),
         compare=question.compare or len(narrowed) > 1,
     )
     query = _with_name(text, name) if name else text

@@ -104,3 +104,16 @@ def test_a_continuation_is_not_retried_as_a_fresh_question():
     assert refers_back("And if I wanted to start in spring instead?")
     assert refers_back("What about the thesis option?")
     assert not refers_back("Who teaches robotics?")
+
+
+def test_it_pointing_at_the_program_scores_units_on_the_message_own_words(linker):
+    turns, _ = talk(linker, "Is the GRE required for Lakeview State's robotics MS?", "is it accredited?")
+    second = turns[1]
+    assert second.question.entities == (LAKEVIEW,)
+    assert "gre" in second.text.lower()  # the previous attribute still steers retrieval…
+    assert "gre" not in second.question.tokens and second.question.focus == ("accredit",)  # …but not the choice
+
+
+def test_a_name_typed_in_lower_case_is_shown_capitalised(linker):
+    turns, _ = talk(linker, "How many credits is lakeview state's robotics MS?", "And the GRE?")
+    assert turns[1].query == "And the GRE, for Lakeview State?"
