@@ -83,7 +83,14 @@ ASK: list[tuple[str, re.Pattern]] = [
             re.I,
         ),
     ),
-    ("place", re.compile(r"\bwhere\b|\blocated\b|\blocation\b|\bwhich (city|campus|state|country)\b", re.I)),
+    (
+        "place",
+        re.compile(
+            r"\bwhere\b(?!.*\b(work|works|working|employed|hired|end up|go on)\b)|\blocated\b|\blocation\b|"
+            r"\bwhich (city|campus|state|country)\b",
+            re.I,
+        ),
+    ),
     (
         "list",
         re.compile(
@@ -110,7 +117,8 @@ VALUE: dict[str, re.Pattern] = {
     "percent": re.compile(PERCENT, re.I),
     "amount": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "date": re.compile(
-        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"
+        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b|"
+        rf"(?i:\b(\d+|{NUMBER_WORDS}) (days?|weeks?|months?) (after|before|from|of)\b)",  # "ten weeks after …"
     ),
     "duration": re.compile(
         rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"
@@ -144,6 +152,7 @@ FILLER = frozenset(
             "have has had can cannot will shall should must may might would is are was were be been am it its my me "
             "mine you your yours i we our us they their them there here one ones someone people person about per "
             "please okay ok hi hey instead either neither whether just even ever more fewer less "
+            "compare compared comparison versus vs difference differences policy policies "
             # degree words name the kind of program, not what is asked about it
             "master masters degree degrees program programs programme ms msc "
             # words about the documents themselves
@@ -265,7 +274,7 @@ AUX_START = re.compile(r"^\s*(is|are|do|does|did|can|could|will|would|should|mus
 # of its group ("earn" by "salary", "skip" by "waived"). General vocabulary of the domain, no names.
 SYNONYM_GROUPS = (
     "earn earnings salary salaries pay paid wage wages income compensation make makes",
-    "cost costs charge charges price tuition expense expenses",
+    "cost costs charge charges price tuition expense expenses cheap cheaper cheapest expensive affordable",
     "skip skipping waive waived waiver waivers exempt exemption",
     "class classes course courses",
     "job jobs career careers role roles position positions occupation occupations",
@@ -329,9 +338,10 @@ def answer_kind(text: str) -> str:
     return "description"
 
 
-# Numbers that are not a count or a score: sums, shares, years and year ranges ("2026-2027"), calendar days.
+# Numbers that are not a count or a score: sums, years and year ranges ("2026-2027"), calendar days. (A share
+# may answer "how many": "How many students are international?" - "34%".)
 NOT_A_NUMBER = re.compile(
-    rf"({MONEY})[\d,.]*|\b\d[\d,.]*\s?(%|percent\b)|\b(19|20)\d\d(\s?[-–/]\s?(\d\d){{1,2}})?\b|\b{MONTHS}\b\.?\s*\d{{1,2}}\b",
+    rf"({MONEY})[\d,.]*|\b(19|20)\d\d(\s?[-–/]\s?(\d\d){{1,2}})?\b|\b{MONTHS}\b\.?\s*\d{{1,2}}\b",
     re.I,
 )
 
@@ -410,6 +420,16 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
     return out
 
 
+def _link(linker, name: str, subject: bool) -> list:
+    """Link a name; "Redfield and Kessler" that names nothing as a whole is two names."""
+    mention = linker.link(name, subject)
+    if " and " in name and (mention is None or not mention.linked):
+        parts = [linker.link(part, subject) for part in name.split(" and ")]
+        if all(p is not None and p.linked for p in parts):
+            return parts
+    return [mention]
+
+
 def analyse(message: str, linker=None) -> Question:
     """Turn a message into a :class:`Question`; ``linker`` links the names it uses to documents."""
     text = " ".join((message or "").split())
@@ -428,7 +448,7 @@ def analyse(message: str, linker=None) -> Question:
         if linker is not None:
             found += linker.lowercase_names(sentence, SUBJECT_MARKERS)
         spans.extend((name, subject and in_question) for name, subject in found)
-    mentions = tuple(linker.link(name, subject) for name, subject in spans) if linker else ()
+    mentions = tuple(m for name, subject in spans for m in _link(linker, name, subject)) if linker else ()
     mentions = tuple(m for m in mentions if m is not None)
     tokens = tuple(dict.fromkeys(content_tokens(clause)))
     entities: tuple[frozenset[str], ...] = ()

@@ -61,3 +61,11 @@ def test_names_typed_in_lower_case_link_but_acronyms_and_words_do_not(linker):
     assert analyse("how much is tuition at harbortech?", linker).entities == (frozenset({HARBOR}),)
     assert analyse("whats the final deadline at lakeview state", linker).entities == (frozenset({LAKEVIEW}),)
     assert analyse("what do graduates hit in their first year?", linker).entities == ()  # "hit" is a word here
+
+
+def test_two_names_joined_by_and_are_two_entities(linker):
+    from server.answering.question import analyse
+
+    question = analyse("Compare the GRE policies of Lakeview State and Harbor Tech.", linker)
+    assert set(question.entities) == {frozenset({LAKEVIEW}), frozenset({HARBOR})} and question.compare
+    assert question.focus == ("gre",)  # "compare" and "policies" say how it is asked
