@@ -17,7 +17,8 @@ from indexer.chunking import Chunk
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
-from .question import FILLER, Question, content_tokens, covers, matches_kind
+from .entities import CorpusTerms
+from .question import FILLER, SYNONYMS, Question, content_tokens, matches_kind
 from .weights import Weights
 
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
@@ -73,8 +74,18 @@ class Answer:
 class Composer:
     """Scores units and renders answers for one index version."""
 
-    def __init__(self, index: LoadedIndex, weights: Weights, config: ComposeConfig | None = None):
+    def __init__(
+        self,
+        index: LoadedIndex,
+        weights: Weights,
+        config: ComposeConfig | None = None,
+        terms: CorpusTerms | None = None,
+    ):
         self.index = index
+        self._terms = terms or CorpusTerms(index)
+        self._families: dict[str, frozenset[str]] = {}
+        self._kinds: dict[tuple[int, int, str], bool] = {}  # bounded: units × kinds of one index version
+        self._unit_marks: dict[tuple[int, int], tuple[bool, bool]] = {}
         self.weights = weights
         self.config = config or ComposeConfig()
         self._idf = functools.lru_cache(maxsize=65536)(index.lexical.idf)  # one index version: fixed values
@@ -96,17 +107,56 @@ class Composer:
             self._context[row] = (title, set(content_tokens(chunk.section)) - title)
         return self._context[row]
 
+    def _family(self, token: str) -> frozenset[str]:
+        """The corpus words ``question.covers`` counts as this token (its word family and synonyms), once each.
+
+        Units' words are the corpus's words, so a set test against this replaces a scan per unit.
+        """
+        family = self._families.get(token)
+        if family is None:
+            family = frozenset(self._terms.family(token)) | {token} | SYNONYMS.get(token, frozenset())
+            if len(self._families) < 65536:
+                self._families[token] = family
+        return family
+
+    def _typed(self, row: int, unit: int, kind: str) -> bool:
+        key = (row, unit, kind)
+        typed = self._kinds.get(key)
+        if typed is None:
+            typed = self._kinds[key] = matches_kind(self.index.chunks[row].units[unit].text, kind)
+        return typed
+
+    def _marks(self, row: int, unit: int) -> tuple[bool, bool]:
+        """(is a lead-in, states a value per something) for one unit, read once."""
+        key = (row, unit)
+        marks = self._unit_marks.get(key)
+        if marks is None:
+            text = self.index.chunks[row].units[unit].text
+            marks = self._unit_marks[key] = (bool(LEADIN.search(text)), bool(RATE.search(text)))
+        return marks
+
+    def _weighted(self, tokens: tuple[str, ...] | list[str]) -> tuple[list[tuple[str, float, frozenset[str]]], float]:
+        """Each token with its idf and family, and the idf total: read once per question, not once per unit."""
+        items = [(t, self._idf(t), self._family(t)) for t in tokens]
+        return items, sum(w for _, w, _ in items) or 1.0
+
     def _coverage(
-        self, tokens: tuple[str, ...] | list[str], have: set[str], context: set[str], initials: set[str] = frozenset()
+        self,
+        weighted: tuple[list[tuple[str, float, frozenset[str]]], float],
+        have: set[str],
+        context: set[str],
+        initials: set[str] = frozenset(),
     ) -> float:
-        if not tokens:
+        """Share (idf-weighted) of the tokens covered by ``have``; a token only in ``context`` counts in part."""
+        items, total = weighted
+        if not items:
             return 1.0
-        total = sum(self._idf(t) for t in tokens) or 1.0
-        got = sum(
-            self._idf(t)
-            * (1.0 if t in initials or covers(t, have) else self.config.context_weight if covers(t, context) else 0.0)
-            for t in tokens
-        )
+        got = 0.0
+        for t, weight, family in items:
+            if t in initials or not family.isdisjoint(have):
+                got += weight
+            elif context and not family.isdisjoint(context):
+                got += weight * self.config.context_weight
         return got / total
 
     def initials(self, row: int, unit: int, acronyms: tuple[str, ...]) -> set[str]:
@@ -139,7 +189,8 @@ class Composer:
 
     def candidates(self, question: Question, vector: np.ndarray, groups: list[list[Hit]]) -> list[Candidate]:
         cfg = self.config
-        q_tokens = [t for t in question.tokens if t not in FILLER] or list(question.tokens)
+        q_tokens = self._weighted([t for t in question.tokens if t not in FILLER] or list(question.tokens))
+        focus = self._weighted(question.focus)
         asks_rate = bool(RATE.search(question.text))
         out: list[Candidate] = []
         index = self.index
@@ -160,24 +211,24 @@ class Composer:
                     focus_have = have | (self.unit_tokens(hit.row, lead) if lead is not None else set())
                     before = self.paragraph_before(chunk, n)
                     near = focus_have | (self.unit_tokens(hit.row, before) if before is not None else set())
-                    typed = matches_kind(unit.text, question.kind)
+                    typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
                     feats = {
                         "semantic": float(semantic[n]),
                         "passage": float(hit.dense),
                         "lexical": self._coverage(q_tokens, have | title, section),
-                        "focus": self._coverage(question.focus, focus_have, section, initials),
+                        "focus": self._coverage(focus, focus_have, section, initials),
                         "overlap": self._coverage(q_tokens, have, set()),
-                        "focus_unit": self._coverage(question.focus, have, set(), initials),
-                        "focus_near": self._coverage(question.focus, near, section, initials),
+                        "focus_unit": self._coverage(focus, have, set(), initials),
+                        "focus_near": self._coverage(focus, near, section, initials),
                         "kind": 1.0 if typed and question.valued else 0.0,
                         "rank": 1.0 / (1 + rank),
                         "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,
-                        "leadin": 1.0 if LEADIN.search(unit.text) and question.kind == "list" else 0.0,
-                        "rate": 1.0 if not asks_rate and RATE.search(unit.text) else 0.0,
+                        "leadin": 1.0 if question.kind == "list" and self._marks(hit.row, n)[0] else 0.0,
+                        "rate": 1.0 if not asks_rate and self._marks(hit.row, n)[1] else 0.0,
                     }
                     score = self.weights.unit_score(feats)
-                    touches = not question.focus or self._coverage(question.focus, focus_have, set(), initials) > 0
+                    touches = not question.focus or self._coverage(focus, focus_have, set(), initials) > 0
                     out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed, touches))
         out.sort(key=lambda c: -c.score)
         return out

@@ -54,7 +54,7 @@ class IndexState:
             index,
             Retriever(index),
             EntityLinker(index, terms),
-            Composer(index, weights),
+            Composer(index, weights, terms=terms),
             Refuser(index, weights, terms),
             stamp,
         )
