@@ -23,7 +23,7 @@ from .batching import MicroBatcher
 from .compose import Candidate, Composer
 from .conversation import ConversationState, Resolved, refers_back, resolve, update
 from .entities import CorpusTerms, EntityLinker
-from .question import Question, analyse
+from .question import Question, analyse, compound_parts
 from .refuse import Refusal, Refuser
 from .retrieve import interleave, retrieve
 from .sessions import SessionStore, Turn
@@ -323,13 +323,38 @@ class QAEngine:
         refusal, feats = state.refuser.after_composition(question, hits, candidates, chosen)
         return Prepared(resolved, groups, hits, candidates, chosen, refusal, feats)
 
+    def _parts(
+        self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None
+    ) -> list[tuple[Question, Prepared]]:
+        """The answered parts of a two-part question ("What's the median salary, and what can senior ones
+        earn?"): each part analysed on its own, the entity of the whole kept where a part names none."""
+        question = resolved.question
+        out = []
+        for part in compound_parts(question.text):
+            q = analyse(part, state.linker)
+            if not q.entities and question.entities:
+                q = q.with_(entities=question.entities, compare=question.compare)
+            prepared = self.prepare(state, Resolved(q, part), doc_ids)
+            if prepared.refusal is None:
+                out.append((q, prepared))
+        return out
+
     def _answer(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None) -> ChatResult:
         question, query = resolved.question, resolved.query
-        prepared = self.prepare(state, resolved, doc_ids)
-        if prepared.refusal is not None:
-            return self._refusal(state, query, prepared.refusal)
-        units, more = state.composer.with_context(question, prepared.chosen)
-        answer = state.composer.render(units, more)
+        parts = self._parts(state, resolved, doc_ids) if len(compound_parts(question.text)) > 1 else []
+        if len(parts) > 1:
+            units, more = [], {}
+            for q, prepared in parts:
+                got, extra = state.composer.with_context(q, prepared.chosen)
+                units += [u for u in got if not any(u.row == v.row and u.unit == v.unit for v in units)]
+                more.update(extra)
+            answer = state.composer.render(units, more)
+        else:
+            prepared = self.prepare(state, resolved, doc_ids)
+            if prepared.refusal is not None:
+                return self._refusal(state, query, prepared.refusal)
+            units, more = state.composer.with_context(question, prepared.chosen)
+            answer = state.composer.render(units, more)
         citations = []
         for cite in answer.citations:
             passage = self._passage(state, cite.row)

@@ -476,3 +476,16 @@ def analyse(message: str, linker=None) -> Question:
         compare=bool(COMPARE.search(clause)) or len(entities) > 1,
         entities=entities,
     )
+
+
+COMPOUND = re.compile(r",?\s+and\s+(?=(what|how|when|where|who|which|is|are|do|does|can|will|would)\b)", re.I)
+
+
+def compound_parts(text: str) -> list[str]:
+    """A question that asks two things ("What's X, and what can Y earn?") as its two questions; else itself."""
+    pieces = COMPOUND.split(text, maxsplit=1)
+    if len(pieces) != 3:
+        return [text]
+    first, _, second = pieces
+    parts = [first.strip(" ,") + "?", second.strip()]
+    return parts if all(len(p.split()) >= 3 for p in parts) else [text]

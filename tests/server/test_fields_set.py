@@ -39,3 +39,8 @@ def test_a_synonym_answers_and_a_missing_attribute_refuses(engine):
     assert earn.answered and "118,000" in earn.answer  # "earn" is answered by "salary"
     spring = engine.chat("When is the spring deadline for Dunmore's MS in Accounting?")
     assert not spring.answered and "spring" in spring.answer  # the pages state a fall deadline only
+
+
+def test_a_question_asking_two_things_gets_both_answers(engine):
+    result = engine.chat("How much is tuition for Marlow's MBA, and when is the round 2 deadline?")
+    assert result.answered and "58,400" in result.answer and "January 12" in result.answer

@@ -106,3 +106,19 @@ def test_a_duration_question_does_not_ask_about_its_own_verb(linker):
     question = analyse("How long does Lakeview State's robotics MS take to finish, part-time?", linker)
     assert question.kind == "duration"
     assert "finish" not in question.focus and "part" in " ".join(question.focus)  # the detail stays
+
+
+def test_a_question_asking_two_things_is_split_in_two():
+    from server.answering.question import compound_parts
+
+    assert compound_parts("What's the median salary, and what can senior engineers earn?") == [
+        "What's the median salary?",
+        "what can senior engineers earn?",
+    ]
+    assert compound_parts("How much is tuition and how long is the program?") == [
+        "How much is tuition?",
+        "how long is the program?",
+    ]
+    assert compound_parts("What are the research and teaching assistantships?") == [
+        "What are the research and teaching assistantships?"
+    ]
