@@ -18,7 +18,7 @@ from indexer.search import Hit
 from indexer.store import LoadedIndex
 
 from .entities import CorpusTerms
-from .question import FILLER, SYNONYMS, Question, content_tokens, matches_kind
+from .question import CONTRASTS, FILLER, SYNONYMS, Question, content_tokens, matches_kind
 from .weights import Weights
 
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
@@ -191,6 +191,7 @@ class Composer:
         cfg = self.config
         q_tokens = self._weighted([t for t in question.tokens if t not in FILLER] or list(question.tokens))
         focus = self._weighted(question.focus)
+        contrasts = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS]
         asks_rate = bool(RATE.search(question.text))
         out: list[Candidate] = []
         index = self.index
@@ -226,6 +227,10 @@ class Composer:
                         "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,
                         "leadin": 1.0 if question.kind == "list" and self._marks(hit.row, n)[0] else 0.0,
                         "rate": 1.0 if not asks_rate and self._marks(hit.row, n)[1] else 0.0,
+                        # names the other side of a contrast the question draws ("fall" for a spring question)
+                        "conflict": 1.0
+                        if any(t not in have and not others.isdisjoint(have) for t, others in contrasts)
+                        else 0.0,
                     }
                     score = self.weights.unit_score(feats)
                     touches = not question.focus or self._coverage(focus, focus_have, set(), initials) > 0

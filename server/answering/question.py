@@ -293,6 +293,20 @@ SYNONYM_GROUPS = (
     "send submit provide",
     "graduate graduates grad grads alumni",
 )
+# Words that exclude each other: a unit naming "fall" and not "spring" does not answer a spring question.
+CONTRAST_GROUPS = (
+    "spring fall autumn summer winter",
+    "international domestic",
+    "inside outside",
+    "online campus",
+    "resident nonresident",
+    "thesis nonthesis",
+)
+CONTRASTS: dict[str, frozenset[str]] = {}
+for _group in CONTRAST_GROUPS:
+    _stems = frozenset(tokenize([_group])[0])
+    for _stem in _stems:
+        CONTRASTS[_stem] = _stems - {_stem}
 SYNONYMS: dict[str, frozenset[str]] = {}
 for _group in SYNONYM_GROUPS:
     _stems = frozenset(tokenize([_group])[0])

@@ -31,6 +31,7 @@ UNIT_FEATURES = (
     "short",
     "leadin",
     "rate",
+    "conflict",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (

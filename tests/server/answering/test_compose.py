@@ -80,3 +80,16 @@ def test_a_second_unit_must_touch_what_is_asked(small_state, linker):
     _, answer = compose(small_state, linker, "Who accredits Lakeview State's robotics MS?", generous)
     assert "ABET" in answer.text
     assert "GRE" not in answer.text and "letters of recommendation" not in answer.text
+
+
+def test_a_unit_naming_the_other_side_of_a_contrast_is_marked(small_state, linker):
+    question = analyse("When is the spring application deadline at Lakeview State?", linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(small_state.retriever, question, question.text, vector, 8)
+    by_text = {
+        c.text: c.feats["conflict"]
+        for c in Composer(small_state.index, FOCUS_FIRST).candidates(question, vector, groups)
+    }
+    assert by_text["Fall Application Deadline: March 15"] == 1.0  # "fall" answers no spring question
+    assert by_text["Spring Application Deadline: October 1"] == 0.0
+    assert by_text["Final Application Deadline: June 1"] == 0.0  # names no season: not a conflict
