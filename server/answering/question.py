@@ -153,6 +153,8 @@ FILLER = frozenset(
             "mine you your yours i we our us they their them there here one ones someone people person about per "
             "please okay ok hi hey instead either neither whether just even ever more fewer less "
             "compare compared comparison versus vs difference differences policy policies "
+            # quantifiers say how many, not what about
+            "everyone everybody anyone anybody every each single "
             # degree words name the kind of program, not what is asked about it
             "master masters degree degrees program programs programme ms msc "
             # words about the documents themselves

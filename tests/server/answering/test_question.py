@@ -122,3 +122,8 @@ def test_a_question_asking_two_things_is_split_in_two():
     assert compound_parts("What are the research and teaching assistantships?") == [
         "What are the research and teaching assistantships?"
     ]
+
+
+def test_quantifiers_are_not_what_is_asked_about():
+    question = analyse("Which single course is required of everyone?")
+    assert set(question.focus) == {"cours", "requir"}
