@@ -8,11 +8,12 @@ worker and no added latency when idle. One encode runs at a time either way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -87,3 +88,74 @@ class MicroBatcher:
             for group, future in batch:
                 future.set_result(vectors[offset : offset + len(group)])
                 offset += len(group)
+
+
+class AsyncBatcher:
+    """Query embeddings for coroutines on one event loop: one encode in flight at a time, and the queries
+    that arrive while it runs form the next batch.
+
+    The encode runs in one worker thread (ONNX Runtime and PyTorch release the GIL), so the loop goes on
+    analysing and composing other requests meanwhile; no thread per request, no lock hand-over per query.
+    """
+
+    def __init__(self, embedder, *, max_batch: int = 32):
+        self.embedder = embedder
+        self.max_batch = max_batch
+        self._pending: list[tuple[list[str], asyncio.Future]] = []
+        self._running = False
+        self._pool: ThreadPoolExecutor | None = None
+        self.batches = 0
+        self.texts = 0
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.append((texts, future))
+        if not self._running:
+            self._running = True
+            loop.call_soon(self._flush, loop)  # requests arriving in this loop iteration join the batch
+        return await future
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch: list[tuple[list[str], asyncio.Future]] = []
+        size = 0
+        while self._pending and (not batch or size + len(self._pending[0][0]) <= self.max_batch):
+            texts, future = self._pending.pop(0)
+            if not future.cancelled():
+                batch.append((texts, future))
+                size += len(texts)
+        if not batch:
+            self._running = False
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="query-encoder")
+        texts = [text for group, _ in batch for text in group]
+        try:
+            running = loop.run_in_executor(self._pool, self.embedder.embed, texts)
+        except RuntimeError as exc:  # the pool is shut down (closing): nobody is left waiting
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            self._running = False
+            return
+        running.add_done_callback(lambda done: self._finish(loop, batch, done))
+
+    def _finish(self, loop: asyncio.AbstractEventLoop, batch: list, done: asyncio.Future) -> None:
+        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
+        if error is None:
+            vectors = done.result()
+            self.batches += 1
+            self.texts += len(vectors)
+        offset = 0
+        for group, future in batch:
+            if not future.done():
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(vectors[offset : offset + len(group)])
+            offset += len(group)
+        self._flush(loop)  # what arrived meanwhile, or stop

@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from indexer.store import IndexPaths, LoadedIndex, load_current
 
 from ..errors import IndexUnavailable, InvalidRequest
 from ..settings import Settings
-from .batching import MicroBatcher
+from .batching import AsyncBatcher, MicroBatcher
 from .compose import Candidate, Composer
 from .conversation import ConversationState, Resolved, refers_back, resolve, update
 from .entities import CorpusTerms, EntityLinker
@@ -33,6 +34,8 @@ from .weights import Weights
 logger = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
+# Query vectors awaited by ``achat``/``asearch`` before the synchronous answering runs: text → vector.
+_PREFETCHED: ContextVar[dict | None] = ContextVar("prefetched_vectors", default=None)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class QAEngine:
             if settings.batch_window_ms > 0
             else self.embedder
         )
+        self.aencoder = AsyncBatcher(self.embedder)  # for the event loop's routes (achat, asearch)
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -115,6 +119,7 @@ class QAEngine:
     def close(self) -> None:
         if isinstance(self.encoder, MicroBatcher):
             self.encoder.close()
+        self.aencoder.close()
         self.sessions.close()
 
     def reload(self, *, force: bool = False) -> bool:
@@ -195,14 +200,33 @@ class QAEngine:
             raise InvalidRequest(f"{what} is {len(text)} characters; the limit is {self.settings.max_message_chars}")
         return text
 
-    def search(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
-        """The k best passages; when the query names schools or programs, their passages come first."""
+    def _vector(self, text: str):
+        """The query vector of ``text``: awaited beforehand by an async caller, else encoded here."""
+        prefetched = _PREFETCHED.get()
+        if prefetched is not None and text in prefetched:
+            return prefetched[text]
+        return self.encoder.embed([text])[0]
+
+    def _check_search(self, query: str, k: int, doc_ids: list[str] | None) -> tuple[str, IndexState]:
         query = self._check_message(query, "query")
         if not 1 <= k <= self.settings.search_max_k:
             raise InvalidRequest(f"k must be between 1 and {self.settings.search_max_k}")
         state = self.state()
         self._check_docs(state, doc_ids)
-        vector = self.encoder.embed([query])[0]
+        return query, state
+
+    def search(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
+        """The k best passages; when the query names schools or programs, their passages come first."""
+        query, state = self._check_search(query, k, doc_ids)
+        return self._search(state, query, self._vector(query), k, doc_ids)
+
+    async def asearch(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
+        """``search`` for the event loop: the query vector comes from the async batcher."""
+        query, state = self._check_search(query, k, doc_ids)
+        vector = (await self.aencoder.embed([query]))[0]
+        return self._search(state, query, vector, k, doc_ids)
+
+    def _search(self, state: IndexState, query: str, vector, k: int, doc_ids: list[str] | None) -> list[dict]:
         question = analyse(query, state.linker)
         hits = interleave(retrieve(state.retriever, question, query, vector, k, doc_ids=doc_ids))
         if question.entities and len(hits) < k:
@@ -254,7 +278,33 @@ class QAEngine:
         """The question with its missing slots filled from the conversation so far."""
         return resolve(question, self.conversation(session_id))
 
-    def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
+    async def achat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
+        """``chat`` for the event loop: the query vectors it will need are awaited from the async batcher
+        (one encode in flight, concurrent requests batched), then the answer is composed inline."""
+        message = self._check_message(message)
+        state = self.state()
+        question = analyse(message, state.linker)
+        texts: list[str] = []
+        if not question.small_talk:
+            known = bool(session_id) and self.sessions.exists(session_id)
+            resolved = resolve(question, self.conversation(session_id) if known else ConversationState())
+            parts = compound_parts(question.text)
+            texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
+        vectors = await self.aencoder.embed(texts) if texts else []
+        token = _PREFETCHED.set(dict(zip(texts, vectors, strict=True)))
+        try:
+            return self.chat(message, session_id, doc_ids, analysed=(state, question))
+        finally:
+            _PREFETCHED.reset(token)
+
+    def chat(
+        self,
+        message: str,
+        session_id: str | None = None,
+        doc_ids: list[str] | None = None,
+        *,
+        analysed: tuple[IndexState, Question] | None = None,
+    ) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
         message = self._check_message(message)
         state = self.state()
@@ -265,7 +315,8 @@ class QAEngine:
             session_id = None
         session_id = session_id or self.sessions.new_id()
         conversation = self.conversation(session_id)
-        result, resolved, after = self._turn(state, message, conversation, doc_ids)
+        question = analysed[1] if analysed is not None and analysed[0] is state else None
+        result, resolved, after = self._turn(state, message, conversation, doc_ids, question)
         result.session_id, result.notice = session_id, notice
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
         self.sessions.append(
@@ -291,10 +342,15 @@ class QAEngine:
         return result
 
     def _turn(
-        self, state: IndexState, message: str, conversation: ConversationState, doc_ids: list[str] | None
+        self,
+        state: IndexState,
+        message: str,
+        conversation: ConversationState,
+        doc_ids: list[str] | None,
+        question: Question | None = None,
     ) -> tuple[ChatResult, Resolved, ConversationState]:
         """One message answered against a conversation state; returns the result and the state after it."""
-        question = analyse(message, state.linker)
+        question = question or analyse(message, state.linker)
         if question.small_talk:
             reply = small_talk_reply(question.small_talk, self.covers(state))
             result = ChatResult("", reply, True, message, suggestions=self.suggestions())
@@ -315,7 +371,7 @@ class QAEngine:
         refusal = state.refuser.before_retrieval(question)
         if refusal is not None:
             return Prepared(resolved, [], [], [], [], refusal, {})
-        vector = self.encoder.embed([resolved.text])[0]
+        vector = self._vector(resolved.text)
         groups = retrieve(state.retriever, question, resolved.text, vector, RETRIEVE_K, doc_ids=doc_ids)
         hits = interleave(groups)
         candidates = state.composer.candidates(question, vector, groups)

@@ -11,15 +11,16 @@ from ..answering.engine import QAEngine
 from ..settings import Settings
 
 
-def get_engine(request: Request) -> QAEngine:
+# Async although they never wait: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request.
+async def get_engine(request: Request) -> QAEngine:
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     """When ``PQA_API_KEYS`` is set, the request must carry one of them as a bearer token."""
     keys: list[str] = request.app.state.settings.api_keys
     if not keys:

@@ -45,3 +45,43 @@ def test_lone_query_is_encoded_at_once():
     batcher.embed(["only one"])
     assert time.perf_counter() - started < 0.045  # no waiting for followers when idle
     batcher.close()
+
+
+def test_coroutines_share_encodes_one_at_a_time_and_get_their_own_vectors():
+    import asyncio
+
+    from server.answering.batching import AsyncBatcher
+
+    inner = CountingEmbedder()
+    batcher = AsyncBatcher(inner, max_batch=8)
+
+    async def main():
+        return await asyncio.gather(*(batcher.embed(["x" * i, "y"]) for i in range(1, 21)))
+
+    results = asyncio.run(main())
+    batcher.close()
+    assert all(r[0][0] == float(i) and r[1][0] == 1.0 for i, r in zip(range(1, 21), results, strict=True))
+    assert sum(inner.calls) == 40 and max(inner.calls) <= 8 and len(inner.calls) <= 6  # batched, capped
+
+
+def test_an_encode_error_reaches_every_waiting_coroutine():
+    import asyncio
+
+    import pytest
+
+    from server.answering.batching import AsyncBatcher
+
+    class Broken:
+        def embed(self, texts, progress=False):
+            raise RuntimeError("model broke")
+
+    batcher = AsyncBatcher(Broken())
+
+    async def main():
+        return await asyncio.gather(*(batcher.embed(["q"]) for _ in range(3)), return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, RuntimeError) and "model broke" in str(r) for r in results)
+    with pytest.raises(RuntimeError, match="model broke"):  # the next request is tried again, not stuck
+        asyncio.run(asyncio.wait_for(batcher.embed(["q"]), 5))
+    batcher.close()

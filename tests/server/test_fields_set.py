@@ -44,3 +44,22 @@ def test_a_synonym_answers_and_a_missing_attribute_refuses(engine):
 def test_a_question_asking_two_things_gets_both_answers(engine):
     result = engine.chat("How much is tuition for Marlow's MBA, and when is the round 2 deadline?")
     assert result.answered and "58,400" in result.answer and "January 12" in result.answer
+
+
+def test_the_event_loop_path_answers_as_the_threaded_one(engine):
+    import asyncio
+
+    async def ask(messages):
+        session, out = None, []
+        for message in messages:
+            result = await engine.achat(message, session)
+            session = result.session_id
+            out.append((result.answer, result.query))
+        return out
+
+    messages = ["How many credits is Birchwood State's online M.Ed.?", "How long is each course?"]
+    via_loop = asyncio.run(ask(messages))
+    first = engine.chat(messages[0])
+    second = engine.chat(messages[1], first.session_id)
+    assert via_loop == [(first.answer, first.query), (second.answer, second.query)]
+    assert "8 weeks" in via_loop[1][0] and via_loop[1][1] == "How long is each course, for Birchwood State?"
