@@ -154,7 +154,7 @@ def chat_completions(body: CompletionRequest, engine: EngineDep, settings: Setti
         }
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-    def events():
+    async def events():  # async: a plain generator would be stepped in the thread pool, a hop per chunk
         yield chunk({"role": "assistant", "content": ""})
         for piece in re.findall(r"\s*\S+\s*", content):
             yield chunk({"content": piece})

@@ -50,13 +50,13 @@ def _sse(event: str, data: dict) -> str:
         }
     },
 )
-def chat_stream(body: ChatRequest, engine: EngineDep, request: Request) -> StreamingResponse:
+async def chat_stream(body: ChatRequest, engine: EngineDep, request: Request) -> StreamingResponse:
     """The answer as server-sent events: `delta` pieces of text, then `final` with the same payload as /api/chat."""
-    result = engine.chat(body.message, body.session_id, body.doc_ids)
+    result = await engine.achat(body.message, body.session_id, body.doc_ids)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     payload = ChatResponse(**result.__dict__).model_dump()
 
-    def events():
+    async def events():  # async: a plain generator would be stepped in the thread pool, a hop per event
         yield _sse("start", {"session_id": payload["session_id"], "query": payload["query"]})
         for piece in re.findall(r"\S+\s*", payload["answer"]):
             yield _sse("delta", {"text": piece})
