@@ -363,7 +363,13 @@ class QAEngine:
             retry = self._answer(state, alone, doc_ids)
             if retry.answered:
                 resolved, result = alone, retry
-        return result, resolved, update(conversation, resolved, result.answered)
+        after = update(conversation, resolved, result.answered)
+        if result.answered and not after.entities and result.citations:
+            # Nothing named ("What do health services managers earn?"): the pages just quoted are the topic
+            # in focus for a follow-up ("And how fast is the field growing?"), unnamed, as a soft default.
+            after.entities = [sorted({c["doc_id"] for c in result.citations})]
+            after.names = []
+        return result, resolved, after
 
     def prepare(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None = None) -> Prepared:
         """Everything the answer-or-refuse decision reads: retrieval per entity, scored units, the choice."""

@@ -63,3 +63,15 @@ def test_the_event_loop_path_answers_as_the_threaded_one(engine):
     second = engine.chat(messages[1], first.session_id)
     assert via_loop == [(first.answer, first.query), (second.answer, second.query)]
     assert "8 weeks" in via_loop[1][0] and via_loop[1][1] == "How long is each course, for Birchwood State?"
+
+
+def test_the_pages_an_unnamed_answer_quoted_are_the_topic_of_the_follow_up(engine):
+    first = engine.chat("What do health services managers earn?")
+    assert first.answered and "117,960" in first.answer
+    state = engine.conversation(first.session_id)
+    assert state.entities == [["careerpath-health-services-managers"]] and state.names == []
+    second = engine.chat("What about in hospitals?", first.session_id)
+    assert "133,100" in second.answer and {c["doc_id"] for c in second.citations} == {
+        "careerpath-health-services-managers"
+    }
+    assert second.query == "What about in hospitals?"  # no name to add: nothing was named
