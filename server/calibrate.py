@@ -43,6 +43,7 @@ DEFAULT_SETS = [
     f"{SHARED / 'practice' / 'questions.jsonl'}={SHARED / 'practice' / 'corpus'}",
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'questions.jsonl'}",
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'fields.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'fields'}",
+    f"{PROJECT_ROOT / 'tests' / 'eval' / 'more.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'more'}",
 ]
 
 
@@ -112,6 +113,7 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
 # How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
 # among these by leaving one set out (see ``choose_refusal_weight``).
 REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+REFUSAL_TOLERANCE = 0.005
 
 
 def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, refusal_weight: float) -> dict[str, float]:
@@ -200,7 +202,8 @@ def fit(cases: list[Case], refusal_weight: float = 3.0) -> Weights:
 
 
 def choose_refusal_weight(cases: list[Case], names: list[str]) -> tuple[float, dict[float, float]]:
-    """The refusal weight whose decisions, fitted without a set and scored on it, do best on average.
+    """The refusal weight whose decisions, fitted without a set and scored on it, do best on average (the
+    smallest of those within ``REFUSAL_TOLERANCE`` of the best).
 
     A held-out set's figure is the mean of two shares, as the question sets are scored: answerable questions
     answered (whatever unit is quoted; choosing it is the ranker's part) and out-of-scope questions refused.
@@ -213,7 +216,9 @@ def choose_refusal_weight(cases: list[Case], names: list[str]) -> tuple[float, d
             shares = decision_shares([c for c in cases if c.set_name == held], trained)
             per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
         figures[weight] = round(float(np.mean(per_set)), 4)
-    best = max(REFUSAL_WEIGHTS, key=lambda w: (figures[w], -w))
+    # Within a hair of the best (differences this small are one question of one set), the milder weight wins.
+    top = max(figures.values())
+    best = min(w for w in REFUSAL_WEIGHTS if figures[w] >= top - REFUSAL_TOLERANCE)
     return best, figures
 
 

@@ -117,8 +117,7 @@ VALUE: dict[str, re.Pattern] = {
     "percent": re.compile(PERCENT, re.I),
     "amount": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "date": re.compile(
-        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b|"
-        rf"(?i:\b(\d+|{NUMBER_WORDS}) (days?|weeks?|months?) (after|before|from|of)\b)",  # "ten weeks after …"
+        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"
     ),
     "duration": re.compile(
         rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"
@@ -154,7 +153,7 @@ FILLER = frozenset(
             "please okay ok hi hey instead either neither whether just even ever more fewer less "
             "compare compared comparison versus vs difference differences policy policies "
             # quantifiers say how many, not what about
-            "everyone everybody anyone anybody every each single "
+            "everyone everybody anyone anybody every each single total overall entire whole "
             # degree words name the kind of program, not what is asked about it
             "master masters degree degrees program programs programme ms msc "
             # words about the documents themselves
@@ -286,7 +285,8 @@ SYNONYM_GROUPS = (
     "require required requirement requirements mandatory necessary",
     "admit admitted admission admissions acceptance",
     "grow growth increase increases rise expand expansion",
-    "fund funding funded scholarship scholarships fellowship fellowships assistantship assistantships",
+    "fund funding funded scholarship scholarships fellowship fellowships assistantship assistantships aid grant "
+    "grants support",
     "test tests exam exams examination",
     "employer employers company companies firm firms",
     "online remote distance virtual",
@@ -294,6 +294,10 @@ SYNONYM_GROUPS = (
     "undergraduate baccalaureate bachelor bachelors",
     "send submit provide",
     "graduate graduates grad grads alumni",
+    "big large size",
+    "incoming entering",
+    "qualify qualifies eligible eligibility",
+    "track tracks option options pathway pathways",
 )
 # Words that exclude each other: a unit naming "fall" and not "spring" does not answer a spring question.
 CONTRAST_GROUPS = (
