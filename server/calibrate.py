@@ -181,10 +181,11 @@ def _fit_ranker(cases: list[Case]) -> dict[str, float]:
     return weights
 
 
-def fit(cases: list[Case], refusal_weight: float = 3.0) -> Weights:
+def fit(cases: list[Case], refusal_weight: float = 3.0, unit: dict[str, float] | None = None) -> Weights:
+    """Both models on these cases; ``unit`` reuses ranker weights already fitted on the same cases."""
     weights = Weights()
     train = [c for c in cases if c.answerable and len(c.units) and c.labels.any()]
-    weights.unit = _fit_ranker(train)
+    weights.unit = unit if unit is not None else _fit_ranker(train)
     rows, labels = [], []
     for case in cases:
         if case.hard_refusal:
@@ -194,7 +195,6 @@ def fit(cases: list[Case], refusal_weight: float = 3.0) -> Weights:
             rows.append(row)
             labels.append(1.0 if case.answerable else 0.0)
     weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, refusal_weight=refusal_weight)
-    weights.fitted = {"refusal_weight": refusal_weight}
     dense = [c.dense for c in cases if c.answerable and not c.hard_refusal]
     # The similarity floor for off-topic questions: below every answerable question's best passage, less a margin.
     weights.min_dense = round(max(0.0, min(dense) - 0.05), 3) if dense else weights.min_dense
@@ -208,11 +208,13 @@ def choose_refusal_weight(cases: list[Case], names: list[str]) -> tuple[float, d
     A held-out set's figure is the mean of two shares, as the question sets are scored: answerable questions
     answered (whatever unit is quoted; choosing it is the ranker's part) and out-of-scope questions refused.
     """
+    # The ranker does not depend on the refusal weight: fitted once per held-out set.
+    rankers = {held: fit([c for c in cases if c.set_name != held]).unit for held in names}
     figures: dict[float, float] = {}
     for weight in REFUSAL_WEIGHTS:
         per_set = []
         for held in names:
-            trained = fit([c for c in cases if c.set_name != held], weight)
+            trained = fit([c for c in cases if c.set_name != held], weight, rankers[held])
             shares = decision_shares([c for c in cases if c.set_name == held], trained)
             per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
         figures[weight] = round(float(np.mean(per_set)), 4)

@@ -128,10 +128,10 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
         search, hint_only = f"{text} {carried}", True
         if kind in ("description", "yesno") and state.kind and VALUE_ANAPHOR.search(text).group(0).lower() == "that":
             kind = kind if kind == "yesno" else state.kind
+    tokens = question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search)))
     if not state.entities:
         if not inherited_attribute and not anaphoric:
             return Resolved(question, text)
-        tokens = question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search)))
         q = question.with_(focus=focus, kind=kind, tokens=tokens)
         return Resolved(q, text, search, inherited_attribute=inherited_attribute)
     entities = tuple(frozenset(g) for g in state.entities)
@@ -145,7 +145,7 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
         entities=tuple(narrowed),
         focus=focus,
         kind=kind,
-        tokens=question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search))),
+        tokens=tokens,
         compare=question.compare or len(narrowed) > 1,
     )
     query = _with_name(text, name) if name else text

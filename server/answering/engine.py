@@ -286,8 +286,7 @@ class QAEngine:
         question = analyse(message, state.linker)
         texts: list[str] = []
         if not question.small_talk:
-            known = bool(session_id) and self.sessions.exists(session_id)
-            resolved = resolve(question, self.conversation(session_id) if known else ConversationState())
+            resolved = resolve(question, self.conversation(session_id) if session_id else ConversationState())
             parts = compound_parts(question.text)
             texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
         vectors = await self.aencoder.embed(texts) if texts else []
@@ -386,13 +385,12 @@ class QAEngine:
         return Prepared(resolved, groups, hits, candidates, chosen, refusal, feats)
 
     def _parts(
-        self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None
+        self, state: IndexState, question: Question, parts: list[str], doc_ids: list[str] | None
     ) -> list[tuple[Question, Prepared]]:
         """The answered parts of a two-part question ("What's the median salary, and what can senior ones
         earn?"): each part analysed on its own, the entity of the whole kept where a part names none."""
-        question = resolved.question
         out = []
-        for part in compound_parts(question.text):
+        for part in parts:
             q = analyse(part, state.linker)
             if not q.entities and question.entities:
                 q = q.with_(entities=question.entities, compare=question.compare)
@@ -403,12 +401,14 @@ class QAEngine:
 
     def _answer(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None) -> ChatResult:
         question, query = resolved.question, resolved.query
-        parts = self._parts(state, resolved, doc_ids) if len(compound_parts(question.text)) > 1 else []
+        texts = compound_parts(question.text)
+        parts = self._parts(state, question, texts, doc_ids) if len(texts) > 1 else []
         if len(parts) > 1:
-            units, more = [], {}
+            units, more, quoted = [], {}, set()
             for q, prepared in parts:
                 got, extra = state.composer.with_context(q, prepared.chosen)
-                units += [u for u in got if not any(u.row == v.row and u.unit == v.unit for v in units)]
+                units += [u for u in got if (u.row, u.unit) not in quoted]
+                quoted |= {(u.row, u.unit) for u in got}
                 more.update(extra)
             answer = state.composer.render(units, more)
         else:

@@ -81,9 +81,10 @@ class Refuser:
                 return True
             return t in question.acronyms and any(self._terms.spells_out(d, t) for d in docs)
 
+        present = {t for t in question.focus if found(t)}
         total = sum(self._idf(t) for t in question.focus) or 1.0
         rarest = max(question.focus, key=self._idf)
-        return sum(self._idf(t) for t in question.focus if found(t)) / total, 0.0 if found(rarest) else 1.0
+        return sum(self._idf(t) for t in present) / total, 0.0 if rarest in present else 1.0
 
     @staticmethod
     def before_retrieval(question: Question) -> Refusal | None:

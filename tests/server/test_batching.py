@@ -1,9 +1,11 @@
+import asyncio
 import threading
 import time
 
 import numpy as np
+import pytest
 
-from server.answering.batching import MicroBatcher
+from server.answering.batching import AsyncBatcher, MicroBatcher
 
 
 class CountingEmbedder:
@@ -48,10 +50,6 @@ def test_lone_query_is_encoded_at_once():
 
 
 def test_coroutines_share_encodes_one_at_a_time_and_get_their_own_vectors():
-    import asyncio
-
-    from server.answering.batching import AsyncBatcher
-
     inner = CountingEmbedder()
     batcher = AsyncBatcher(inner, max_batch=8)
 
@@ -65,12 +63,6 @@ def test_coroutines_share_encodes_one_at_a_time_and_get_their_own_vectors():
 
 
 def test_an_encode_error_reaches_every_waiting_coroutine():
-    import asyncio
-
-    import pytest
-
-    from server.answering.batching import AsyncBatcher
-
     class Broken:
         def embed(self, texts, progress=False):
             raise RuntimeError("model broke")

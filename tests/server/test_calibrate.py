@@ -3,7 +3,15 @@
 import numpy as np
 
 from server.answering.weights import UNIT_FEATURES
-from server.calibrate import REFUSAL_WEIGHTS, Case, choose_refusal_weight, decision_shares, fit, score
+from server.calibrate import (
+    REFUSAL_TOLERANCE,
+    REFUSAL_WEIGHTS,
+    Case,
+    choose_refusal_weight,
+    decision_shares,
+    fit,
+    score,
+)
 
 
 def _units(*rows: dict[str, float]) -> np.ndarray:
@@ -49,7 +57,9 @@ def test_the_refusal_weight_is_chosen_by_leaving_each_set_out():
     cases = _cases()
     chosen, by_weight = choose_refusal_weight(cases, ["a", "b", "c"])
     assert chosen in REFUSAL_WEIGHTS and set(by_weight) == set(REFUSAL_WEIGHTS)
-    assert by_weight[chosen] == max(by_weight.values())
+    top = max(by_weight.values())
+    assert by_weight[chosen] >= top - REFUSAL_TOLERANCE  # as good as the best, within the tolerance…
+    assert all(by_weight[w] < top - REFUSAL_TOLERANCE for w in REFUSAL_WEIGHTS if w < chosen)  # …and the mildest
     answered, refused = decision_shares(cases, fit(cases, chosen))
     assert answered == 1.0 and refused == 1.0
 

@@ -79,6 +79,8 @@ def test_a_second_unit_must_touch_what_is_asked(small_state, linker):
     generous = Weights(unit=FOCUS_FIRST.unit, second_unit_margin=50.0)  # any unit would be close enough
     _, answer = compose(small_state, linker, "Who accredits Lakeview State's robotics MS?", generous)
     assert "ABET" in answer.text
+    # Close enough by score, but about other things: not quoted (without the rule both of these were).
+    assert "full-time" not in answer.text and "30 credits" not in answer.text
     assert "GRE" not in answer.text and "letters of recommendation" not in answer.text
 
 
