@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # HOST / PORT override PQA_HOST / PQA_PORT (settings) only when given: `make run PORT=8080`.
 
-.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean chromium
+.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean chromium wrk
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The serving benchmark drives wrk (a C load generator with keep-alive connections) when it can install it.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; } \
+	  || echo "wrk could not be installed: bench/serve_bench.py falls back to Python client threads"
+
 test: setup chromium
 	$(BIN)/python -m pytest
 
@@ -38,7 +45,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: setup
+bench: setup wrk
 	$(BIN)/python bench/serve_bench.py
 	$(BIN)/python bench/scale.py
 

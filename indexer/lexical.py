@@ -10,6 +10,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
 
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG when imported ("Building index from tokens" on every build): quieted.
@@ -34,6 +35,20 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, English stop words removed, Snowball-stemmed word tokens."""
     texts = [LETTER_NUMBER.sub(r"\1\2", t) for t in texts]
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False)
+
+
+# bm25s.tokenize's word pattern and English stop words, for one query at a time (below).
+WORD = re.compile(r"(?u)\b\w\w+\b")
+STOPWORDS = frozenset(STOPWORDS_EN)
+
+
+def tokenize_query(text: str) -> list[str]:
+    """``tokenize`` of one text, without bm25s's set-up per call (progress bars, a vocabulary): the serving path.
+
+    A test holds the two to the same tokens.
+    """
+    words = [w for w in WORD.findall(LETTER_NUMBER.sub(r"\1\2", text).lower()) if w not in STOPWORDS]
+    return _stemmer().stemWords(words)
 
 
 class LexicalIndex:
@@ -80,7 +95,7 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk row for the query (zeros when no query word is known)."""
-        tokens = self.known(tokenize([query])[0])
+        tokens = self.known(tokenize_query(query))
         n = int(self._retriever.scores["num_docs"])
         if not tokens:
             return np.zeros(n, dtype=np.float32)

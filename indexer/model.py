@@ -81,7 +81,9 @@ def make_embedder(settings, spec: ModelSpec | None = None) -> Embedder:
     if settings.encoder == "onnx":
         from .onnx_model import OnnxEmbedder
 
-        return OnnxEmbedder(spec, settings.index_dir, batch_size=settings.embed_batch_size)
+        return OnnxEmbedder(
+            spec, settings.index_dir, batch_size=settings.embed_batch_size, threads=settings.encoder_threads or None
+        )
     return SentenceTransformerEmbedder(spec, batch_size=settings.embed_batch_size)
 
 

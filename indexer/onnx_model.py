@@ -132,6 +132,8 @@ class OnnxEmbedder:
         self.backend = "onnx"
         self._dim = 0
         self._session = None
+        self._single = None  # a one-thread session for serving under load (``open_single_thread``)
+        self._path: Path | None = None
         self._fallback = None  # the PyTorch model, when ONNX cannot be used
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -218,25 +220,43 @@ class OnnxEmbedder:
         os.replace(tmp, path)
 
     def _open(self, folder: Path, path: Path) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._path = path
+        self._session = self._new_session(path, self.threads)
+        self._single = None
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=_max_length(folder))
         tokenizer.no_padding()
         self._tokenizer = tokenizer
 
+    @staticmethod
+    def _new_session(path: Path, threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def open_single_thread(self) -> bool:
+        """Open the one-core session ``embed(..., single_thread=True)`` uses (a second copy of the weights,
+        about 90 MB); False when this encoder has none (PyTorch fallback, or one core only)."""
+        self.load()
+        if self._fallback is not None or self.threads <= 1:
+            return False
+        with self._lock:
+            if self._single is None:
+                self._single = self._new_session(self._path, 1)
+        return True
+
     # --- encoding -----------------------------------------------------------------------------
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._run(self._tokenizer.encode_batch(texts))
 
-    def _run(self, encodings) -> np.ndarray:
+    def _run(self, encodings, session=None) -> np.ndarray:
         """One batch: pad to the longest text of the batch, run the graph."""
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
@@ -245,9 +265,11 @@ class OnnxEmbedder:
             ids[i, : len(e.ids)] = e.ids
             mask[i, : len(e.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        return self._session.run(None, feeds)[0]
+        return (session or self._session).run(None, feeds)[0]
 
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str], *, progress: bool = False, single_thread: bool = False) -> np.ndarray:
+        """Vectors of ``texts``. ``single_thread``: on one core (once ``open_single_thread`` has run), leaving
+        the others to a server composing answers meanwhile; otherwise on ``threads`` cores."""
         self.load()
         if self._fallback is not None:
             return self._fallback.embed(texts, progress=progress)
@@ -271,6 +293,7 @@ class OnnxEmbedder:
             from tqdm import tqdm
 
             steps = tqdm(batches, desc="embedding", unit="batch")
+        session = self._single if single_thread and self._single is not None else self._session
         for rows in steps:
-            out[rows] = self._run([encodings[i] for i in rows])
+            out[rows] = self._run([encodings[i] for i in rows], session)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,16 +115,28 @@ class Retriever:
         scores = np.asarray([fused[r] for r in head])
         span = float(scores.max() - scores.min()) or 1.0
         relevance = (scores - scores.min()) / span
-        chosen: list[int] = []
+        # Plain Python over at most a few dozen passages: cheaper than a numpy call per pick. ``sims`` holds
+        # float32 values; the duplicate threshold is compared at that precision too.
+        sims_rows = sims.tolist()
+        duplicate = float(np.float32(cfg.mmr_duplicate))
+        lam = cfg.mmr_lambda
+        relevance_ = relevance.tolist()
+        redundancy = [-math.inf] * len(head)  # each passage's highest similarity to a chosen one
         left = list(range(len(head)))
+        chosen: list[int] = []
         while left and len(chosen) < k:
             if chosen:
-                redundancy = sims[np.ix_(left, chosen)].max(axis=1)
-                value = cfg.mmr_lambda * relevance[left] - (1 - cfg.mmr_lambda) * redundancy
-                value = np.where(redundancy >= cfg.mmr_duplicate, -np.inf, value)
-                pick = left[int(np.argmax(value))]
+                pick, best = left[0], -math.inf
+                for i in left:
+                    if redundancy[i] >= duplicate:
+                        continue
+                    value = lam * relevance_[i] - (1 - lam) * redundancy[i]
+                    if value > best:
+                        pick, best = i, value
             else:
                 pick = left[0]
             chosen.append(pick)
             left.remove(pick)
+            row = sims_rows[pick]
+            redundancy = [max(r, s) for r, s in zip(redundancy, row, strict=True)]
         return [head[i] for i in chosen]

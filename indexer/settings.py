@@ -26,6 +26,7 @@ class IndexSettings(BaseSettings):
         pattern="^(onnx|torch)$",
         description="onnx: the model exported once to ONNX Runtime (same vectors, faster); torch: sentence-transformers.",
     )
+    encoder_threads: int = Field(0, ge=0, le=256, description="ONNX Runtime threads per encode; 0: one per CPU core.")
     chunk_target_words: int = Field(140, ge=20, le=1000)
     chunk_max_words: int = Field(220, ge=30, le=2000)
     chunk_min_words: int = Field(40, ge=0, le=500)

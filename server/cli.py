@@ -12,6 +12,7 @@ from .errors import QAError
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
+SWITCH_INTERVAL_S = 0.0002
 
 
 def _logging(level: int = logging.INFO) -> None:
@@ -49,6 +50,10 @@ def _serve(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     _logging()
     import uvicorn
+
+    # The query-encoder thread takes the GIL back a few times per batch (tokenising, arrays, results); with
+    # Python's default 5 ms switch interval it waits that long behind the event loop each time (bench/README).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     from .api.app import create_app
     from .api.protocol import with_header_deadline

@@ -9,11 +9,12 @@ worker and no added latency when idle. One encode runs at a time either way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -91,71 +92,142 @@ class MicroBatcher:
 
 
 class AsyncBatcher:
-    """Query embeddings for coroutines on one event loop: one encode in flight at a time, and the queries
-    that arrive while it runs form the next batch.
+    """Query embeddings for coroutines: one encode in flight at a time, in a worker thread that takes every
+    query waiting (up to ``max_batch``) as soon as the previous encode ends.
 
-    The encode runs in one worker thread (ONNX Runtime and PyTorch release the GIL), so the loop goes on
-    analysing and composing other requests meanwhile; no thread per request, no lock hand-over per query.
+    The requests a loop iteration brings are handed over together at its end (one queue put per iteration,
+    not per request). The worker starts the next batch by itself: it never waits for the event loop, which
+    may be busy composing answers, and the loop hears back once per batch (ONNX Runtime and PyTorch release
+    the GIL while they encode, so the loop goes on analysing and composing meanwhile).
     """
 
     def __init__(self, embedder, *, max_batch: int = 32):
         self.embedder = embedder
         self.max_batch = max_batch
-        self._pending: list[tuple[list[str], asyncio.Future]] = []
-        self._running = False
-        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[tuple[list[str], asyncio.Future]] = []  # this loop iteration's requests
+        self._handing_over = False
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of (texts, future, loop); None: stop
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.active = 0  # requests between their encode and their answer (see ``serving``); read by the worker
+        # An ONNX encoder can encode on one core while the loop composes on the other (``open_single_thread``).
+        self._single_thread = hasattr(embedder, "open_single_thread")
         self.batches = 0
         self.texts = 0
 
+    @contextlib.contextmanager
+    def serving(self):
+        """Count a request in flight from before its encode until its answer is ready (on the loop)."""
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+
     async def embed(self, texts: list[str]) -> np.ndarray:
+        if self._closed:
+            raise RuntimeError("the query encoder is closed")
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append((texts, future))
-        if not self._running:
-            self._running = True
-            loop.call_soon(self._flush, loop)  # requests arriving in this loop iteration join the batch
+        if not self._handing_over:
+            self._handing_over = True
+            loop.call_soon(self._hand_over, loop)  # requests arriving in this loop iteration go together
         return await future
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+    def prepare(self) -> None:
+        """Open the encoder's one-core session, in the background: the first answer does not wait for it."""
+        if self._single_thread:
+            threading.Thread(target=self._open_single_thread, name="encoder-prepare", daemon=True).start()
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch: list[tuple[list[str], asyncio.Future]] = []
-        size = 0
-        while self._pending and (not batch or size + len(self._pending[0][0]) <= self.max_batch):
-            texts, future = self._pending.pop(0)
-            if not future.cancelled():
-                batch.append((texts, future))
-                size += len(texts)
-        if not batch:
-            self._running = False
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="query-encoder")
-        texts = [text for group, _ in batch for text in group]
+    def _open_single_thread(self) -> None:
         try:
-            running = loop.run_in_executor(self._pool, self.embedder.embed, texts)
-        except RuntimeError as exc:  # the pool is shut down (closing): nobody is left waiting
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            self._running = False
-            return
-        running.add_done_callback(lambda done: self._finish(loop, batch, done))
+            self._single_thread = self.embedder.open_single_thread()
+        except Exception:  # noqa: BLE001 - the encoder still works on all cores
+            logger.exception("could not open a one-core encoder session; encoding on all cores")
+            self._single_thread = False
 
-    def _finish(self, loop: asyncio.AbstractEventLoop, batch: list, done: asyncio.Future) -> None:
-        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
-        if error is None:
-            vectors = done.result()
+    def close(self) -> None:
+        self._closed = True
+        self._queue.put(None)
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._handing_over = False
+        requests, self._pending = self._pending, []
+        if self._closed:
+            for _, future in requests:
+                if not future.done():
+                    future.set_exception(RuntimeError("the query encoder is closed"))
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="query-encoder", daemon=True)
+            self._thread.start()
+        self._queue.put([(texts, future, loop) for texts, future in requests])
+
+    def _work(self) -> None:
+        waiting: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]] = []
+        stop = False
+        while not stop:
+            if not waiting:
+                group = self._queue.get()
+                if group is None:
+                    break
+                waiting.extend(group)
+            while True:  # everything else already handed over joins this batch
+                try:
+                    group = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if group is None:
+                    stop = True
+                    break
+                waiting.extend(group)
+            # At most half the requests in flight: while one half is encoded the event loop composes the
+            # other half's answers. Taking them all would make the two take turns, each idle half the time.
+            cap = (self.active + 1) // 2 or self.max_batch
+            batch, size = [], 0
+            while waiting and len(batch) < cap and (not batch or size + len(waiting[0][0]) <= self.max_batch):
+                request = waiting.pop(0)
+                if not request[1].cancelled():
+                    batch.append(request)
+                    size += len(request[0])
+            if batch:
+                self._encode(batch)
+        for _, future, loop in waiting:  # closing: nobody is left to answer them
+            self._deliver_soon(loop, [(future, None)], RuntimeError("the query encoder is closed"))
+
+    def _encode(self, batch: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]]) -> None:
+        texts = [text for group, _, _ in batch for text in group]
+        try:
+            if self._single_thread and self.active > len(batch):
+                # Other requests are being composed meanwhile: one core for the encode, one for the loop.
+                vectors = self.embedder.embed(texts, single_thread=True)
+            else:
+                vectors = self.embedder.embed(texts)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
+            vectors, error = None, exc
+        else:
             self.batches += 1
-            self.texts += len(vectors)
+            self.texts += len(texts)
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
         offset = 0
-        for group, future in batch:
-            if not future.done():
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(vectors[offset : offset + len(group)])
+        for group, future, loop in batch:
+            part = vectors[offset : offset + len(group)] if vectors is not None else None
+            by_loop.setdefault(loop, []).append((future, part))
             offset += len(group)
-        self._flush(loop)  # what arrived meanwhile, or stop
+        for loop, results in by_loop.items():
+            self._deliver_soon(loop, results, error)
+
+    @staticmethod
+    def _deliver_soon(loop: asyncio.AbstractEventLoop, results: list, error: BaseException | None) -> None:
+        def deliver() -> None:
+            for future, vectors in results:
+                if not future.done():
+                    if error is not None:
+                        future.set_exception(error)
+                    else:
+                        future.set_result(vectors)
+
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
+            loop.call_soon_threadsafe(deliver)

@@ -19,7 +19,7 @@ from indexer.store import LoadedIndex
 
 from .entities import CorpusTerms
 from .question import CONTRASTS, FILLER, SYNONYMS, Question, content_tokens, matches_kind
-from .weights import Weights
+from .weights import Weights, logistic
 
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
@@ -29,6 +29,24 @@ BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means
 RATE = re.compile(
     r"\bper\b|\beach\b|\ba (year|semester|term|quarter|month|week|credit|course|class)\b|/\s?(yr|year|credit|hour)\b",
     re.I,
+)
+
+
+# The features of a quotable unit, in the order they are scored (see ``Composer.candidates``).
+UNIT_FEATURES = (
+    "semantic",  # the unit's own vector against the question's
+    "passage",  # its passage's
+    "lexical",  # share of the question's words in the unit or its title (section heading: in part)
+    "focus",  # share of the focus words in the unit or its lead-in (section heading: in part)
+    "overlap",  # share of the question's words in the unit itself
+    "focus_unit",  # share of the focus words in the unit itself
+    "focus_near",  # focus words in the unit, its lead-in or the sentence before it
+    "kind",  # states the kind of value asked for (an amount, a date, ...)
+    "rank",  # 1 / (1 + the passage's rank)
+    "short",  # under three words and not a value
+    "leadin",  # a list question, and the unit introduces a list
+    "rate",  # states a value per something the question did not ask per
+    "conflict",  # names the other side of a contrast the question draws
 )
 
 
@@ -53,6 +71,21 @@ class Candidate:
     end: int
     typed: bool
     touches: bool = True  # its own words (or its lead-in's) cover some of the focus, not only its section heading
+
+
+@dataclass(slots=True)
+class _UnitInfo:
+    """The question-independent facts of one unit that scoring reads (see ``Composer._unit_info``)."""
+
+    bare: bool  # a lone "Yes."/"No."
+    have: frozenset[str]  # its content tokens
+    with_title: frozenset[str]  # and its document title's
+    focus_have: frozenset[str]  # and its lead-in's
+    near: frozenset[str]  # and the sentence before it in its paragraph
+    few_words: bool
+    leadin: bool
+    rate: bool
+    initials: tuple[list[str], str] | None = None  # first letters of its words, read when a question has acronyms
 
 
 @dataclass
@@ -85,12 +118,12 @@ class Composer:
         self._terms = terms or CorpusTerms(index)
         self._families: dict[str, frozenset[str]] = {}
         self._kinds: dict[tuple[int, int, str], bool] = {}  # bounded: units × kinds of one index version
-        self._unit_marks: dict[tuple[int, int], tuple[bool, bool]] = {}
         self.weights = weights
         self.config = config or ComposeConfig()
         self._idf = functools.lru_cache(maxsize=65536)(index.lexical.idf)  # one index version: fixed values
         self._unit_tokens: dict[tuple[int, int], set[str]] = {}
         self._context: dict[int, tuple[set[str], set[str]]] = {}
+        self._units: dict[tuple[int, int], _UnitInfo] = {}  # bounded: the units of one index version
 
     # --- features ---------------------------------------------------------------------------
     def unit_tokens(self, row: int, unit: int) -> set[str]:
@@ -126,46 +159,24 @@ class Composer:
             typed = self._kinds[key] = matches_kind(self.index.chunks[row].units[unit].text, kind)
         return typed
 
-    def _marks(self, row: int, unit: int) -> tuple[bool, bool]:
-        """(is a lead-in, states a value per something) for one unit, read once."""
-        key = (row, unit)
-        marks = self._unit_marks.get(key)
-        if marks is None:
-            text = self.index.chunks[row].units[unit].text
-            marks = self._unit_marks[key] = (bool(LEADIN.search(text)), bool(RATE.search(text)))
-        return marks
-
     def _weighted(self, tokens: tuple[str, ...] | list[str]) -> tuple[list[tuple[str, float, frozenset[str]]], float]:
         """Each token with its idf and family, and the idf total: read once per question, not once per unit."""
         items = [(t, self._idf(t), self._family(t)) for t in tokens]
         return items, sum(w for _, w, _ in items) or 1.0
 
-    def _coverage(
-        self,
-        weighted: tuple[list[tuple[str, float, frozenset[str]]], float],
-        have: set[str],
-        context: set[str],
-        initials: set[str] = frozenset(),
-    ) -> float:
-        """Share (idf-weighted) of the tokens covered by ``have``; a token only in ``context`` counts in part."""
-        items, total = weighted
-        if not items:
-            return 1.0
-        got = 0.0
-        for t, weight, family in items:
-            if t in initials or not family.isdisjoint(have):
-                got += weight
-            elif context and not family.isdisjoint(context):
-                got += weight * self.config.context_weight
-        return got / total
-
     def initials(self, row: int, unit: int, acronyms: tuple[str, ...]) -> set[str]:
         """The question's acronyms spelled out in a unit: "gpa" when it says "grade point average"."""
         if not acronyms:
             return set()
-        words = [w[0] for w in re.findall(r"[a-z]+", self.index.chunks[row].units[unit].text.lower())]
-        joined = "".join(words)
+        words, joined = self._initials_of(row, unit)
         return {a for a in acronyms if len(a) >= 2 and a in joined and _spelled(a, words)}
+
+    def _initials_of(self, row: int, unit: int) -> tuple[list[str], str]:
+        info = self._unit_info(row, unit)
+        if info.initials is None:
+            words = [w[0] for w in re.findall(r"[a-z]+", self.index.chunks[row].units[unit].text.lower())]
+            info.initials = (words, "".join(words))
+        return info.initials
 
     def leadin_of(self, chunk: Chunk, unit: int) -> int | None:
         """The unit that introduces this list item, if any (within the same chunk)."""
@@ -187,54 +198,97 @@ class Composer:
         prev = chunk.units[unit - 1]
         return unit - 1 if "\n" not in chunk.text[prev.end : chunk.units[unit].start] else None
 
+    def _unit_info(self, row: int, unit: int) -> _UnitInfo:
+        """What scoring reads of a unit that does not depend on the question, worked out once per index version."""
+        key = (row, unit)
+        info = self._units.get(key)
+        if info is None:
+            chunk = self.index.chunks[row]
+            text = chunk.units[unit].text
+            have = frozenset(self.unit_tokens(row, unit))
+            lead = self.leadin_of(chunk, unit)
+            focus_have = have | self.unit_tokens(row, lead) if lead is not None else have
+            before = self.paragraph_before(chunk, unit)
+            near = focus_have | self.unit_tokens(row, before) if before is not None else focus_have
+            info = self._units[key] = _UnitInfo(
+                bare=bool(BARE_REPLY.match(text)),
+                have=have,
+                with_title=have | self.context_tokens(row)[0],
+                focus_have=focus_have,
+                near=near,
+                few_words=len(text.split()) < 3,
+                leadin=bool(LEADIN.search(text)),
+                rate=bool(RATE.search(text)),
+            )
+        return info
+
     def candidates(self, question: Question, vector: np.ndarray, groups: list[list[Hit]]) -> list[Candidate]:
         cfg = self.config
         q_tokens = self._weighted([t for t in question.tokens if t not in FILLER] or list(question.tokens))
         focus = self._weighted(question.focus)
         contrasts = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS]
         asks_rate = bool(RATE.search(question.text))
+        wants_leadin = question.kind == "list"
+        context_weight = cfg.context_weight
+        bias = self.weights.unit.get("bias", 0.0)
+        unit_weights = [self.weights.unit.get(name, 0.0) for name in UNIT_FEATURES]
         out: list[Candidate] = []
         index = self.index
         for g, hits in enumerate(groups):
             for rank, hit in enumerate(hits[: cfg.chunks_considered]):
                 chunk = index.chunks[hit.row]
-                title, section = self.context_tokens(hit.row)
+                section = self.context_tokens(hit.row)[1]
                 if index.unit_vectors is not None:
                     first, last = index.unit_offsets[hit.row], index.unit_offsets[hit.row + 1]
-                    semantic = index.unit_vectors[first:last] @ vector
+                    semantic = (index.unit_vectors[first:last] @ vector).tolist()
                 else:
-                    semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32)
+                    semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32).tolist()
+                passage = float(hit.dense)
+                rank_feat = 1.0 / (1 + rank)
                 for n, unit in enumerate(chunk.units):
-                    if BARE_REPLY.match(unit.text):
+                    info = self._unit_info(hit.row, n)
+                    if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
-                    have = self.unit_tokens(hit.row, n)
-                    lead = self.leadin_of(chunk, n)
-                    focus_have = have | (self.unit_tokens(hit.row, lead) if lead is not None else set())
-                    before = self.paragraph_before(chunk, n)
-                    near = focus_have | (self.unit_tokens(hit.row, before) if before is not None else set())
+                    have = info.have
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
-                    feats = {
-                        "semantic": float(semantic[n]),
-                        "passage": float(hit.dense),
-                        "lexical": self._coverage(q_tokens, have | title, section),
-                        "focus": self._coverage(focus, focus_have, section, initials),
-                        "overlap": self._coverage(q_tokens, have, set()),
-                        "focus_unit": self._coverage(focus, have, set(), initials),
-                        "focus_near": self._coverage(focus, near, section, initials),
-                        "kind": 1.0 if typed and question.valued else 0.0,
-                        "rank": 1.0 / (1 + rank),
-                        "short": 1.0 if len(unit.text.split()) < 3 and not typed else 0.0,
-                        "leadin": 1.0 if question.kind == "list" and self._marks(hit.row, n)[0] else 0.0,
-                        "rate": 1.0 if not asks_rate and self._marks(hit.row, n)[1] else 0.0,
+                    lexical, overlap = _query_coverage(q_tokens, info, section, context_weight)
+                    focus_score, focus_unit, focus_near, touched = _focus_coverage(
+                        focus, info, section, initials, context_weight
+                    )
+                    values = [
+                        semantic[n],
+                        passage,
+                        lexical,
+                        focus_score,
+                        overlap,
+                        focus_unit,
+                        focus_near,
+                        1.0 if typed and question.valued else 0.0,
+                        rank_feat,
+                        1.0 if info.few_words and not typed else 0.0,
+                        1.0 if wants_leadin and info.leadin else 0.0,
+                        1.0 if not asks_rate and info.rate else 0.0,
                         # names the other side of a contrast the question draws ("fall" for a spring question)
-                        "conflict": 1.0
-                        if any(t not in have and not others.isdisjoint(have) for t, others in contrasts)
-                        else 0.0,
-                    }
-                    score = self.weights.unit_score(feats)
-                    touches = not question.focus or self._coverage(focus, focus_have, set(), initials) > 0
-                    out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed, touches))
+                        1.0 if any(t not in have and not others.isdisjoint(have) for t, others in contrasts) else 0.0,
+                    ]
+                    # The fitted logistic score, summed in feature order as ``Weights.unit_score`` does.
+                    score = logistic(bias + sum([w * v for w, v in zip(unit_weights, values, strict=True)]))
+                    touches = not question.focus or touched
+                    out.append(
+                        Candidate(
+                            hit.row,
+                            n,
+                            g,
+                            score,
+                            dict(zip(UNIT_FEATURES, values, strict=True)),
+                            unit.text,
+                            unit.start,
+                            unit.end,
+                            typed,
+                            touches,
+                        )
+                    )
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -367,6 +421,63 @@ class Composer:
                 text += f" (and {more[row]} more in [{cite.n}])"
             parts.append(f"{text} [{cite.n}]")
         return Answer(" ".join(parts), list(citations.values()))
+
+
+Weighted = tuple[list[tuple[str, float, frozenset[str]]], float]
+
+
+def _query_coverage(
+    weighted: Weighted, info: _UnitInfo, section: set[str], context_weight: float
+) -> tuple[float, float]:
+    """("lexical", "overlap"): the idf share of the query's words in the unit with its title (a word only in
+    the section heading counting ``context_weight``), and in the unit alone. One pass for both."""
+    items, total = weighted
+    if not items:
+        return 1.0, 1.0
+    lexical = overlap = 0.0
+    have, with_title = info.have, info.with_title
+    for _, weight, family in items:
+        if not family.isdisjoint(have):
+            lexical += weight
+            overlap += weight
+        elif not family.isdisjoint(with_title):
+            lexical += weight
+        elif section and not family.isdisjoint(section):
+            lexical += weight * context_weight
+    return lexical / total, overlap / total
+
+
+def _focus_coverage(
+    weighted: Weighted, info: _UnitInfo, section: set[str], initials: set[str], context_weight: float
+) -> tuple[float, float, float, bool]:
+    """("focus", "focus_unit", "focus_near", touched): the idf share of the focus words in the unit with its
+    lead-in, in the unit alone, and with the sentence before it too (section-heading words counting
+    ``context_weight`` in the first and third); and whether the unit or its lead-in holds any focus word."""
+    items, total = weighted
+    if not items:
+        return 1.0, 1.0, 1.0, True
+    focus = unit = near_got = 0.0
+    touched = False
+    have, focus_have, near = info.have, info.focus_have, info.near
+    for t, weight, family in items:
+        if t in initials or not family.isdisjoint(have):
+            focus += weight
+            unit += weight
+            near_got += weight
+            touched = True
+        elif not family.isdisjoint(focus_have):
+            focus += weight
+            near_got += weight
+            touched = True
+        else:
+            in_section = section and not family.isdisjoint(section)
+            if not family.isdisjoint(near):
+                near_got += weight
+            elif in_section:
+                near_got += weight * context_weight
+            if in_section:
+                focus += weight * context_weight
+    return focus / total, unit / total, near_got / total, touched
 
 
 def _spelled(acronym: str, initials: list[str]) -> bool:

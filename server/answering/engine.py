@@ -113,6 +113,7 @@ class QAEngine:
             self.embedder.load()
         if isinstance(self.encoder, MicroBatcher):
             self.encoder.start()
+        self.aencoder.prepare()
         self.reload(force=True)
         self.sessions.purge_expired()
 
@@ -223,8 +224,9 @@ class QAEngine:
     async def asearch(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
         """``search`` for the event loop: the query vector comes from the async batcher."""
         query, state = self._check_search(query, k, doc_ids)
-        vector = (await self.aencoder.embed([query]))[0]
-        return self._search(state, query, vector, k, doc_ids)
+        with self.aencoder.serving():
+            vector = (await self.aencoder.embed([query]))[0]
+            return self._search(state, query, vector, k, doc_ids)
 
     def _search(self, state: IndexState, query: str, vector, k: int, doc_ids: list[str] | None) -> list[dict]:
         question = analyse(query, state.linker)
@@ -283,39 +285,55 @@ class QAEngine:
         (one encode in flight, concurrent requests batched), then the answer is composed inline."""
         message = self._check_message(message)
         state = self.state()
+        self._check_docs(state, doc_ids)
+        session_id, notice = self._session(session_id)
+        conversation = self.conversation(session_id) if session_id else ConversationState()
         question = analyse(message, state.linker)
         texts: list[str] = []
         if not question.small_talk:
-            resolved = resolve(question, self.conversation(session_id) if session_id else ConversationState())
+            resolved = resolve(question, conversation)
             parts = compound_parts(question.text)
             texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
-        vectors = await self.aencoder.embed(texts) if texts else []
-        token = _PREFETCHED.set(dict(zip(texts, vectors, strict=True)))
-        try:
-            return self.chat(message, session_id, doc_ids, analysed=(state, question))
-        finally:
-            _PREFETCHED.reset(token)
+        with self.aencoder.serving():
+            vectors = await self.aencoder.embed(texts) if texts else []
+            token = _PREFETCHED.set(dict(zip(texts, vectors, strict=True)))
+            try:
+                if self._state is not state:  # a new index version came in while the vectors were computed
+                    state = self.state()
+                    self._check_docs(state, doc_ids)
+                    question = analyse(message, state.linker)
+                return self._chat(state, message, session_id, notice, conversation, question, doc_ids)
+            finally:
+                _PREFETCHED.reset(token)
 
-    def chat(
-        self,
-        message: str,
-        session_id: str | None = None,
-        doc_ids: list[str] | None = None,
-        *,
-        analysed: tuple[IndexState, Question] | None = None,
-    ) -> ChatResult:
+    def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
         message = self._check_message(message)
         state = self.state()
         self._check_docs(state, doc_ids)
-        notice = None
+        session_id, notice = self._session(session_id)
+        conversation = self.conversation(session_id) if session_id else ConversationState()
+        return self._chat(state, message, session_id, notice, conversation, None, doc_ids)
+
+    def _session(self, session_id: str | None) -> tuple[str | None, str | None]:
+        """The session to continue (None: a new one) and the notice when the one asked for is gone."""
         if session_id and not self.sessions.exists(session_id):
-            notice = f"session {session_id!r} was not found or has expired; a new conversation was started"
-            session_id = None
+            return None, f"session {session_id!r} was not found or has expired; a new conversation was started"
+        return session_id, None
+
+    def _chat(
+        self,
+        state: IndexState,
+        message: str,
+        session_id: str | None,
+        notice: str | None,
+        conversation: ConversationState,
+        question: Question | None,
+        doc_ids: list[str] | None,
+    ) -> ChatResult:
+        """One turn answered and stored (a new session when ``session_id`` is None)."""
         session_id = session_id or self.sessions.new_id()
-        conversation = self.conversation(session_id)
-        question = analysed[1] if analysed is not None and analysed[0] is state else None
-        result, resolved, after = self._turn(state, message, conversation, doc_ids, question)
+        result, _, after = self._turn(state, message, conversation, doc_ids, question)
         result.session_id, result.notice = session_id, notice
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
         self.sessions.append(

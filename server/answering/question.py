@@ -13,11 +13,10 @@ Nothing downstream re-parses the message. A ``Question`` holds:
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, replace
 
-from indexer.lexical import tokenize
+from indexer.lexical import tokenize, tokenize_query
 
 MONTHS = (
     r"(January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -251,13 +250,7 @@ class Question:
 
 def content_tokens(text: str) -> list[str]:
     """Stemmed content words (English stop words removed), as BM25 sees them."""
-    return list(_tokens(text))
-
-
-@functools.lru_cache(maxsize=65536)
-def _tokens(text: str) -> tuple[str, ...]:
-    # Questions, titles, sections and units are tokenized again and again: each text once is enough.
-    return tuple(tokenize([text])[0])
+    return tokenize_query(text)
 
 
 def focus_words(text: str, focus: tuple[str, ...] | list[str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -105,8 +106,13 @@ class Weights:
 
 
 def _logistic(weights: dict[str, float], feats: dict[str, float]) -> float:
-    z = weights.get("bias", 0.0) + sum(weights.get(k, 0.0) * v for k, v in feats.items())
-    return float(1.0 / (1.0 + np.exp(-z)))
+    get = weights.get
+    return logistic(get("bias", 0.0) + sum([get(k, 0.0) * v for k, v in feats.items()]))
+
+
+def logistic(z: float) -> float:
+    """1 / (1 + e^-z) of one number (``math.exp``: called once per unit per question; no overflow)."""
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
 
 
 def _logit(p: float) -> float:

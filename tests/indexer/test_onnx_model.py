@@ -116,3 +116,11 @@ def test_serving_with_onnx_never_imports_torch(onnx, cache):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_one_core_session_gives_the_same_vectors(onnx):
+    # Serving encodes on one core while it composes answers on the others: the vectors must not change.
+    assert onnx.open_single_thread() == (onnx.threads > 1)
+    everywhere = onnx.embed(TEXTS)
+    one_core = onnx.embed(TEXTS, single_thread=True)
+    assert np.abs(one_core - everywhere).max() < 1e-5

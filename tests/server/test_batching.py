@@ -77,3 +77,58 @@ def test_an_encode_error_reaches_every_waiting_coroutine():
     with pytest.raises(RuntimeError, match="model broke"):  # the next request is tried again, not stuck
         asyncio.run(asyncio.wait_for(batcher.embed(["q"]), 5))
     batcher.close()
+
+
+def test_a_batch_takes_at_most_half_the_requests_in_flight():
+    # While one half is encoded the event loop composes the other half's answers (a pipeline), instead of
+    # the two taking turns with one batch of everyone.
+    inner = CountingEmbedder()
+    batcher = AsyncBatcher(inner)
+
+    async def request(i):
+        with batcher.serving():
+            vectors = await batcher.embed(["x" * i])
+            await asyncio.sleep(0.01)  # composing the answer
+            return vectors
+
+    async def main():
+        return await asyncio.gather(*(request(i) for i in range(1, 9)))
+
+    results = asyncio.run(main())
+    batcher.close()
+    assert [float(r[0][0]) for r in results] == [float(i) for i in range(1, 9)]
+    assert sum(inner.calls) == 8 and max(inner.calls) <= 4 and len(inner.calls) >= 2
+    assert batcher.active == 0
+
+
+class OneCoreEmbedder(CountingEmbedder):
+    """Records whether each encode was asked to run on one core."""
+
+    def __init__(self):
+        super().__init__()
+        self.single = []
+
+    def open_single_thread(self):
+        return True
+
+    def embed(self, texts, progress=False, single_thread=False):
+        self.single.append(single_thread)
+        return super().embed(texts)
+
+
+def test_encodes_run_on_one_core_only_while_other_requests_are_in_flight():
+    inner = OneCoreEmbedder()
+    batcher = AsyncBatcher(inner)
+
+    async def request(i):
+        with batcher.serving():
+            return await batcher.embed([f"q{i}"])
+
+    async def crowd():
+        return await asyncio.gather(*(request(i) for i in range(6)))
+
+    asyncio.run(request(0))  # alone: every core
+    asyncio.run(crowd())  # crowded: one core
+    batcher.close()
+    assert inner.single[0] is False
+    assert inner.single[1] is True  # the first crowded batch: three requests left to compose meanwhile
