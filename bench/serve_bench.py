@@ -175,7 +175,7 @@ def main() -> int:
             embedder.embed([QUESTIONS[i % len(QUESTIONS)]])
             single.append((time.perf_counter() - started) * 1000)
         batch = []
-        for _ in range(10):
+        for _ in range(40):  # the denominator of every ratio below: enough runs for a steady median
             started = time.perf_counter()
             embedder.embed((QUESTIONS * 4)[:32])
             batch.append((time.perf_counter() - started) * 1000)
@@ -184,7 +184,7 @@ def main() -> int:
         rows[f"encode_{encoder}_queries_per_s_batched"] = round(32 / (statistics.median(batch) / 1000), 1)
         if encoder == "onnx" and embedder.open_single_thread():  # what serving uses while it composes answers
             one_core = []
-            for _ in range(10):
+            for _ in range(20):
                 started = time.perf_counter()
                 embedder.embed((QUESTIONS * 4)[:32], single_thread=True)
                 one_core.append((time.perf_counter() - started) * 1000)
