@@ -289,14 +289,8 @@ class QAEngine:
         session_id, notice = self._session(session_id)
         conversation = self.conversation(session_id) if session_id else ConversationState()
         question = analyse(message, state.linker)
-        texts: list[str] = []
-        if not question.small_talk:
-            resolved = resolve(question, conversation)
-            parts = compound_parts(question.text)
-            texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
         with self.aencoder.serving():
-            vectors = await self.aencoder.embed(texts) if texts else []
-            token = _PREFETCHED.set(dict(zip(texts, vectors, strict=True)))
+            token = await self._prefetch(question, conversation)
             try:
                 if self._state is not state:  # a new index version came in while the vectors were computed
                     state = self.state()
@@ -305,6 +299,17 @@ class QAEngine:
                 return self._chat(state, message, session_id, notice, conversation, question, doc_ids)
             finally:
                 _PREFETCHED.reset(token)
+
+    async def _prefetch(self, question: Question, conversation: ConversationState):
+        """Await the vectors a turn will encode (the resolved question, and each part of a two-part one) and
+        make them the prefetched ones for the synchronous answering; returns the token to reset."""
+        texts: list[str] = []
+        if not question.small_talk:
+            resolved = resolve(question, conversation)
+            parts = compound_parts(question.text)
+            texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
+        vectors = await self.aencoder.embed(texts) if texts else []
+        return _PREFETCHED.set(dict(zip(texts, vectors, strict=True)))
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
@@ -341,11 +346,12 @@ class QAEngine:
         )
         return result
 
-    def complete(self, messages: list[str], doc_ids: list[str] | None = None) -> ChatResult:
+    async def acomplete(self, messages: list[str], doc_ids: list[str] | None = None) -> ChatResult:
         """Answer the last of a list of user messages, the earlier ones replayed as the conversation (stateless).
 
         Replaying runs the same slot filling as a session, so a client that sends the whole conversation
-        (OpenAI-style) gets the same follow-up resolution as the web page.
+        (OpenAI-style) gets the same follow-up resolution as the web page. On the event loop, like ``achat``:
+        each turn's vectors are awaited from the async batcher.
         """
         if not messages:
             raise InvalidRequest("no user message to answer")
@@ -353,9 +359,14 @@ class QAEngine:
         state = self.state()
         self._check_docs(state, doc_ids)
         conversation = ConversationState()
-        for text in texts[:-1]:
-            _, _, conversation = self._turn(state, text, conversation, doc_ids)
-        result, _, _ = self._turn(state, texts[-1], conversation, doc_ids)
+        with self.aencoder.serving():
+            for text in texts:
+                question = analyse(text, state.linker)
+                token = await self._prefetch(question, conversation)
+                try:
+                    result, _, conversation = self._turn(state, text, conversation, doc_ids, question)
+                finally:
+                    _PREFETCHED.reset(token)
         return result
 
     def _turn(

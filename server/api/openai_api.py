@@ -124,10 +124,10 @@ def _extra(result: ChatResult, version: str | None) -> Extra:
 
 
 @router.post("/chat/completions", response_model=Completion)
-def chat_completions(body: CompletionRequest, engine: EngineDep, settings: SettingsDep, request: Request):
+async def chat_completions(body: CompletionRequest, engine: EngineDep, settings: SettingsDep, request: Request):
     """Answer the last user message; earlier user messages are the conversation. `stream: true` gives SSE chunks."""
     users = [m.text() for m in body.messages if m.role == "user"]
-    result = engine.complete(users, body.doc_ids)
+    result = await engine.acomplete(users, body.doc_ids)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     version = engine.version()
     content = content_with_sources(result)

@@ -74,6 +74,9 @@ def test_the_event_loop_path_answers_as_the_threaded_one(engine):
     second = engine.chat(messages[1], first.session_id)
     assert via_loop == [(first.answer, first.query), (second.answer, second.query)]
     assert "8 weeks" in via_loop[1][0] and via_loop[1][1] == "How long is each course, for Birchwood State?"
+    # The stateless OpenAI-style replay of the same two messages answers the second the same way.
+    replayed = asyncio.run(engine.acomplete(messages))
+    assert (replayed.answer, replayed.query) == via_loop[1]
 
 
 def test_the_pages_an_unnamed_answer_quoted_are_the_topic_of_the_follow_up(engine):
