@@ -19,7 +19,7 @@ from indexer.store import LoadedIndex
 
 from .entities import CorpusTerms
 from .question import CONTRASTS, FILLER, SYNONYMS, Question, content_tokens, matches_kind
-from .weights import Weights, logistic
+from .weights import UNIT_FEATURES, Weights
 
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
@@ -29,24 +29,6 @@ BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means
 RATE = re.compile(
     r"\bper\b|\beach\b|\ba (year|semester|term|quarter|month|week|credit|course|class)\b|/\s?(yr|year|credit|hour)\b",
     re.I,
-)
-
-
-# The features of a quotable unit, in the order they are scored (see ``Composer.candidates``).
-UNIT_FEATURES = (
-    "semantic",  # the unit's own vector against the question's
-    "passage",  # its passage's
-    "lexical",  # share of the question's words in the unit or its title (section heading: in part)
-    "focus",  # share of the focus words in the unit or its lead-in (section heading: in part)
-    "overlap",  # share of the question's words in the unit itself
-    "focus_unit",  # share of the focus words in the unit itself
-    "focus_near",  # focus words in the unit, its lead-in or the sentence before it
-    "kind",  # states the kind of value asked for (an amount, a date, ...)
-    "rank",  # 1 / (1 + the passage's rank)
-    "short",  # under three words and not a value
-    "leadin",  # a list question, and the unit introduces a list
-    "rate",  # states a value per something the question did not ask per
-    "conflict",  # names the other side of a contrast the question draws
 )
 
 
@@ -230,8 +212,6 @@ class Composer:
         asks_rate = bool(RATE.search(question.text))
         wants_leadin = question.kind == "list"
         context_weight = cfg.context_weight
-        bias = self.weights.unit.get("bias", 0.0)
-        unit_weights = [self.weights.unit.get(name, 0.0) for name in UNIT_FEATURES]
         out: list[Candidate] = []
         index = self.index
         for g, hits in enumerate(groups):
@@ -256,12 +236,12 @@ class Composer:
                     focus_score, focus_unit, focus_near, touched = _focus_coverage(
                         focus, info, section, initials, context_weight
                     )
-                    values = [
+                    values = [  # in the order of UNIT_FEATURES
                         semantic[n],
                         passage,
                         lexical,
-                        focus_score,
                         overlap,
+                        focus_score,
                         focus_unit,
                         focus_near,
                         1.0 if typed and question.valued else 0.0,
@@ -272,8 +252,7 @@ class Composer:
                         # names the other side of a contrast the question draws ("fall" for a spring question)
                         1.0 if any(t not in have and not others.isdisjoint(have) for t, others in contrasts) else 0.0,
                     ]
-                    # The fitted logistic score, summed in feature order as ``Weights.unit_score`` does.
-                    score = logistic(bias + sum([w * v for w, v in zip(unit_weights, values, strict=True)]))
+                    score = self.weights.unit_score_of(values)
                     touches = not question.focus or touched
                     out.append(
                         Candidate(

@@ -283,11 +283,7 @@ class QAEngine:
     async def achat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """``chat`` for the event loop: the query vectors it will need are awaited from the async batcher
         (one encode in flight, concurrent requests batched), then the answer is composed inline."""
-        message = self._check_message(message)
-        state = self.state()
-        self._check_docs(state, doc_ids)
-        session_id, notice = self._session(session_id)
-        conversation = self.conversation(session_id) if session_id else ConversationState()
+        message, state, session_id, notice, conversation = self._begin(message, session_id, doc_ids)
         question = analyse(message, state.linker)
         with self.aencoder.serving():
             token = await self._prefetch(question, conversation)
@@ -313,18 +309,23 @@ class QAEngine:
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
+        message, state, session_id, notice, conversation = self._begin(message, session_id, doc_ids)
+        return self._chat(state, message, session_id, notice, conversation, None, doc_ids)
+
+    def _begin(
+        self, message: str, session_id: str | None, doc_ids: list[str] | None
+    ) -> tuple[str, IndexState, str | None, str | None, ConversationState]:
+        """What a chat turn checks and reads first: the message, the index in service, the session to continue
+        (None: a new one) with the notice when the one asked for is gone, and its conversation so far."""
         message = self._check_message(message)
         state = self.state()
         self._check_docs(state, doc_ids)
-        session_id, notice = self._session(session_id)
-        conversation = self.conversation(session_id) if session_id else ConversationState()
-        return self._chat(state, message, session_id, notice, conversation, None, doc_ids)
-
-    def _session(self, session_id: str | None) -> tuple[str | None, str | None]:
-        """The session to continue (None: a new one) and the notice when the one asked for is gone."""
+        notice = None
         if session_id and not self.sessions.exists(session_id):
-            return None, f"session {session_id!r} was not found or has expired; a new conversation was started"
-        return session_id, None
+            notice = f"session {session_id!r} was not found or has expired; a new conversation was started"
+            session_id = None
+        conversation = self.conversation(session_id) if session_id else ConversationState()
+        return message, state, session_id, notice, conversation
 
     def _chat(
         self,

@@ -165,7 +165,7 @@ FILLER = frozenset(
 
 # Words that only restate what a duration is ("how long to finish / complete / last"): the kind asks that
 # already, and as focus they would favour a sentence that repeats the verb over one that states the time.
-KIND_FILLER = {"duration": frozenset(tokenize(["finish finishing complete completing completion last lasts time"])[0])}
+KIND_FILLER = {"duration": frozenset(tokenize_query("finish finishing complete completing completion last lasts time"))}
 
 GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening)|yo)( there)?( bot)?$")
 THANKS = re.compile(
@@ -301,16 +301,12 @@ CONTRAST_GROUPS = (
     "resident nonresident",
     "thesis nonthesis",
 )
-CONTRASTS: dict[str, frozenset[str]] = {}
-for _group in CONTRAST_GROUPS:
-    _stems = frozenset(tokenize([_group])[0])
-    for _stem in _stems:
-        CONTRASTS[_stem] = _stems - {_stem}
+_CONTRAST_STEMS = [frozenset(tokenize_query(group)) for group in CONTRAST_GROUPS]
+CONTRASTS: dict[str, frozenset[str]] = {stem: group - {stem} for group in _CONTRAST_STEMS for stem in group}
 SYNONYMS: dict[str, frozenset[str]] = {}
-for _group in SYNONYM_GROUPS:
-    _stems = frozenset(tokenize([_group])[0])
-    for _stem in _stems:
-        SYNONYMS[_stem] = SYNONYMS.get(_stem, frozenset()) | _stems
+for _group in map(frozenset, map(tokenize_query, SYNONYM_GROUPS)):
+    for _stem in _group:
+        SYNONYMS[_stem] = SYNONYMS.get(_stem, frozenset()) | _group  # a word in two groups gets both
 
 
 def covers(token: str, tokens: set[str] | frozenset[str]) -> bool:

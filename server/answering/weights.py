@@ -80,14 +80,18 @@ class Weights:
     fitted: dict = field(default_factory=dict)  # how and on what the weights were fitted (report of calibrate)
 
     def unit_score(self, feats: dict[str, float]) -> float:
-        return _logistic(self.unit, feats)
+        return _logistic(self.unit, feats.keys(), feats.values())
+
+    def unit_score_of(self, values: list[float]) -> float:
+        """``unit_score`` of the features as a list in the order of ``UNIT_FEATURES`` (the scoring loop's form)."""
+        return _logistic(self.unit, UNIT_FEATURES, values)
 
     def close_second(self, best: float, other: float) -> bool:
         """Whether a unit scoring ``other`` is close enough to the best (``best``) to be quoted too."""
         return _logit(best) - _logit(other) <= self.second_unit_margin
 
     def answer_probability(self, feats: dict[str, float]) -> float:
-        return _logistic(self.decision, feats)
+        return _logistic(self.decision, feats.keys(), feats.values())
 
     def save(self, path: Path = WEIGHTS_FILE) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -105,13 +109,10 @@ class Weights:
             return cls()
 
 
-def _logistic(weights: dict[str, float], feats: dict[str, float]) -> float:
+def _logistic(weights: dict[str, float], names, values) -> float:
+    """1 / (1 + e^-z) of the weighted sum z (``math.exp``: one number, once per unit per question; no overflow)."""
     get = weights.get
-    return logistic(get("bias", 0.0) + sum([get(k, 0.0) * v for k, v in feats.items()]))
-
-
-def logistic(z: float) -> float:
-    """1 / (1 + e^-z) of one number (``math.exp``: called once per unit per question; no overflow)."""
+    z = get("bias", 0.0) + sum([get(name, 0.0) * v for name, v in zip(names, values, strict=True)])
     return 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
 
 
