@@ -1,14 +1,14 @@
-"""Micro-batching of query embeddings: concurrent requests share one ``model.encode`` call.
+"""Micro-batching of query embeddings: concurrent requests share one encode call.
 
-On 2 cores, encoding 32 queries at once costs about six single encodes, so under load the worker
-takes every query already waiting (plus any arriving within a short window once a queue has formed)
-and encodes them together. A lone request is encoded at once, in its own thread: no hand-over to the
-worker and no added latency when idle. One encode runs at a time either way.
+``MicroBatcher`` serves blocking callers (threads); ``AsyncBatcher`` serves the event loop's routes. On
+2 cores, encoding 32 queries at once costs about six single encodes, so under load queries that wait
+are encoded together; a lone query is encoded at once, with no added latency when idle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import queue
@@ -92,13 +92,16 @@ class MicroBatcher:
 
 
 class AsyncBatcher:
-    """Query embeddings for coroutines: one encode in flight at a time, in a worker thread that takes every
-    query waiting (up to ``max_batch``) as soon as the previous encode ends.
+    """Query embeddings for coroutines, encoded in batches by worker threads.
 
-    The requests a loop iteration brings are handed over together at its end (one queue put per iteration,
-    not per request). The worker starts the next batch by itself: it never waits for the event loop, which
-    may be busy composing answers, and the loop hears back once per batch (ONNX Runtime and PyTorch release
-    the GIL while they encode, so the loop goes on analysing and composing meanwhile).
+    The requests a loop iteration brings are handed over together at its end (one hand-over per
+    iteration, not per request). A worker starts its next batch by itself: it never waits for the event
+    loop, which may be busy composing answers, and the loop hears back once per batch (ONNX Runtime and
+    PyTorch release the GIL while they encode, so the loop goes on analysing and composing meanwhile).
+
+    A lone query is encoded on every core. Under load, an ONNX encoder with a one-core session
+    (``open_single_thread``) runs one worker per core, each encoding its own batch on one core: whatever
+    core the loop leaves idle encodes. Otherwise one worker encodes on every core, one batch at a time.
     """
 
     def __init__(self, embedder, *, max_batch: int = 32):
@@ -106,12 +109,16 @@ class AsyncBatcher:
         self.max_batch = max_batch
         self._pending: list[tuple[list[str], asyncio.Future]] = []  # this loop iteration's requests
         self._handing_over = False
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of (texts, future, loop); None: stop
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # guards the fields below
+        self._idle: list[threading.Condition] = []  # the idle workers' wake-ups, the last one to go idle last
+        self._waiting: collections.deque = collections.deque()  # (texts, future, loop), oldest first
+        self._encoding = 0  # workers encoding now
+        self._workers: list[threading.Thread] = []
         self._closed = False
-        self.active = 0  # requests between their encode and their answer (see ``serving``); read by the worker
-        # An ONNX encoder can encode on one core while the loop composes on the other (``open_single_thread``).
+        self.active = 0  # requests between their encode and their answer (see ``serving``); read by workers
+        # An ONNX encoder can encode on one core per worker while the loop composes (``open_single_thread``).
         self._single_thread = hasattr(embedder, "open_single_thread")
+        self._parallel = 1  # workers that may encode at once: one per core once the one-core session is open
         self.batches = 0
         self.texts = 0
 
@@ -146,10 +153,17 @@ class AsyncBatcher:
         except Exception:  # noqa: BLE001 - the encoder still works on all cores
             logger.exception("could not open a one-core encoder session; encoding on all cores")
             self._single_thread = False
+        if self._single_thread is True:
+            with self._lock:
+                self._parallel = max(1, getattr(self.embedder, "threads", 1))
+                self._wake_one()
 
     def close(self) -> None:
-        self._closed = True
-        self._queue.put(None)
+        with self._lock:
+            self._closed = True
+            for wakeup in self._idle:
+                wakeup.notify()
+            self._idle.clear()
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         self._handing_over = False
@@ -159,48 +173,68 @@ class AsyncBatcher:
                 if not future.done():
                     future.set_exception(RuntimeError("the query encoder is closed"))
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="query-encoder", daemon=True)
-            self._thread.start()
-        self._queue.put([(texts, future, loop) for texts, future in requests])
+        with self._lock:
+            self._waiting.extend((texts, future, loop) for texts, future in requests)
+            self._wake_one()
 
-    def _work(self) -> None:
-        waiting: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]] = []
-        stop = False
-        while not stop:
-            if not waiting:
-                group = self._queue.get()
-                if group is None:
-                    break
-                waiting.extend(group)
-            while True:  # everything else already handed over joins this batch
-                try:
-                    group = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if group is None:
-                    stop = True
-                    break
-                waiting.extend(group)
+    def _take(self, wakeup: threading.Condition) -> tuple[list, bool] | None:
+        """The next batch and whether it may use every core, waiting for one; None once closed."""
+        with self._lock:
+            while not self._closed and (not self._waiting or self._encoding >= self._parallel):
+                self._idle.append(wakeup)
+                wakeup.wait()
+            if self._closed:
+                return None
             # At most half the requests in flight: while one half is encoded the event loop composes the
             # other half's answers. Taking them all would make the two take turns, each idle half the time.
             cap = (self.active + 1) // 2 or self.max_batch
             batch, size = [], 0
-            while waiting and len(batch) < cap and (not batch or size + len(waiting[0][0]) <= self.max_batch):
-                request = waiting.pop(0)
+            while self._waiting and len(batch) < cap:
+                if batch and size + len(self._waiting[0][0]) > self.max_batch:
+                    break
+                request = self._waiting.popleft()
                 if not request[1].cancelled():
                     batch.append(request)
                     size += len(request[0])
-            if batch:
-                self._encode(batch)
-        for _, future, loop in waiting:  # closing: nobody is left to answer them
+            self._encoding += 1
+            # Every core only for a batch that is all there is to do: nothing else encoding or composing.
+            alone = self._encoding == 1 and self.active <= len(batch)
+            self._wake_one()  # another worker may take the rest
+            return batch, alone
+
+    def _wake_one(self) -> None:
+        """If there is work a worker may start: wake the idle worker that went idle last (its caches are
+        warm), or start one while there are fewer than may encode at once. Called holding the lock."""
+        if not self._waiting or self._encoding >= self._parallel:
+            return
+        if self._idle:
+            self._idle.pop().notify()
+        elif len(self._workers) < self._parallel:
+            worker = threading.Thread(target=self._work, name="query-encoder", daemon=True)
+            self._workers.append(worker)
+            worker.start()
+
+    def _work(self) -> None:
+        wakeup = threading.Condition(self._lock)
+        while (taken := self._take(wakeup)) is not None:
+            batch, alone = taken
+            try:
+                if batch:
+                    self._encode(batch, alone)
+            finally:
+                with self._lock:
+                    self._encoding -= 1
+                    self._wake_one()
+        with self._lock:  # closing: nobody is left to answer them
+            waiting, self._waiting = list(self._waiting), collections.deque()
+        for _, future, loop in waiting:
             self._deliver_soon(loop, [(future, None)], RuntimeError("the query encoder is closed"))
 
-    def _encode(self, batch: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]]) -> None:
+    def _encode(self, batch: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]], alone: bool) -> None:
         texts = [text for group, _, _ in batch for text in group]
         try:
-            if self._single_thread and self.active > len(batch):
-                # Other requests are being composed meanwhile: one core for the encode, one for the loop.
+            if self._single_thread is True and not alone:
+                # Other requests are encoded or composed meanwhile: one core for this batch.
                 vectors = self.embedder.embed(texts, single_thread=True)
             else:
                 vectors = self.embedder.embed(texts)
@@ -208,8 +242,9 @@ class AsyncBatcher:
         except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
             vectors, error = None, exc
         else:
-            self.batches += 1
-            self.texts += len(texts)
+            with self._lock:
+                self.batches += 1
+                self.texts += len(texts)
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
         offset = 0
         for group, future, loop in batch:

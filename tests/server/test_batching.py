@@ -79,22 +79,25 @@ def test_an_encode_error_reaches_every_waiting_coroutine():
     batcher.close()
 
 
+def crowd_of(batcher, n):
+    async def request(i):
+        with batcher.serving():
+            vectors = await batcher.embed(["x" * i])
+            await asyncio.sleep(0.005)  # composing the answer
+            return vectors
+
+    async def crowd():
+        return await asyncio.gather(*(request(i) for i in range(1, n + 1)))
+
+    return asyncio.run(crowd())
+
+
 def test_a_batch_takes_at_most_half_the_requests_in_flight():
     # While one half is encoded the event loop composes the other half's answers (a pipeline), instead of
     # the two taking turns with one batch of everyone.
     inner = CountingEmbedder()
     batcher = AsyncBatcher(inner)
-
-    async def request(i):
-        with batcher.serving():
-            vectors = await batcher.embed(["x" * i])
-            await asyncio.sleep(0.01)  # composing the answer
-            return vectors
-
-    async def main():
-        return await asyncio.gather(*(request(i) for i in range(1, 9)))
-
-    results = asyncio.run(main())
+    results = crowd_of(batcher, 8)
     batcher.close()
     assert [float(r[0][0]) for r in results] == [float(i) for i in range(1, 9)]
     assert sum(inner.calls) == 8 and max(inner.calls) <= 4 and len(inner.calls) >= 2
@@ -132,3 +135,68 @@ def test_encodes_run_on_one_core_only_while_other_requests_are_in_flight():
     batcher.close()
     assert inner.single[0] is False
     assert inner.single[1] is True  # the first crowded batch: three requests left to compose meanwhile
+
+
+class ConcurrencyEmbedder(OneCoreEmbedder):
+    """A two-core ONNX-like encoder recording how many encodes overlap, and on how many cores each ran."""
+
+    threads = 2
+
+    def __init__(self):
+        super().__init__()
+        self.now = 0
+        self.most = 0
+        self.overlapping_all_cores = 0
+        self._lock = threading.Lock()
+
+    def embed(self, texts, progress=False, single_thread=False):
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+            if self.now > 1 and not single_thread:
+                self.overlapping_all_cores += 1
+        try:
+            return super().embed(texts, single_thread=single_thread)
+        finally:
+            with self._lock:
+                self.now -= 1
+
+
+def test_one_core_workers_encode_batches_side_by_side_once_the_one_core_session_is_open():
+    inner = ConcurrencyEmbedder()
+    batcher = AsyncBatcher(inner)
+    batcher._open_single_thread()  # what prepare() runs in the background
+    results = crowd_of(batcher, 24)
+    batcher.close()
+    assert [float(r[0][0]) for r in results] == [float(i) for i in range(1, 25)]  # each its own vector
+    assert inner.most == 2  # one worker per core, no more
+    assert inner.overlapping_all_cores == 0  # side by side only on one core each
+    assert sum(inner.calls) == 24 and len(inner.calls) < 24  # still batched
+
+
+def test_without_a_one_core_session_one_batch_is_encoded_at_a_time():
+    inner = ConcurrencyEmbedder()
+    inner.open_single_thread = lambda: False  # a PyTorch fallback: no one-core session
+    batcher = AsyncBatcher(inner)
+    batcher._open_single_thread()
+    results = crowd_of(batcher, 24)
+    batcher.close()
+    assert [float(r[0][0]) for r in results] == [float(i) for i in range(1, 25)]
+    assert inner.most == 1 and not any(inner.single)
+
+
+def test_closing_fails_the_requests_still_waiting_instead_of_leaving_them_hanging():
+    inner = CountingEmbedder()
+    batcher = AsyncBatcher(inner)
+
+    async def main():
+        first = asyncio.ensure_future(batcher.embed(["a"]))
+        await asyncio.sleep(0.005)  # the worker is encoding "a"
+        second = asyncio.ensure_future(batcher.embed(["b"]))
+        await asyncio.sleep(0)
+        batcher.close()
+        return await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 5)
+
+    first, second = asyncio.run(main())
+    assert first[0][0] == 1.0  # the batch being encoded is still delivered
+    assert isinstance(second, RuntimeError) and "closed" in str(second)
