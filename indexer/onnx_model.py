@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 EXPORT_VERSION = 1  # bump when the exported graph changes
 PROBE = "How much does the master's program cost, and is the GRE required for admission?"
 MIN_COSINE = 0.99999
+# What one more ONNX Runtime call costs, in padded tokens' worth of compute: a call streams every weight once
+# (about 1.7 ms on one core here) and each padded token costs about 0.21 ms. Fitted by least squares on
+# batches of 1-16 texts of 8-64 tokens (bench/encoder_cost.py), one core, 2026-11-29: 7.9 tokens.
+CALL_TOKENS = 8.0
 PIPELINE = [
     "sentence_transformers.models.Transformer",
     "sentence_transformers.models.Pooling",
@@ -114,6 +118,28 @@ def export(folder: Path, target: Path) -> list[float]:
         Path(tmp).unlink(missing_ok=True)
         raise ModelError(f"ONNX export of {folder} failed: {exc}") from exc
     return probe
+
+
+def plan_batches(widths: list[int], *, most: int, budget: int, call_tokens: float = CALL_TOKENS) -> list[range]:
+    """Split texts sorted longest first (``widths``: their token counts) into consecutive batches that cost the
+    least: each batch pads to its first text, so it costs ``call_tokens`` plus its size times that width. A
+    batch holds at most ``most`` texts and ``budget`` padded tokens (a single text always fits)."""
+    n = len(widths)
+    best = [0.0] + [float("inf")] * n  # best[j]: the cheapest plan for the first j texts
+    start = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j - 1, max(-1, j - 1 - most), -1):  # the last batch is texts i..j-1
+            size = j - i
+            if size > 1 and size * widths[i] > budget:
+                break  # widths[i] only grows as i falls
+            cost = best[i] + call_tokens + size * widths[i]
+            if cost < best[j]:
+                best[j], start[j] = cost, i
+    plan, j = [], n
+    while j:
+        plan.append(range(start[j], j))
+        j = start[j]
+    return plan[::-1]
 
 
 class OnnxEmbedder:
@@ -275,18 +301,15 @@ class OnnxEmbedder:
             return self._fallback.embed(texts, progress=progress)
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        # Longest first, so each batch pads to similar lengths; a batch holds at most ``token_budget`` padded
-        # tokens: ONNX Runtime on a CPU runs long passages fastest one or two at a time, short queries by dozens.
+        # Longest first, so each batch pads to similar lengths, split where a new call costs less than the
+        # padding it saves (``plan_batches``); a batch holds at most ``token_budget`` padded tokens: ONNX Runtime
+        # on a CPU runs long passages fastest one or two at a time, short queries by dozens.
         encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        batches: list[list[int]] = []
-        for i in order:
-            if batches and len(batches[-1]) < self.batch_size:
-                width = len(encodings[batches[-1][0]].ids)  # the batch's first text is its longest
-                if (len(batches[-1]) + 1) * width <= self.token_budget:
-                    batches[-1].append(i)
-                    continue
-            batches.append([i])
+        widths = [len(encodings[i].ids) for i in order]
+        batches = [
+            order[r.start : r.stop] for r in plan_batches(widths, most=self.batch_size, budget=self.token_budget)
+        ]
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         steps = batches
         if progress:

@@ -58,6 +58,11 @@ class Metrics:
         self.chunks = Gauge("pqa_index_chunks", "Chunks in the index in service", registry=self.registry)
         self.version = Gauge("pqa_index_info", "Index version in service", ["version", "model"], registry=self.registry)
         self.reindex_runs = Counter("pqa_reindex_runs_total", "Reindex jobs started", registry=self.registry)
+        # Totals since start, read from the engine's query encoder: queries / batches is the mean batch size.
+        self.encoder_batches = Gauge("pqa_encoder_batches", "Query-encoder batches since start", registry=self.registry)
+        self.encoder_queries = Gauge(
+            "pqa_encoder_queries", "Queries encoded in batches since start", registry=self.registry
+        )
         self.answers = Counter("pqa_answers_total", "Chat answers", ["answered"], registry=self.registry)
 
 
@@ -227,6 +232,8 @@ def install(app: FastAPI, settings, version_of: Callable[[], str | None]) -> Met
             metrics.chunks.set(health["index"]["chunks"])
             metrics.version.clear()
             metrics.version.labels(health["index"]["version"], health["index"]["model"]).set(1)
+        metrics.encoder_batches.set(engine.aencoder.batches)
+        metrics.encoder_queries.set(engine.aencoder.texts)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

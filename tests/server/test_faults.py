@@ -128,6 +128,7 @@ def test_metrics_and_access_log(built, fake_embedder, caplog):
         text = client.get("/metrics").text
         assert 'pqa_requests_total{method="POST",route="/api/chat",status="200"} 1.0' in text
         assert "pqa_request_seconds_bucket" in text and "pqa_index_chunks 39.0" in text
+        assert "pqa_encoder_batches 1.0" in text and "pqa_encoder_queries 1.0" in text  # the chat's query
         version = client.get("/healthz").json()["index"]["version"]
     assert any(
         f'"index": "{version}"' in r.getMessage() and '"path": "/api/chat"' in r.getMessage() for r in caplog.records
