@@ -8,7 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .store import LoadedIndex
+from .vectors import restrict
 from .vectors import search as dense_search
+
+RESTRICTIONS_KEPT = 1024  # doc-id sets whose rows and FAISS selector a retriever keeps ready
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,30 @@ class Retriever:
     def __init__(self, index: LoadedIndex, config: RetrievalConfig | None = None):
         self.index = index
         self.config = config or RetrievalConfig()
+        self._restrictions: dict[tuple[str, ...], tuple[np.ndarray, object]] = {}
 
     def allowed_rows(self, doc_ids: list[str] | None) -> np.ndarray | None:
         if not doc_ids:
             return None
         rows = [self.index.doc_rows[d] for d in doc_ids if d in self.index.doc_rows]
         return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+
+    def _restriction(self, doc_ids: list[str] | None) -> tuple[np.ndarray | None, object]:
+        """The rows of ``doc_ids`` and the FAISS parameters admitting only them, made once per set of documents
+        (answers search within the same few documents again and again)."""
+        if not doc_ids:
+            return None, None
+        key = tuple(doc_ids)
+        made = self._restrictions.get(key)
+        if made is None:
+            allowed = self.allowed_rows(doc_ids)
+            if len(self._restrictions) >= RESTRICTIONS_KEPT:
+                self._restrictions.clear()
+            made = self._restrictions[key] = (
+                allowed,
+                restrict(self.index.faiss_index, allowed) if len(allowed) else None,
+            )
+        return made
 
     def search(
         self,
@@ -54,14 +75,14 @@ class Retriever:
         boost_docs: dict[str, float] | None = None,
     ) -> list[Hit]:
         cfg = config or self.config
-        allowed = self.allowed_rows(doc_ids)
+        allowed, params = self._restriction(doc_ids)
         if allowed is not None and len(allowed) == 0:
             return []
         pool = max(cfg.pool, k)
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         if cfg.mode in ("dense", "hybrid"):
-            rows, scores = dense_search(self.index.faiss_index, query_vector, pool, allowed)
+            rows, scores = dense_search(self.index.faiss_index, query_vector, pool, params)
             dense = {int(r): float(s) for r, s in zip(rows, scores, strict=True)}
         bm25 = None
         if cfg.mode in ("bm25", "hybrid"):

@@ -41,21 +41,26 @@ def load_index(path: Path, *, ef_search: int = 96) -> faiss.Index:
     return index
 
 
+def restrict(index: faiss.Index, allowed: np.ndarray) -> faiss.SearchParameters:
+    """Search parameters that only admit ``allowed`` rows (build once, reuse: making the selector costs more
+    than a search of a small index)."""
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+    params = (
+        faiss.SearchParametersHNSW(sel=selector)
+        if isinstance(index, faiss.IndexHNSW)
+        else faiss.SearchParameters(sel=selector)
+    )
+    params.keep = selector  # the SWIG object does not own the selector: keep it alive with the parameters
+    return params
+
+
 def search(
-    index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    index: faiss.Index, query: np.ndarray, k: int, params: faiss.SearchParameters | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k rows and scores for one query vector, optionally only among ``allowed`` rows."""
+    """Top-k rows and scores for one query vector, optionally only among the rows ``params`` admit."""
     k = min(k, index.ntotal)
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    params = None
-    if allowed is not None:
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-        params = (
-            faiss.SearchParametersHNSW(sel=selector)
-            if isinstance(index, faiss.IndexHNSW)
-            else faiss.SearchParameters(sel=selector)
-        )
     scores, rows = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
     keep = rows[0] >= 0
     return rows[0][keep], scores[0][keep]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
+import queue
 import sys
 
 from indexer.errors import IndexerError
@@ -19,6 +21,17 @@ def _logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _log_off_the_loop() -> logging.handlers.QueueListener:
+    """Route every log record through a queue to a listener thread: the event loop only enqueues, and a slow
+    terminal or disk never holds up an answer (one access-log line per request)."""
+    root = logging.getLogger()
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, *root.handlers, respect_handler_level=True)
+    root.handlers = [logging.handlers.QueueHandler(records)]
+    listener.start()
+    return listener
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +62,14 @@ def _serve(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=None, help="default 8000 (PQA_PORT)")
     args = parser.parse_args(argv)
     _logging()
+    listener = _log_off_the_loop()
+    try:
+        return _run(args)
+    finally:
+        listener.stop()  # writes what is still queued
+
+
+def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
     # The query-encoder thread takes the GIL back a few times per batch (tokenising, arrays, results); with

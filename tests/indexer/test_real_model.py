@@ -53,10 +53,19 @@ def test_right_passage_in_top_3(real_index, real_embedder, query, expected):
 def test_doc_filter_restricts_results(real_index, real_embedder):
     index = load_current(real_index / "index")
     query = "tuition cost"
-    hits = Retriever(index).search(
-        query, real_embedder.embed([query])[0], k=5, doc_ids=["ai-masters-careers-in-manufacturing"]
-    )
-    assert hits and {index.chunks[h.row].doc_id for h in hits} == {"ai-masters-careers-in-manufacturing"}
+    retriever = Retriever(index)
+    vector = real_embedder.embed([query])[0]
+    for doc in ("ai-masters-careers-in-manufacturing", "northeastern-ms-advanced-intelligent-manufacturing"):
+        hits = retriever.search(query, vector, k=5, doc_ids=[doc])
+        assert hits and {index.chunks[h.row].doc_id for h in hits} == {doc}
+        # The restriction is made once per set of documents and gives the same hits when reused.
+        again = retriever.search(query, vector, k=5, doc_ids=[doc])
+        assert [(h.row, h.score) for h in again] == [(h.row, h.score) for h in hits]
+    assert set(retriever._restrictions) == {
+        ("ai-masters-careers-in-manufacturing",),
+        ("northeastern-ms-advanced-intelligent-manufacturing",),
+    }
+    assert retriever.search(query, vector, k=5, doc_ids=["no-such-page"]) == []
 
 
 def test_real_incremental_rebuild(real_index, tmp_path: Path):
