@@ -125,6 +125,7 @@ VALUE: dict[str, re.Pattern] = {
     ),
     "score": re.compile(r"\b\d+(\.\d+)?(st|nd|rd|th)?\b|\bpercentile\b"),
     "count": re.compile(rf"\b\d+\b|\b{NUMBER_WORDS}(-\w+)?\b", re.I),
+    "measure": re.compile(rf"\d|\b{NUMBER_WORDS}\b", re.I),  # a size, distance, age or sum: any number
     "person": re.compile(
         r"\b(Dr|Prof|Professor|Mr|Mrs)\.?\s+[A-Z][a-z]|\b[A-Z][a-z]+ ([A-Z]\. )?[A-Z][a-z]+,? (is )?(the )?"
         r"(?i:director|chair|head|dean|coordinator|advisor|professor)"
@@ -326,9 +327,15 @@ def covers(token: str, tokens: set[str] | frozenset[str]) -> bool:
     return False
 
 
+# "How big / large / far ...": the adjective names the measure asked for, stated as a number ("a 600-acre
+# preserve", "about 75 students"), not a word the answer repeats.
+MEASURE = re.compile(r"\bhow (big|large|small|wide|tall|far|deep|heavy|old)\b", re.I)
+MEASURE_WORDS = frozenset(tokenize_query("big large small size wide tall far deep heavy old"))
+
 # The question phrase decides before any noun does: "How quickly do graduates recoup the cost?" wants a duration.
 WH_KIND: list[tuple[str, re.Pattern]] = [
     ("duration", re.compile(r"\bhow (long|quickly|soon|fast)\b(?!.*\b(grow|increase|rise)\w*)", re.I)),
+    ("measure", MEASURE),
     ("count", re.compile(r"\bhow many\b(?! (years|months|semesters|weeks|terms|quarters)\b)", re.I)),
     ("date", re.compile(r"^\s*(when|by when|by what date)\b", re.I)),
 ]
@@ -470,7 +477,7 @@ def analyse(message: str, linker=None) -> Question:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
         entities, described = linker.entities(mentions, words)
         name_tokens |= described
-    restated = KIND_FILLER.get(kind, frozenset())
+    restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
     acronyms = tuple(
         dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))

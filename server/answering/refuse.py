@@ -26,6 +26,7 @@ KIND_NAMES = {
     "duration": "a duration",
     "score": "a score or figure",
     "count": "a number",
+    "measure": "a size or other measure",
     "person": "a person's name",
     "place": "a place",
 }

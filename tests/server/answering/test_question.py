@@ -25,6 +25,8 @@ from server.answering.question import analyse, answer_kind, asking_sentences, co
         ("By how much can automation cut scrap rates?", "amount"),
         ("Where do graduates of the program work?", "description"),  # employers, not a place
         ("Where is the program taught?", "place"),  # a change: stated as a sum or a share
+        ("How big is the research farm?", "measure"),  # stated as a number: "a 600-acre farm"
+        ("How far is the field station from campus?", "measure"),
     ],
 )
 def test_answer_kind(text, kind):
@@ -105,6 +107,17 @@ def test_a_duration_question_does_not_ask_about_its_own_verb(linker):
     question = analyse("How long does Lakeview State's robotics MS take to finish, part-time?", linker)
     assert question.kind == "duration"
     assert "finish" not in question.focus and "part" in " ".join(question.focus)  # the detail stays
+
+
+def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
+    from server.answering.question import matches_kind
+
+    question = analyse("How big is Lakeview State's research farm?", linker)
+    assert question.kind == "measure" and question.valued
+    assert "big" not in question.focus and {"research", "farm"} <= set(question.focus)
+    assert matches_kind("Students use a 600-acre research farm.", "measure")
+    assert matches_kind("Awards range from $8,000 to $24,000 a year.", "measure")  # "how big are the awards?"
+    assert not matches_kind("Students use a large research farm.", "measure")
 
 
 def test_a_question_asking_two_things_is_split_in_two():
