@@ -231,6 +231,7 @@ class Question:
     small_talk: str | None = None  # greeting | thanks | bye | help
     entities: tuple[frozenset[str], ...] = ()  # linked document groups, one per entity
     acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
+    earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
 
     @property
     def valued(self) -> bool:
@@ -247,6 +248,47 @@ class Question:
 
     def with_(self, **changes) -> Question:
         return replace(self, **changes)
+
+
+# Who a pay question is about: "How much do urban planners earn?", "What is the salary of a school counselor?"
+PAY_SUBJECT = (
+    re.compile(
+        r"\b(?:how much|what)\s+(?:do|does|did|can|could|will|would)\s+(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s+"
+        r"(?:earn|make|get paid|take home)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:salary|salaries|pay|wages?|earnings)\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
+        r"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s*(?=\b(?:in|at|with|from|after|who|working|earn)\b|[?.!,;]|$)",
+        re.I,
+    ),
+)
+# Words for people in general, not an occupation: "graduates" of any program earn something.
+GENERIC_EARNERS = frozenset(
+    tokenize_query(
+        "graduate graduates grad grads alumni alumnus student students people person employee employees "
+        "professional professionals holder holders major majors someone typical average entry level "
+        "new recent starting senior junior experienced"
+    )
+)
+PREPOSITION = re.compile(r"\s+(?:in|at|with|from|after|who|working|for|of)\s+.*$", re.I)
+
+
+def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
+    """The words naming who a pay question is about, leaving out names, degree words and people in general
+    ("What do Harwick cybersecurity graduates make?" -> "cybersecurity")."""
+    for pattern in PAY_SUBJECT:
+        found = pattern.search(clause)
+        if found:
+            who = PREPOSITION.sub("", found["who"])
+            words = [
+                w
+                for w in re.findall(r"[\w&-]+", who)
+                if (tokens := content_tokens(w))
+                and not any(t in names or t in FILLER or t in GENERIC_EARNERS for t in tokens)
+            ]
+            return tuple(words)
+    return ()
 
 
 def content_tokens(text: str) -> list[str]:
@@ -478,6 +520,7 @@ def analyse(message: str, linker=None) -> Question:
         entities, described = linker.entities(mentions, words)
         name_tokens |= described
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
+    earners = pay_subject(clause, name_tokens.union(*(content_tokens(m.text) for m in mentions)))
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
     acronyms = tuple(
         dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))
@@ -485,6 +528,7 @@ def analyse(message: str, linker=None) -> Question:
     return Question(
         text=text,
         acronyms=acronyms,
+        earners=earners,
         kind=kind,
         focus=focus,
         tokens=tokens,

@@ -1,13 +1,14 @@
 """Typed answerability: answer only when the entity's passages hold a unit of the asked kind that covers the focus.
 
-The order of checks: no content words; a name the corpus never uses as the question's subject;
-nothing retrieved; a question far from every passage (similarity floor); a valued question (a date,
+The order of checks: no content words; a name the corpus never uses as the question's subject, or who a
+pay question is about never named in the pages ("urban planners"); nothing retrieved; a question far from every passage (similarity floor); a valued question (a date,
 an amount, a score…) with no unit holding such a value; then the fitted answer-or-refuse model on
 the best unit's features. A refusal says what the documents do cover for the entity asked about.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from indexer.search import Hit
@@ -15,7 +16,7 @@ from indexer.store import LoadedIndex
 
 from .compose import Candidate
 from .entities import CorpusTerms
-from .question import Question, focus_words
+from .question import Question, content_tokens, focus_words
 from .weights import Weights
 
 KIND_NAMES = {
@@ -63,6 +64,12 @@ def decision_features(
     }
 
 
+def _plural(word: str) -> str:
+    """A word as a pattern that also matches its plural or singular."""
+    stem = re.escape(word[:-1] if word.lower().endswith("s") and len(word) > 3 else word)
+    return rf"{stem}(?:s|es)?"
+
+
 class Refuser:
     def __init__(self, index: LoadedIndex, weights: Weights, terms: CorpusTerms):
         self.index = index
@@ -87,15 +94,30 @@ class Refuser:
         rarest = max(question.focus, key=self._idf)
         return sum(self._idf(t) for t in present) / total, 0.0 if rarest in present else 1.0
 
-    @staticmethod
-    def before_retrieval(question: Question) -> Refusal | None:
+    def before_retrieval(self, question: Question) -> Refusal | None:
         if not question.tokens:
             return Refusal("no content words", "I need a question with a few more words to search the documents.")
         unknown = question.unknown_subjects
+        if question.earners and not self.mentioned(question.earners):
+            unknown = [*unknown, " ".join(question.earners)]
         if unknown:
             names = ", ".join(unknown)
             return Refusal(f"not in the documents: {names}", f"The documents I have don't mention {names}.")
         return None
+
+    def mentioned(self, words: tuple[str, ...]) -> bool:
+        """Whether some passage or title names these words side by side ("urban planners" is not named by
+        "urban planning agencies"; a plural or singular counts)."""
+        tokens = [t for w in words for t in content_tokens(w)]
+        rows = None
+        for t in set(tokens):
+            found = set(self.index.lexical.rows_with(t).tolist())
+            rows = found if rows is None else rows & found
+        # Side by side, or with one short word between ("medical and health services managers").
+        phrase = re.compile(r"\b" + r"\W+(?:\w{1,4}\W+)?".join(_plural(w) for w in words) + r"\b", re.I)
+        if any(phrase.search(self.index.chunks[r].text) for r in rows or ()):
+            return True
+        return any(phrase.search(d["title"]) for d in self.index.documents)
 
     def after_composition(
         self, question: Question, hits: list[Hit], candidates: list[Candidate], chosen: list[Candidate]

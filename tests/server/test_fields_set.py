@@ -3,9 +3,9 @@ chat_eval.py: ``fields`` (business, nursing, education, public health, accountin
 (social work, public policy, cybersecurity, teaching, a career page) and ``extra`` (supply chain,
 architecture, environmental science, library science, a career page; held out of the fitted weights).
 
-Floors a few points under what was measured: fields answer 1.0, hit@5 1.0, abstention 0.875, turns 1.0;
-more answer 0.889, hit@5 1.0, abstention 0.714, turns 1.0 (2026-11-22); extra answer 0.931, hit@5 1.0,
-abstention 0.857, turns 1.0 (2026-11-29).
+Floors a few points under what was measured on 2026-11-29: fields answer 1.0, hit@5 1.0, abstention 0.875,
+turns 1.0; more answer 0.889, hit@5 1.0, abstention 0.857, turns 1.0; extra answer 0.931, hit@5 1.0,
+abstention 1.0, turns 1.0.
 """
 
 from pathlib import Path
@@ -42,7 +42,7 @@ def extra_engine(tmp_path_factory, real_embedder):
 
 @pytest.mark.parametrize(
     ("name", "fixture", "answer", "abstention"),
-    [("fields", "engine", 0.93, 0.75), ("more", "more_engine", 0.83, 0.7), ("extra", "extra_engine", 0.88, 0.8)],
+    [("fields", "engine", 0.93, 0.75), ("more", "more_engine", 0.83, 0.8), ("extra", "extra_engine", 0.88, 0.9)],
 )
 def test_own_set_floors(request, name, fixture, answer, abstention):
     items = load_set(EVAL / f"{name}.jsonl")
@@ -107,3 +107,16 @@ def test_a_how_big_question_is_answered_with_its_number(extra_engine):
     assert result.answered and "600-acre" in result.answer
     scholarships = extra_engine.chat("How big are the merit scholarships for Oakmere M.Arch students?")
     assert scholarships.answered and "$8,000 to $24,000" in scholarships.answer  # a sum is a measure too
+
+
+def test_pay_of_people_the_pages_never_name_is_refused(extra_engine):
+    # A page mentions "urban planning agencies", and other pages give salaries: neither names urban planners.
+    planners = extra_engine.chat("How much do urban planners earn?")
+    assert not planners.answered and "urban planners" in planners.answer and not planners.citations
+    logisticians = extra_engine.chat("What do logisticians in manufacturing earn?")
+    assert logisticians.answered and "$81,700" in logisticians.answer
+
+
+def test_pay_of_people_named_with_a_short_word_between_is_answered(engine):
+    result = engine.chat("What is the median pay of medical and health services managers?")
+    assert result.answered and "117,960" in result.answer

@@ -120,6 +120,22 @@ def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
     assert not matches_kind("Students use a large research farm.", "measure")
 
 
+@pytest.mark.parametrize(
+    ("text", "earners"),
+    [
+        ("How much do urban planners earn?", ("urban", "planners")),
+        ("What do school counselors make?", ("school", "counselors")),
+        ("What is the salary of a data scientist in Ohio?", ("data", "scientist")),  # the place is not who
+        ("What do logisticians in manufacturing earn?", ("logisticians",)),
+        ("What do AI master's graduates earn?", ("AI",)),  # degree words and "graduates" say nothing of who
+        ("What do graduates earn?", ()),
+        ("How much does the program cost?", ()),  # not a pay question
+    ],
+)
+def test_who_a_pay_question_is_about(text, earners):
+    assert analyse(text).earners == earners
+
+
 def test_a_question_asking_two_things_is_split_in_two():
     from server.answering.question import compound_parts
 

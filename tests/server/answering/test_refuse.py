@@ -35,8 +35,6 @@ def test_an_unknown_subject_is_refused_by_name(small_state, linker):
     assert refusal is not None and refusal.message.startswith("The documents I have don't mention Stanford")
 
 
-def test_a_question_of_no_words_is_refused():
-    from server.answering.refuse import Refuser
-
-    refusal = Refuser.before_retrieval(analyse("?!?"))
+def test_a_question_of_no_words_is_refused(small_state):
+    refusal = small_state.refuser.before_retrieval(analyse("?!?"))
     assert refusal is not None and refusal.reason == "no content words"
