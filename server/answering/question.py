@@ -371,13 +371,19 @@ def covers(token: str, tokens: set[str] | frozenset[str]) -> bool:
 
 # "How big / large / far ...": the adjective names the measure asked for, stated as a number ("a 600-acre
 # preserve", "about 75 students"), not a word the answer repeats.
-MEASURE = re.compile(r"\bhow (big|large|small|wide|tall|far|deep|heavy|old)\b", re.I)
+# "How long should the essay be?" asks for pages or words, not a duration.
+MEASURE = re.compile(
+    r"\bhow (big|large|small|wide|tall|far|deep|heavy|old)\b|\bhow long (should|must|can|may|is|are|does|do) "
+    r"(the |my |your |a |an |each |one )?(personal |research |writing |application )?(portfolio|essay|statement|"
+    r"r[ée]sum[ée]|cv|writing sample|sample|letter|paper|abstract|proposal)s?\b",
+    re.I,
+)
 MEASURE_WORDS = frozenset(tokenize_query("big large small size wide tall far deep heavy old"))
 
 # The question phrase decides before any noun does: "How quickly do graduates recoup the cost?" wants a duration.
 WH_KIND: list[tuple[str, re.Pattern]] = [
-    ("duration", re.compile(r"\bhow (long|quickly|soon|fast)\b(?!.*\b(grow|increase|rise)\w*)", re.I)),
     ("measure", MEASURE),
+    ("duration", re.compile(r"\bhow (long|quickly|soon|fast)\b(?!.*\b(grow|increase|rise)\w*)", re.I)),
     ("count", re.compile(r"\bhow many\b(?! (years|months|semesters|weeks|terms|quarters)\b)", re.I)),
     ("date", re.compile(r"^\s*(when|by when|by what date)\b", re.I)),
 ]

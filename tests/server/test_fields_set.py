@@ -4,7 +4,7 @@ chat_eval.py: ``fields`` (business, nursing, education, public health, accountin
 architecture, environmental science, library science, a career page; held out of the fitted weights).
 
 Floors a few points under what was measured on 2026-11-29: fields answer 1.0, hit@5 1.0, abstention 0.875,
-turns 1.0; more answer 0.889, hit@5 1.0, abstention 0.857, turns 1.0; extra answer 0.931, hit@5 1.0,
+turns 1.0; more answer 0.889, hit@5 1.0, abstention 0.857, turns 1.0; extra answer 0.966, hit@5 1.0,
 abstention 1.0, turns 1.0.
 """
 
@@ -42,7 +42,7 @@ def extra_engine(tmp_path_factory, real_embedder):
 
 @pytest.mark.parametrize(
     ("name", "fixture", "answer", "abstention"),
-    [("fields", "engine", 0.93, 0.75), ("more", "more_engine", 0.83, 0.8), ("extra", "extra_engine", 0.88, 0.9)],
+    [("fields", "engine", 0.93, 0.75), ("more", "more_engine", 0.83, 0.8), ("extra", "extra_engine", 0.9, 0.9)],
 )
 def test_own_set_floors(request, name, fixture, answer, abstention):
     items = load_set(EVAL / f"{name}.jsonl")
@@ -107,6 +107,8 @@ def test_a_how_big_question_is_answered_with_its_number(extra_engine):
     assert result.answered and "600-acre" in result.answer
     scholarships = extra_engine.chat("How big are the merit scholarships for Oakmere M.Arch students?")
     assert scholarships.answered and "$8,000 to $24,000" in scholarships.answer  # a sum is a measure too
+    portfolio = extra_engine.chat("How long should the portfolio be for Oakmere's M.Arch?")
+    assert portfolio.answered and "15 to 20 pages" in portfolio.answer  # a length in pages, not a duration
 
 
 def test_pay_of_people_the_pages_never_name_is_refused(extra_engine):

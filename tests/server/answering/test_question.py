@@ -27,6 +27,8 @@ from server.answering.question import analyse, answer_kind, asking_sentences, co
         ("Where is the program taught?", "place"),  # a change: stated as a sum or a share
         ("How big is the research farm?", "measure"),  # stated as a number: "a 600-acre farm"
         ("How far is the field station from campus?", "measure"),
+        ("How long should the personal statement be?", "measure"),  # pages or words, not a duration
+        ("How long is the internship?", "duration"),
     ],
 )
 def test_answer_kind(text, kind):
