@@ -120,7 +120,7 @@ VALUE: dict[str, re.Pattern] = {
     ),
     "duration": re.compile(
         rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"
-        r"(years?|months?|weeks?|semesters?|terms?|quarters?|days?|hours?|Year\(s\))\b",
+        r"(years?|months?|weeks?|semesters?|terms?|quarters?|days?|hours?|minutes?|Year\(s\))\b",
         re.I,
     ),
     "score": re.compile(r"\b\d+(\.\d+)?(st|nd|rd|th)?\b|\bpercentile\b"),
@@ -159,14 +159,19 @@ FILLER = frozenset(
             # words about the documents themselves
             "page pages site website webpage "
             # conversation moves
-            "go going back again return returning switch switching"
+            "go going back again return returning switch switching "
+            # verbs that carry the question, not its topic ("what happens in the capstone?")
+            "happen happens happened use uses used using"
         ]
     )[0]
 )
 
 # Words that only restate what a duration is ("how long to finish / complete / last"): the kind asks that
 # already, and as focus they would favour a sentence that repeats the verb over one that states the time.
-KIND_FILLER = {"duration": frozenset(tokenize_query("finish finishing complete completing completion last lasts time"))}
+KIND_FILLER = {
+    "duration": frozenset(tokenize_query("finish finishing complete completing completion last lasts time")),
+    "date": frozenset(tokenize_query("deadline deadlines date dates")),
+}
 
 GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening)|yo)( there)?( bot)?$")
 THANKS = re.compile(

@@ -51,7 +51,7 @@ def test_possessives_and_prepositions_make_a_name_the_subject():
 def test_focus_drops_fillers_and_names(linker):
     question = analyse("What's the final application deadline for Lakeview State's robotics master's?", linker)
     assert question.kind == "date"
-    assert set(question.focus) >= {"final", "applic", "deadlin"}
+    assert set(question.focus) >= {"final", "applic"} and "deadlin" not in question.focus  # the kind says it
     assert "lakeview" not in question.focus and "what" not in question.focus and "master" not in question.focus
 
 
@@ -136,6 +136,20 @@ def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
 )
 def test_who_a_pay_question_is_about(text, earners):
     assert analyse(text).earners == earners
+
+
+def test_verbs_that_carry_the_question_are_not_its_topic(linker):
+    assert analyse("What happens in Lakeview State's capstone?", linker).focus == ("capston",)
+    assert "use" not in analyse("What software do Lakeview State robotics students use?", linker).focus
+    # A date question names its kind with "deadline" (the page may say "apply by January 15"); the detail stays.
+    question = analyse("When is the spring application deadline for Lakeview State?", linker)
+    assert question.kind == "date" and set(question.focus) == {"spring", "applic"}
+
+
+def test_minutes_are_a_duration():
+    from server.answering.question import matches_kind
+
+    assert matches_kind("Recorded auditions should be 20 to 30 minutes long.", "duration")
 
 
 def test_a_question_asking_two_things_is_split_in_two():
