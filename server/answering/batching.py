@@ -113,12 +113,13 @@ class AsyncBatcher:
         self._idle: list[threading.Condition] = []  # the idle workers' wake-ups, the last one to go idle last
         self._waiting: collections.deque = collections.deque()  # (texts, future, loop), oldest first
         self._encoding = 0  # workers encoding now
-        self._workers: list[threading.Thread] = []
+        self._started = 0  # worker threads started
         self._closed = False
         self.active = 0  # requests between their encode and their answer (see ``serving``); read by workers
-        # An ONNX encoder can encode on one core per worker while the loop composes (``open_single_thread``).
-        self._single_thread = hasattr(embedder, "open_single_thread")
-        self._parallel = 1  # workers that may encode at once: one per core once the one-core session is open
+        # Once an ONNX encoder's one-core session is open (``prepare``), each worker encodes on one core and
+        # one worker per core may encode at once; until then, and for PyTorch, one worker on every core.
+        self._one_core = False
+        self._parallel = 1
         self.batches = 0
         self.texts = 0
 
@@ -144,17 +145,18 @@ class AsyncBatcher:
 
     def prepare(self) -> None:
         """Open the encoder's one-core session, in the background: the first answer does not wait for it."""
-        if self._single_thread:
+        if hasattr(self.embedder, "open_single_thread"):
             threading.Thread(target=self._open_single_thread, name="encoder-prepare", daemon=True).start()
 
     def _open_single_thread(self) -> None:
         try:
-            self._single_thread = self.embedder.open_single_thread()
+            opened = self.embedder.open_single_thread()
         except Exception:  # noqa: BLE001 - the encoder still works on all cores
             logger.exception("could not open a one-core encoder session; encoding on all cores")
-            self._single_thread = False
-        if self._single_thread is True:
+            opened = False
+        if opened:
             with self._lock:
+                self._one_core = True
                 self._parallel = max(1, getattr(self.embedder, "threads", 1))
                 self._wake_one()
 
@@ -209,10 +211,9 @@ class AsyncBatcher:
             return
         if self._idle:
             self._idle.pop().notify()
-        elif len(self._workers) < self._parallel:
-            worker = threading.Thread(target=self._work, name="query-encoder", daemon=True)
-            self._workers.append(worker)
-            worker.start()
+        elif self._started < self._parallel:
+            self._started += 1
+            threading.Thread(target=self._work, name="query-encoder", daemon=True).start()
 
     def _work(self) -> None:
         wakeup = threading.Condition(self._lock)
@@ -233,7 +234,7 @@ class AsyncBatcher:
     def _encode(self, batch: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]], alone: bool) -> None:
         texts = [text for group, _, _ in batch for text in group]
         try:
-            if self._single_thread is True and not alone:
+            if self._one_core and not alone:
                 # Other requests are encoded or composed meanwhile: one core for this batch.
                 vectors = self.embedder.embed(texts, single_thread=True)
             else:

@@ -256,6 +256,8 @@ class Question:
 
 
 # Who a pay question is about: "How much do urban planners earn?", "What is the salary of a school counselor?"
+# The words after it that start a detail, not part of who: "logisticians in manufacturing".
+AFTER_WHO = r"in|at|with|from|after|who|working|for|of"
 PAY_SUBJECT = (
     re.compile(
         r"\b(?:how much|what)\s+(?:do|does|did|can|could|will|would)\s+(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s+"
@@ -264,7 +266,7 @@ PAY_SUBJECT = (
     ),
     re.compile(
         r"\b(?:salary|salaries|pay|wages?|earnings)\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
-        r"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s*(?=\b(?:in|at|with|from|after|who|working|earn)\b|[?.!,;]|$)",
+        rf"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){{0,4}}?)\s*(?=\b(?:{AFTER_WHO}|earn)\b|[?.!,;]|$)",
         re.I,
     ),
 )
@@ -276,7 +278,7 @@ GENERIC_EARNERS = frozenset(
         "new recent starting senior junior experienced"
     )
 )
-PREPOSITION = re.compile(r"\s+(?:in|at|with|from|after|who|working|for|of)\s+.*$", re.I)
+DETAIL = re.compile(rf"\s+(?:{AFTER_WHO})\s+.*$", re.I)
 
 
 def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
@@ -285,7 +287,7 @@ def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
     for pattern in PAY_SUBJECT:
         found = pattern.search(clause)
         if found:
-            who = PREPOSITION.sub("", found["who"])
+            who = DETAIL.sub("", found["who"])
             words = [
                 w
                 for w in re.findall(r"[\w&-]+", who)

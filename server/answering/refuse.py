@@ -1,9 +1,9 @@
 """Typed answerability: answer only when the entity's passages hold a unit of the asked kind that covers the focus.
 
 The order of checks: no content words; a name the corpus never uses as the question's subject, or who a
-pay question is about never named in the pages ("urban planners"); nothing retrieved; a question far from every passage (similarity floor); a valued question (a date,
-an amount, a score…) with no unit holding such a value; then the fitted answer-or-refuse model on
-the best unit's features. A refusal says what the documents do cover for the entity asked about.
+pay question is about never named in the pages ("urban planners"); nothing retrieved; a question far from
+every passage (similarity floor); a valued question (a date, an amount, a score…) with no unit holding
+such a value; then the fitted answer-or-refuse model on the best unit's features. A refusal says what the documents do cover for the entity asked about.
 """
 
 from __future__ import annotations

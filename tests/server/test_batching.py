@@ -122,6 +122,7 @@ class OneCoreEmbedder(CountingEmbedder):
 def test_encodes_run_on_one_core_only_while_other_requests_are_in_flight():
     inner = OneCoreEmbedder()
     batcher = AsyncBatcher(inner)
+    batcher._open_single_thread()  # what prepare() runs in the background
 
     async def request(i):
         with batcher.serving():

@@ -21,46 +21,33 @@ EVAL = Path(__file__).resolve().parents[1] / "eval"
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory, real_embedder):
-    engine = engine_over(tmp_path_factory.mktemp("fields"), EVAL / "fields", real_embedder)
-    yield engine
-    engine.close()
+def engines(tmp_path_factory, real_embedder):
+    """A started engine over the seed documents plus one folder of ``tests/eval``, made once per folder."""
+    made = {}
+
+    def engine_for(name: str):
+        if name not in made:
+            made[name] = engine_over(tmp_path_factory.mktemp(name), EVAL / name, real_embedder)
+        return made[name]
+
+    yield engine_for
+    for engine in made.values():
+        engine.close()
 
 
 @pytest.fixture(scope="module")
-def more_engine(tmp_path_factory, real_embedder):
-    engine = engine_over(tmp_path_factory.mktemp("more"), EVAL / "more", real_embedder)
-    yield engine
-    engine.close()
-
-
-@pytest.fixture(scope="module")
-def extra_engine(tmp_path_factory, real_embedder):
-    engine = engine_over(tmp_path_factory.mktemp("extra"), EVAL / "extra", real_embedder)
-    yield engine
-    engine.close()
-
-
-@pytest.fixture(scope="module")
-def fresh_engine(tmp_path_factory, real_embedder):
-    engine = engine_over(tmp_path_factory.mktemp("fresh"), EVAL / "fresh", real_embedder)
-    yield engine
-    engine.close()
+def engine(engines):
+    return engines("fields")
 
 
 @pytest.mark.parametrize(
-    ("name", "fixture", "answer", "abstention"),
-    [
-        ("fields", "engine", 0.93, 0.75),
-        ("more", "more_engine", 0.83, 0.8),
-        ("extra", "extra_engine", 0.9, 0.9),
-        ("fresh", "fresh_engine", 0.9, 0.9),
-    ],
+    ("name", "answer", "abstention"),
+    [("fields", 0.93, 0.75), ("more", 0.83, 0.8), ("extra", 0.9, 0.9), ("fresh", 0.9, 0.9)],
 )
-def test_own_set_floors(request, name, fixture, answer, abstention):
+def test_own_set_floors(engines, name, answer, abstention):
     items = load_set(EVAL / f"{name}.jsonl")
     assert len(items) >= 29
-    figures, fails = evaluate(items, InProcess(request.getfixturevalue(fixture)))
+    figures, fails = evaluate(items, InProcess(engines(name)))
     assert figures["answer_accuracy"] >= answer, fails
     assert figures["hit_at_5"] >= 0.95, fails
     assert figures["abstention_accuracy"] >= abstention, fails
@@ -114,7 +101,8 @@ def test_the_pages_an_unnamed_answer_quoted_are_the_topic_of_the_follow_up(engin
     assert second.query == "What about in hospitals?"  # no name to add: nothing was named
 
 
-def test_a_how_big_question_is_answered_with_its_number(extra_engine):
+def test_a_how_big_question_is_answered_with_its_number(engines):
+    extra_engine = engines("extra")
     # "big" is the measure asked for, not a word the answer repeats: the page says "a 600-acre forest".
     result = extra_engine.chat("How big is Westbrook's field station?")
     assert result.answered and "600-acre" in result.answer
@@ -124,7 +112,8 @@ def test_a_how_big_question_is_answered_with_its_number(extra_engine):
     assert portfolio.answered and "15 to 20 pages" in portfolio.answer  # a length in pages, not a duration
 
 
-def test_pay_of_people_the_pages_never_name_is_refused(extra_engine):
+def test_pay_of_people_the_pages_never_name_is_refused(engines):
+    extra_engine = engines("extra")
     # A page mentions "urban planning agencies", and other pages give salaries: neither names urban planners.
     planners = extra_engine.chat("How much do urban planners earn?")
     assert not planners.answered and "urban planners" in planners.answer and not planners.citations
@@ -137,7 +126,8 @@ def test_pay_of_people_named_with_a_short_word_between_is_answered(engine):
     assert result.answered and "117,960" in result.answer
 
 
-def test_a_page_that_never_says_the_question_word_still_answers(fresh_engine):
+def test_a_page_that_never_says_the_question_word_still_answers(engines):
+    fresh_engine = engines("fresh")
     # "deadline" (the page: "by January 15"), "use" and "happens" (no page says them), "minutes" (a duration).
     expected = {
         "What is the application deadline for Hollis's dietetics master's?": "January 15",
