@@ -7,6 +7,7 @@ whole with their heading; long sections break at sentence boundaries with a smal
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 
 import blingfire
@@ -16,7 +17,7 @@ from .textclean import INLINE_VALUE
 
 TRAIL_SEPARATOR = " › "
 # Bump when cleaning or chunking changes what chunks hold: older indexes are then rebuilt, not reused.
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,36 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
+def _bounded(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
+    """A sentence span cut into spans of at most ``limit`` words: at line breaks first (a list written without
+    punctuation is one "sentence" to the splitter), then at word boundaries. Linear in the span's length."""
+    if len(text[s:e].split()) <= limit:
+        return [(s, e)]
+    out: list[tuple[int, int]] = []
+    start = words = 0
+    for match in re.finditer(r"[^\n]+", text[s:e]):
+        line_words = len(match.group().split())
+        if line_words > limit:
+            if words:
+                out.append((s + start, s + match.start()))
+            out.extend(_by_words(text, s + match.start(), s + match.end(), limit))
+            start, words = match.end(), 0
+            continue
+        if words and words + line_words > limit:
+            out.append((s + start, s + match.start()))
+            start, words = match.start(), 0
+        words += line_words
+    if words:
+        out.append((s + start, e))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
+def _by_words(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
+    """Spans of at most ``limit`` words, cut at word boundaries."""
+    bounds = [m.span() for m in re.finditer(r"\S+", text[s:e])]
+    return [(s + bounds[i][0], s + bounds[min(i + limit, len(bounds)) - 1][1]) for i in range(0, len(bounds), limit)]
+
+
 def _kv_pairs(lines: list[str]) -> list[list[int]]:
     """Group label/value lines into pairs, pairing from the end (a leading line may stand alone).
 
@@ -130,8 +161,8 @@ def _kv_pairs(lines: list[str]) -> list[list[int]]:
     return list(reversed(groups))
 
 
-def clean_document(blocks: list[Block]) -> CleanedDocument:
-    """Lay the blocks out as one cleaned text and cut it into sections of pieces."""
+def clean_document(blocks: list[Block], max_piece_words: int = ChunkerConfig.max_words // 2) -> CleanedDocument:
+    """Lay the blocks out as one cleaned text and cut it into sections of pieces of at most ``max_piece_words``."""
     parts: list[str] = []
     pos = 0
     stack: list[tuple[int, str, bool]] = []  # (level, heading, is_plain)
@@ -197,7 +228,7 @@ def clean_document(blocks: list[Block]) -> CleanedDocument:
                 )
         else:
             kind = "item" if block.kind == "item" else "sentence"
-            spans = _sentences(text)
+            spans = [span for s, e in _sentences(text) for span in _bounded(text, s, e, max_piece_words)]
             for s, e in spans:
                 sentence = text[s:e].strip()
                 lead = len(text[s:e]) - len(text[s:e].lstrip())
@@ -220,7 +251,7 @@ def _prefix(heading: str, label: str) -> str:
 
 def chunk_document(doc: ParsedDocument, config: ChunkerConfig) -> tuple[str, list[Chunk]]:
     """Return the cleaned text of a document and its chunks."""
-    cleaned = clean_document(doc.blocks)
+    cleaned = clean_document(doc.blocks, config.max_words // 2)  # a piece and its overlap fit in a chunk
     text = cleaned.text
     groups = _pack(cleaned.sections, config)
     chunks: list[Chunk] = []
@@ -294,12 +325,18 @@ def _split(pieces: list[_Piece], config: ChunkerConfig) -> list[list[_Piece]]:
     current: list[_Piece] = []
     words = 0
     i = 0
+    group_words: dict[int | None, int] = {}
+    for p in pieces:
+        if p.atomic_group is not None:
+            group_words[p.atomic_group] = group_words.get(p.atomic_group, 0) + p.words
     while i < len(pieces):
         # An atomic run: a whole table or label/value run moves as one.
         j = i + 1
         if pieces[i].atomic_group is not None:
             while j < len(pieces) and pieces[j].atomic_group == pieces[i].atomic_group:
                 j += 1
+        if group_words.get(pieces[i].atomic_group, 0) > config.max_words:
+            j = i + 1  # a table or run too long for one chunk is split between its rows like sentences
         run = pieces[i:j]
         run_words = sum(p.words for p in run)
         if current and words + run_words > config.max_words or (current and words >= config.target_words):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -75,20 +76,15 @@ class MicroBatcher:
                     self._stopped.set()
                     break
                 batch.append(item)
-            texts = [text for texts, _ in batch for text in texts]
-            try:
-                with self._encoding:
-                    vectors = self.embedder.embed(texts)
-            except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
+            with self._encoding:
+                results = encode_each(self.embedder.embed, [texts for texts, _ in batch])
             self.batches += 1
-            self.texts += len(texts)
-            offset = 0
-            for group, future in batch:
-                future.set_result(vectors[offset : offset + len(group)])
-                offset += len(group)
+            self.texts += sum(len(texts) for texts, _ in batch)
+            for (_, future), (vectors, error) in zip(batch, results, strict=True):
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(vectors)
 
 
 class AsyncBatcher:
@@ -229,36 +225,30 @@ class AsyncBatcher:
         with self._lock:  # closing: nobody is left to answer them
             waiting, self._waiting = list(self._waiting), collections.deque()
         for _, future, loop in waiting:
-            self._deliver_soon(loop, [(future, None)], RuntimeError("the query encoder is closed"))
+            self._deliver_soon(loop, [(future, None, RuntimeError("the query encoder is closed"))])
 
     def _encode(self, batch: list[tuple[list[str], asyncio.Future, asyncio.AbstractEventLoop]], alone: bool) -> None:
-        texts = [text for group, _, _ in batch for text in group]
-        try:
-            if self._one_core and not alone:
-                # Other requests are encoded or composed meanwhile: one core for this batch.
-                vectors = self.embedder.embed(texts, single_thread=True)
-            else:
-                vectors = self.embedder.embed(texts)
-            error = None
-        except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
-            vectors, error = None, exc
+        if self._one_core and not alone:
+            # Other requests are encoded or composed meanwhile: one core for this batch.
+            embed = functools.partial(self.embedder.embed, single_thread=True)
         else:
-            with self._lock:
-                self.batches += 1
-                self.texts += len(texts)
+            embed = self.embedder.embed
+        results = encode_each(embed, [group for group, _, _ in batch])
+        with self._lock:
+            self.batches += 1
+            self.texts += sum(len(group) for group, _, _ in batch)
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
-        offset = 0
-        for group, future, loop in batch:
-            part = vectors[offset : offset + len(group)] if vectors is not None else None
-            by_loop.setdefault(loop, []).append((future, part))
-            offset += len(group)
-        for loop, results in by_loop.items():
-            self._deliver_soon(loop, results, error)
+        for (_, future, loop), result in zip(batch, results, strict=True):
+            by_loop.setdefault(loop, []).append((future, *result))
+        for loop, delivered in by_loop.items():
+            self._deliver_soon(loop, delivered)
 
     @staticmethod
-    def _deliver_soon(loop: asyncio.AbstractEventLoop, results: list, error: BaseException | None) -> None:
+    def _deliver_soon(loop: asyncio.AbstractEventLoop, results: list) -> None:
+        """Settle each (future, vectors, error) on its own loop."""
+
         def deliver() -> None:
-            for future, vectors in results:
+            for future, vectors, error in results:
                 if not future.done():
                     if error is not None:
                         future.set_exception(error)
@@ -267,3 +257,24 @@ class AsyncBatcher:
 
         with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
             loop.call_soon_threadsafe(deliver)
+
+
+def encode_each(embed, groups: list[list[str]]) -> list[tuple[np.ndarray | None, BaseException | None]]:
+    """(vectors, None) or (None, error) for each request's texts, encoded in one call.
+
+    When the shared call fails, each request is encoded on its own, so one bad input fails only the request
+    that sent it, never the others batched with it.
+    """
+    texts = [text for group in groups for text in group]
+    try:
+        vectors = embed(texts)
+    except Exception as exc:  # noqa: BLE001 - told apart below
+        if len(groups) == 1:
+            return [(None, exc)]
+        logger.warning("a batch of %d query encodes failed (%s); encoding each request alone", len(groups), exc)
+        return [result for group in groups for result in encode_each(embed, [group])]
+    out, offset = [], 0
+    for group in groups:
+        out.append((vectors[offset : offset + len(group)], None))
+        offset += len(group)
+    return out

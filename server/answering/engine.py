@@ -24,6 +24,7 @@ from .batching import AsyncBatcher, MicroBatcher
 from .compose import Candidate, Composer
 from .conversation import ConversationState, Resolved, refers_back, resolve, update
 from .entities import CorpusTerms, EntityLinker
+from .messages import clean_message
 from .question import Question, analyse, compound_parts
 from .refuse import Refusal, Refuser
 from .retrieve import interleave, retrieve
@@ -34,6 +35,7 @@ from .weights import Weights
 logger = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
+SUGGEST_PAUSE_SECONDS = 0.005  # between two suggestion checks in the background
 # Query vectors awaited by ``achat``/``asearch`` before the synchronous answering runs: text → vector.
 _PREFETCHED: ContextVar[dict | None] = ContextVar("prefetched_vectors", default=None)
 
@@ -105,6 +107,10 @@ class QAEngine:
             else self.embedder
         )
         self.aencoder = AsyncBatcher(self.embedder)  # for the event loop's routes (achat, asearch)
+        self._stopping = threading.Event()  # set by close: background work over documents stops
+        self._suggest_lock = threading.Lock()
+        self._suggester: threading.Thread | None = None
+        self._suggest_wanted = False
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -118,6 +124,7 @@ class QAEngine:
         self.sessions.purge_expired()
 
     def close(self) -> None:
+        self._stopping.set()
         if isinstance(self.encoder, MicroBatcher):
             self.encoder.close()
         self.aencoder.close()
@@ -150,10 +157,29 @@ class QAEngine:
             self._load_error = None
             logger.info("serving index version %s (%d chunks)", index.name, len(index.chunks))
             if self.suggest_in_background:
-                threading.Thread(
-                    target=self.check_suggestions, args=(self._state,), name="suggest", daemon=True
-                ).start()
+                self._schedule_suggestions()
             return True
+
+    def _schedule_suggestions(self) -> None:
+        """Check the suggestions of the index in service in one background thread: never two runs at once (a
+        swap during a run makes the runner check the newest version next), stopped by ``close``."""
+        with self._suggest_lock:
+            self._suggest_wanted = True
+            if self._suggester is not None and self._suggester.is_alive():
+                return
+            self._suggester = threading.Thread(target=self._suggest_loop, name="suggest", daemon=True)
+            self._suggester.start()
+
+    def _suggest_loop(self) -> None:
+        while not self._stopping.is_set():
+            with self._suggest_lock:
+                if not self._suggest_wanted:
+                    self._suggester = None
+                    return
+                self._suggest_wanted = False
+            state = self._state
+            if state is not None:
+                self.check_suggestions(state)
 
     def check_suggestions(self, state: IndexState) -> list[str]:
         """Draw suggested questions from the index and keep those answered from their own page."""
@@ -162,8 +188,13 @@ class QAEngine:
             result, _, _ = self._turn(state, question, ConversationState(), None)
             return [c["doc_id"] for c in result.citations] if result.answered else None
 
+        def go_on() -> bool:
+            # Between two checks: stop on shutdown or once another version is in service, and pause so that
+            # serving threads get the interpreter between checks.
+            return not self._stopping.wait(SUGGEST_PAUSE_SECONDS) and self._state is state
+
         try:
-            state.suggestions = verified(state.index, answers)
+            state.suggestions = verified(state.index, answers, go_on=go_on)
         except Exception:  # noqa: BLE001 - suggestions are a nicety; answering goes on without them
             logger.exception("checking suggested questions failed")
             state.suggestions = []
@@ -194,12 +225,7 @@ class QAEngine:
                 raise InvalidRequest(f"unknown doc_ids: {', '.join(unknown)} (GET /api/documents lists them)")
 
     def _check_message(self, message: str, what: str = "message") -> str:
-        text = (message or "").strip()
-        if not text:
-            raise InvalidRequest(f"{what} is empty")
-        if len(text) > self.settings.max_message_chars:
-            raise InvalidRequest(f"{what} is {len(text)} characters; the limit is {self.settings.max_message_chars}")
-        return text
+        return clean_message(message, self.settings.max_message_chars, what)
 
     def _vector(self, text: str):
         """The query vector of ``text``: awaited beforehand by an async caller, else encoded here."""

@@ -25,39 +25,53 @@ PROGRAM_TITLE = re.compile(
 )
 MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
 # (kind, what a chunk must contain, the question; {name} is the program's school, {role} the career's name).
+# What a chunk must contain is a sequence of patterns, each found after the start of the one before: every
+# pattern is searched once over the text, so the check is linear in the passage's length (a single pattern
+# with a lookahead over the rest of the text, "(?=[\s\S]*X)[\s\S]*Y", costs its square).
+MONEY_FIGURE = re.compile(r"\$\s?\d")
 PROGRAM_FACTS = [
-    ("cost", re.compile(r"(?=[\s\S]*\$\s?\d)[\s\S]*\b(?:tuition|cost|fees?)\b", re.I), "How much does {name} cost?"),
+    ("cost", (MONEY_FIGURE,), re.compile(r"\b(?:tuition|cost|fees?)\b", re.I), "How much does {name} cost?"),
     (
         "deadline",
-        re.compile(rf"(?=[\s\S]*{MONTH})[\s\S]*\bdeadlines?\b", re.I),
+        (re.compile(MONTH),),
+        re.compile(r"\bdeadlines?\b", re.I),
         "When is the application deadline at {name}?",
     ),
-    ("gre", re.compile(r"\bGRE\b"), "Is the GRE required at {name}?"),
+    ("gre", (), re.compile(r"\bGRE\b"), "Is the GRE required at {name}?"),
     (
         "credits",
-        re.compile(r"\b\d{2}[\s-]*(?:credits?|credit hours|semester hours|units)\b", re.I),
+        (),
+        re.compile(r"\b\d{2}[\s-]{0,3}(?:credits?|credit hours|semester hours|units)\b", re.I),
         "How many credits does {name} require?",
     ),
     (
         "duration",
-        re.compile(
-            r"\b(?:\d+|one|two|three|four)[\s-]*(?:months?|years?|semesters?)\b(?=[\s\S]*\b(?:complete|full-time|part-time|finish)\b)",
-            re.I,
-        ),
+        (),
+        re.compile(r"\b(?:\d+|one|two|three|four)[\s-]{0,3}(?:months?|years?|semesters?)\b", re.I),
         "How long does {name} take to finish?",
+        re.compile(r"\b(?:complete|full-time|part-time|finish)\b", re.I),
     ),
-    ("gpa", re.compile(r"\bGPA\b[\s\S]{0,80}\d\.\d|\d\.\d[\s\S]{0,80}\bGPA\b"), "What GPA does {name} require?"),
-    ("english", re.compile(r"\b(?:TOEFL|IELTS)\b[\s\S]{0,80}\d"), "What TOEFL or IELTS score does {name} require?"),
+    ("gpa", (), re.compile(r"\bGPA\b[\s\S]{0,80}?\d\.\d|\d\.\d[\s\S]{0,80}?\bGPA\b"), "What GPA does {name} require?"),
+    (
+        "english",
+        (),
+        re.compile(r"\b(?:TOEFL|IELTS)\b[\s\S]{0,80}?\d"),
+        "What TOEFL or IELTS score does {name} require?",
+    ),
 ]
 CAREER_FACTS = [
     (
         "pay",
-        re.compile(r"(?=[\s\S]*\$\s?\d)[\s\S]*\b(?:salary|salaries|median|pay|wages?|earn\w*)\b", re.I),
+        (MONEY_FIGURE,),
+        re.compile(r"\b(?:salary|salaries|median|pay|wages?|earn\w*)\b", re.I),
         "How much does {role} earn?",
     ),
     (
         "outlook",
-        re.compile(r"\b(?:job outlook|employment of|projected to grow|growth)\b[\s\S]{0,120}\d+\s?(?:%|percent)", re.I),
+        (),
+        re.compile(
+            r"\b(?:job outlook|employment of|projected to grow|growth)\b[\s\S]{0,120}?\d+\s?(?:%|percent)", re.I
+        ),
         "What is the job outlook for {role}?",
     ),
 ]
@@ -113,8 +127,8 @@ def candidates(index: LoadedIndex) -> list[Candidate]:
             role = _role(rest.split(":")[0]) if rest else None
             facts = CAREER_FACTS if role else []
             values = {"role": role}
-        for kind, pattern, template in facts:
-            if any(pattern.search(c.text) for c in chunks):
+        for kind, anywhere, pattern, template, *later in facts:
+            if any(states(c.text, anywhere, pattern, later) for c in chunks):
                 found.append(Candidate(template.format(**values), doc_id, kind))
         per_doc.append(list(dict.fromkeys(found)))
     out: list[Candidate] = []
@@ -123,10 +137,26 @@ def candidates(index: LoadedIndex) -> list[Candidate]:
     return out[:MAX_CANDIDATES]
 
 
-def verified(index: LoadedIndex, answers: Callable[[str], list[str] | None], limit: int = 6) -> list[str]:
+def states(text: str, anywhere: tuple[re.Pattern, ...], pattern: re.Pattern, later: list[re.Pattern]) -> bool:
+    """The text holds each of ``anywhere``, a match of ``pattern``, and each of ``later`` after that match.
+
+    Each pattern is searched once (linear-time patterns: bounded repeats, no lookahead over the rest)."""
+    if not all(p.search(text) for p in anywhere):
+        return False
+    found = pattern.search(text)
+    return found is not None and all(p.search(text, found.end()) for p in later)
+
+
+def verified(
+    index: LoadedIndex,
+    answers: Callable[[str], list[str] | None],
+    limit: int = 6,
+    go_on: Callable[[], bool] = lambda: True,
+) -> list[str]:
     """Up to ``limit`` candidates the engine answers from their own document, varied in kind and document.
 
-    ``answers(question)`` returns the cited doc_ids of an answer, or None for a refusal.
+    ``answers(question)`` returns the cited doc_ids of an answer, or None for a refusal; ``go_on()`` is asked
+    before each check and ends the run when it says no (shutdown, a newer index version).
     """
     kept: list[str] = []
     kinds: dict[str, int] = {}
@@ -139,6 +169,8 @@ def verified(index: LoadedIndex, answers: Callable[[str], list[str] | None], lim
                 return kept
             if cand in tried or docs.get(cand.doc_id, 0) >= per_doc or kinds.get(cand.kind, 0) >= per_kind:
                 continue
+            if not go_on():
+                return kept
             tried.add(cand)
             cited = answers(cand.question)
             if cited and cited[0] == cand.doc_id:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..answering.engine import ChatResult
 from .deps import ApiKeyDep, EngineDep, SettingsDep
-from .schemas import Citation
+from .schemas import Citation, Text
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[ApiKeyDep])
 
@@ -29,13 +29,13 @@ router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[ApiKeyDep])
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
-    text: str | None = None
+    text: Text | None = None
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):

@@ -193,3 +193,31 @@ def test_slow_headers_and_slow_bodies_do_not_hold_a_connection(impatient):
     assert (
         httpx.post(impatient.url + "/api/chat", json={"message": "GPA at Harbor Tech?"}, timeout=30).status_code == 200
     )
+
+
+def test_a_lone_surrogate_on_v1_is_refused_and_never_breaks_other_users_answers(limited):
+    bad = '{"model": "program-qa", "messages": [{"role": "user", "content": "cost \\ud800 ?"}]}'
+    r = httpx.post(limited.url + "/v1/chat/completions", content=bad, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "not valid Unicode" in r.json()["error"]["message"]
+    assert r.json()["error"]["type"] == "invalid_request_error"
+
+    def good(_):
+        return httpx.post(
+            limited.url + "/api/chat", json={"message": "Is the GRE required at Northeastern?"}, timeout=60
+        )
+
+    def hostile(_):
+        return httpx.post(
+            limited.url + "/v1/chat/completions", content=bad, headers={"Content-Type": "application/json"}, timeout=60
+        )
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(16) as pool:
+        goods = [pool.submit(good, i) for i in range(24)]
+        bads = [pool.submit(hostile, i) for i in range(24)]
+        good_replies = [f.result() for f in goods]
+        bad_replies = [f.result() for f in bads]
+    assert all(r.status_code == 422 for r in bad_replies)
+    assert all(r.status_code == 200 and r.json()["answered"] for r in good_replies)
+    assert all("GRE" in r.json()["answer"] for r in good_replies)

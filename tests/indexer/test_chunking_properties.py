@@ -70,7 +70,7 @@ def test_offsets_map_back_to_the_cleaned_text(text, config):
 @given(DOCUMENT, CONFIGS)
 def test_no_content_sentence_is_lost(text, config):
     doc = ParsedDocument("d", "d.md", "Doc", "d.md", "md", "h", parse_text(text))
-    cleaned = clean_document(doc.blocks)
+    cleaned = clean_document(doc.blocks, config.max_words // 2)  # the pieces chunk_document cuts
     _, chunks = chunk_document(doc, config)
     covered = [False] * len(cleaned.text)
     for chunk in chunks:

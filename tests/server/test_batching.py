@@ -201,3 +201,44 @@ def test_closing_fails_the_requests_still_waiting_instead_of_leaving_them_hangin
     first, second = asyncio.run(main())
     assert first[0][0] == 1.0  # the batch being encoded is still delivered
     assert isinstance(second, RuntimeError) and "closed" in str(second)
+
+
+class PickyEmbedder:
+    """Fails a whole call when any text in it is "poison", as a tokenizer fails on input it cannot read."""
+
+    model_id = "picky"
+
+    def __init__(self):
+        self.calls = []
+
+    def embed(self, texts, progress=False, single_thread=False):
+        self.calls.append(list(texts))
+        if "poison" in texts:
+            raise ValueError("cannot tokenize 'poison'")
+        return np.asarray([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_a_bad_input_in_a_shared_async_batch_fails_only_its_own_request():
+    inner = PickyEmbedder()
+    batcher = AsyncBatcher(inner, max_batch=32)
+
+    async def main():
+        return await asyncio.gather(
+            *(batcher.embed([text]) for text in ("good one", "poison", "another good")), return_exceptions=True
+        )
+
+    good, bad, other = asyncio.run(main())
+    batcher.close()
+    assert len(inner.calls[0]) == 3  # the three were encoded together first
+    assert isinstance(bad, ValueError) and "poison" in str(bad)
+    assert good[0][0] == len("good one") and other[0][0] == len("another good")
+
+
+def test_a_bad_input_in_a_shared_thread_batch_fails_only_its_own_caller():
+    from server.answering.batching import encode_each
+
+    inner = PickyEmbedder()
+    results = encode_each(inner.embed, [["a", "bb"], ["poison"], ["ccc"]])
+    assert [r[1] is None for r in results] == [True, False, True]
+    assert results[0][0][:, 0].tolist() == [1.0, 2.0] and results[2][0][0, 0] == 3.0
+    assert isinstance(results[1][1], ValueError)

@@ -43,3 +43,39 @@ def test_only_questions_answered_from_their_own_page_are_kept(small_index):
     assert kept and all("credits" not in q and "earn" not in q for q in kept)
     assert len(kept) <= 4 and len(set(kept)) == len(kept)
     assert all(q in asked for q in kept)
+
+
+class CountingPattern:
+    """A compiled pattern that counts the characters handed to the regex engine."""
+
+    def __init__(self, pattern, counter):
+        self.pattern, self.counter = pattern, counter
+
+    def search(self, text, pos=0):
+        self.counter[0] += len(text) - pos
+        return self.pattern.search(text, pos)
+
+
+def test_fact_checks_read_a_long_adversarial_passage_a_bounded_number_of_times(monkeypatch):
+    from server.answering import suggest
+
+    counter = [0]
+    wrap = lambda p: CountingPattern(p, counter)  # noqa: E731
+    for name in ("PROGRAM_FACTS", "CAREER_FACTS"):
+        facts = [
+            (kind, tuple(map(wrap, anywhere)), wrap(pattern), template, *map(wrap, later))
+            for kind, anywhere, pattern, template, *later in getattr(suggest, name)
+        ]
+        monkeypatch.setattr(suggest, name, facts)
+    # A long list with "tuition" near its end and no dollar figure, "5 years" early and "finish" late: the
+    # shapes that made a lookahead over the rest of the text cost its square.
+    text = "tuition " * 2 + "Course 101 lab work 5 years " * 2000 + " tuition finish"
+    checks = [f for f in suggest.PROGRAM_FACTS + suggest.CAREER_FACTS]
+    found = {f[0] for f in checks if suggest.states(text, f[1], f[2], f[4:])}
+    assert found == {"duration"}  # the duration is stated ("5 years" ... "finish"), the cost is not ($)
+    # Every pattern reads the text at most once: the work is linear in its length.
+    assert counter[0] <= len(text) * sum(1 + len(f[1]) + len(f[4:]) for f in checks)
+    # No pattern looks ahead over the rest of the text or repeats "anything" without a bound.
+    for f in checks:
+        for p in (*f[1], f[2], *f[4:]):
+            assert "(?=" not in p.pattern.pattern and "[\\s\\S]*" not in p.pattern.pattern
