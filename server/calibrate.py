@@ -44,6 +44,10 @@ DEFAULT_SETS = [
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'questions.jsonl'}",
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'fields.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'fields'}",
     f"{PROJECT_ROOT / 'tests' / 'eval' / 'more.jsonl'}={PROJECT_ROOT / 'tests' / 'eval' / 'more'}",
+    *(
+        f"{SHARED / 'train' / pool / 'questions.jsonl'}={SHARED / 'train' / pool / 'corpus'}"
+        for pool in ("engineering", "business-health-education", "sciences-arts-law")
+    ),
 ]
 
 
@@ -267,7 +271,7 @@ def score(cases: list[Case], weights: Weights) -> dict[str, float]:
 
 
 def _index_for(pages: Path | None, corpus: Path, root: Path) -> Path:
-    folder = root / (pages.name if pages else "corpus-only")
+    folder = root / (f"{pages.parent.name}-{pages.name}" if pages else "corpus-only")  # pools all hold a corpus/
     if (folder / "index").is_dir():
         return folder
     shutil.copytree(corpus, folder / "corpus")

@@ -55,12 +55,13 @@ class IndexState:
     @classmethod
     def build(cls, index: LoadedIndex, weights: Weights, stamp: tuple[str | None, float]) -> IndexState:
         terms = CorpusTerms(index)
+        linker = EntityLinker(index, terms)
         return cls(
             index,
             Retriever(index),
-            EntityLinker(index, terms),
+            linker,
             Composer(index, weights, terms=terms),
-            Refuser(index, weights, terms),
+            Refuser(index, weights, terms, linker.loose),
             stamp,
         )
 

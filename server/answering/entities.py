@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from indexer.store import LoadedIndex
 
+from .names import LooseNames
 from .question import CALENDAR, SYNONYMS, Mention, content_tokens, covers
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -135,6 +136,7 @@ class EntityLinker:
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
         self._rare = max(3, int(0.1 * len(self.names)))  # a name found only in text must be this rare
+        self.loose = LooseNames(index.documents, lambda word: all(t in self._vocab for t in content_tokens(word)))
 
     def lowercase_names(self, sentence: str, subject_markers: frozenset[str]) -> list[tuple[str, bool]]:
         """Names typed in lower case ("how much is it at kessler?"): runs of up to three words that spell a
@@ -190,6 +192,9 @@ class EntityLinker:
                 return None  # "University", "Master", "MS": true of too many documents to mean anything
             lead = bool(by_key | by_lead)
             return Mention(name, subject, frozenset(docs), by_name=True, lead=lead)
+        loose, strong = self.loose.match(name)
+        if loose and len(loose) <= self._generic:
+            return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
         if not known:
             return Mention(name, subject, known=False)
         if not in_text or len(in_text) > self._rare:
@@ -204,8 +209,11 @@ class EntityLinker:
         of the question that appear in some of its documents' titles ("construction management" when
         "Purdue" names four pages) narrow it to those documents.
         """
-        named = [m.doc_ids for m in mentions if m.linked and m.by_name]
-        textual = [m.doc_ids for m in mentions if m.linked and not m.by_name]
+        named = [m.doc_ids for m in mentions if m.linked and m.by_name and not m.loose]
+        loose = [m.doc_ids for m in mentions if m.linked and m.loose]
+        if not named:
+            named, loose = loose, []
+        textual = [m.doc_ids for m in mentions if m.linked and not m.by_name] + loose
         groups: list[frozenset[str]] = []
         for docs in named:
             for i, group in enumerate(groups):

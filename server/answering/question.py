@@ -217,6 +217,7 @@ class Mention:
     by_name: bool = False  # matched a document's title, aliases or source (not only its text)
     known: bool = True  # the corpus uses the word somewhere
     lead: bool = False  # names the subject of its documents (a school), not a program or page word
+    loose: bool = False  # linked by a loose match (initials, a short form): starts an entity only if no name does
 
     @property
     def linked(self) -> bool:

@@ -16,6 +16,7 @@ from indexer.store import LoadedIndex
 
 from .compose import Candidate
 from .entities import CorpusTerms
+from .names import LooseNames
 from .question import Question, content_tokens, focus_words
 from .weights import Weights
 
@@ -71,8 +72,9 @@ def _plural(word: str) -> str:
 
 
 class Refuser:
-    def __init__(self, index: LoadedIndex, weights: Weights, terms: CorpusTerms):
+    def __init__(self, index: LoadedIndex, weights: Weights, terms: CorpusTerms, names: LooseNames | None = None):
         self.index = index
+        self._names = names or LooseNames(index.documents, lambda word: False)
         self.weights = weights
         self._terms = terms
         self._idf = index.lexical.idf
@@ -102,7 +104,12 @@ class Refuser:
             unknown = [*unknown, " ".join(question.earners)]
         if unknown:
             names = ", ".join(unknown)
-            return Refusal(f"not in the documents: {names}", f"The documents I have don't mention {names}.")
+            text = f"The documents I have don't mention {names}."
+            titles = {d["doc_id"]: d["title"] for d in self.index.documents}
+            near = [titles[d] for name in unknown for d in self._names.near(name) if d in titles]
+            if near:
+                text += " Did you mean " + " or ".join(f"“{t}”" for t in dict.fromkeys(near[:3])) + "?"
+            return Refusal(f"not in the documents: {names}", text)
         return None
 
     def mentioned(self, words: tuple[str, ...]) -> bool:
