@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import pickle
 import re
 import shutil
 import tempfile
@@ -66,6 +67,8 @@ class Case:
     doc_focus: float = 0.0
     doc_missing: float = 0.0
     hard_refusal: bool = False  # refused before retrieval (unknown name): no weight decides it
+    kind: str = "description"
+    texts: list[str] = field(default_factory=list)  # the units' texts, in the order of ``units``
 
 
 def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
@@ -76,7 +79,7 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
         question = engine.analyse(message)
         resolved = engine.resolve(question, session_id)
         prepared = engine.prepare(state, resolved)
-        case = Case(set_name, item_id, turn is not None, resolved.question.valued)
+        case = Case(set_name, item_id, turn is not None, resolved.question.valued, kind=resolved.question.kind)
         if prepared.refusal is not None and not prepared.hits:
             case.hard_refusal = True
             cases.append(case)
@@ -86,6 +89,7 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
         rows, labels, typed = [], [], []
         for cand in prepared.candidates:
             rows.append([cand.feats[f] for f in UNIT_FEATURES])
+            case.texts.append(cand.text)
             typed.append(cand.typed)
             ok = False
             if turn is not None:
@@ -116,7 +120,7 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
 
 # How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
 # among these by leaving one set out (see ``choose_refusal_weight``).
-REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
 REFUSAL_TOLERANCE = 0.005
 
 
@@ -197,7 +201,9 @@ def fit(cases: list[Case], refusal_weight: float = 3.0, unit: dict[str, float] |
         row = _decision_row(case, weights)
         if row is not None:
             rows.append(row)
-            labels.append(1.0 if case.answerable else 0.0)
+            # Answering is right when the question is answerable and the chosen unit answers it; an out-of-scope
+            # question or a wrong unit makes answering wrong (a wrong answer, the worst miss, is refused instead).
+            labels.append(1.0 if _right(case, weights) else 0.0)
     weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, refusal_weight=refusal_weight)
     dense = [c.dense for c in cases if c.answerable and not c.hard_refusal]
     # The similarity floor for off-topic questions: below every answerable question's best passage, less a margin.
@@ -237,9 +243,15 @@ def _answers(case: Case, weights: Weights) -> bool:
     )
 
 
+def _right(case: Case, weights: Weights) -> bool:
+    """The question is answerable and the unit the ranker chooses answers it."""
+    best = _best(case, weights) if case.answerable and not case.hard_refusal else None
+    return best is not None and bool(case.labels[best])
+
+
 def decision_shares(cases: list[Case], weights: Weights) -> tuple[float, float]:
-    """(share of answerable questions answered, share of out-of-scope questions refused)."""
-    answered = [_answers(c, weights) for c in cases if c.answerable]
+    """(share of answerable questions answered right, share of out-of-scope questions refused), as scored."""
+    answered = [_answers(c, weights) and _right(c, weights) for c in cases if c.answerable]
     refused = [not _answers(c, weights) for c in cases if not c.answerable]
     return (
         float(np.mean(answered)) if answered else float("nan"),
@@ -287,9 +299,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("sets", nargs="*", help="SET.jsonl or SET.jsonl=PAGES_DIR (default: every visible set)")
     parser.add_argument("--write", action="store_true", help="save the weights fitted on all sets")
+    parser.add_argument("--indexes", type=Path, help="build the sets' indexes in this folder and reuse them")
+    parser.add_argument("--cases", type=Path, help="keep the collected questions' features in this file and reuse them")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     specs = args.sets or [s for s in DEFAULT_SETS if Path(s.split("=")[0]).is_file()]
+    if args.cases and args.cases.is_file():
+        cases = pickle.loads(args.cases.read_bytes())
+    else:
+        cases = collect_all(specs, args.indexes)
+        if args.cases:
+            args.cases.write_bytes(pickle.dumps(cases))
+    return report_and_fit(cases, write=args.write)
+
+
+def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
+    """Every set of ``specs`` indexed (in a temporary folder, or ``indexes``) and run through the engine."""
     settings = Settings()
     embedder = make_embedder(settings)
     embedder.load()
@@ -297,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pqa-calibrate-") as tmp:
         for spec in specs:
             path, _, pages = spec.partition("=")
-            folder = _index_for(Path(pages) if pages else None, settings.corpus_dir, Path(tmp))
+            folder = _index_for(Path(pages) if pages else None, settings.corpus_dir, indexes or Path(tmp))
             engine = QAEngine(
                 settings.model_copy(
                     update={
@@ -314,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
             name = f"{name}:{Path(path).stem}" if name == "eval" else name
             cases += collect(engine, name, load_set(Path(path)))
             engine.close()
+    return cases
+
+
+def report_and_fit(cases: list[Case], *, write: bool) -> int:
+    """Leave-one-set-out figures, the final fit on every set, and (``write``) the weights file."""
     names = list(dict.fromkeys(c.set_name for c in cases))
     current = Weights.load()
     print(f"{len(cases)} questions from {len(names)} sets: {', '.join(names)}")
@@ -339,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"in-sample with the weights in use:             {report['current_weights_in_sample']}")
     print("unit weights:", final.unit)
     print("decision weights:", final.decision, "min_dense:", final.min_dense)
-    if args.write:
+    if write:
         final.fitted = report
         final.save()
         print("written to server/answering/weights.json")

@@ -204,7 +204,10 @@ class Composer:
             )
         return info
 
-    def candidates(self, question: Question, vector: np.ndarray, groups: list[list[Hit]]) -> list[Candidate]:
+    def candidates(
+        self, question: Question, vector: np.ndarray, groups: list[list[Hit]], focus_vector: np.ndarray | None = None
+    ) -> list[Candidate]:
+        """Every unit of the top passages of each entity, scored; ``focus_vector`` is the encoded focus phrase."""
         cfg = self.config
         q_tokens = self._weighted([t for t in question.tokens if t not in FILLER] or list(question.tokens))
         focus = self._weighted(question.focus)
@@ -221,8 +224,14 @@ class Composer:
                 if index.unit_vectors is not None:
                     first, last = index.unit_offsets[hit.row], index.unit_offsets[hit.row + 1]
                     semantic = (index.unit_vectors[first:last] @ vector).tolist()
+                    meaning = (
+                        (index.unit_vectors[first:last] @ focus_vector).tolist()
+                        if focus_vector is not None
+                        else semantic
+                    )
                 else:
                     semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32).tolist()
+                    meaning = semantic
                 passage = float(hit.dense)
                 rank_feat = 1.0 / (1 + rank)
                 for n, unit in enumerate(chunk.units):
@@ -251,6 +260,7 @@ class Composer:
                         1.0 if not asks_rate and info.rate else 0.0,
                         # names the other side of a contrast the question draws ("fall" for a spring question)
                         1.0 if any(t not in have and not others.isdisjoint(have) for t, others in contrasts) else 0.0,
+                        meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
                     ]
                     score = self.weights.unit_score_of(values)
                     touches = not question.focus or touched

@@ -16,6 +16,7 @@ The state is a small JSON-able dict stored with each turn, so it survives restar
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .question import Question, content_tokens, focus_words
@@ -31,6 +32,7 @@ ENTITY_ANAPHOR = re.compile(
 EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b", re.I)
 COMMON_HEADS = frozenset({"university", "college", "institute", "school", "academy", "department", "center", "centre"})
 TRAILING = re.compile(r"[\s?.!]+$")
+Mentioned = Callable[[str, frozenset[str]], bool]  # some of these documents use this (stemmed) word
 
 
 @dataclass
@@ -85,18 +87,33 @@ def refers_back(text: str) -> bool:
     return _entity_anaphor(text) is not None or bool(CONTINUATION.search(text) or INSTEAD.search(text))
 
 
+def stands_alone(question: Question) -> bool:
+    """The message may be answered without the entity in focus: it does not point back at it, or it only
+    continues ("And what do lawyers earn?") while naming a subject of its own (whose pay, which documents)."""
+    if _entity_anaphor(question.text) is not None:
+        return False
+    return not refers_back(question.text) or bool(question.earners or question.entities)
+
+
 def named(question: Question) -> list[str]:
     """Names of schools or organisations in the message: the entities it switches to."""
     return [m.text.title() if m.text.islower() else m.text for m in question.mentions if m.linked and m.lead]
 
 
-def resolve(question: Question, state: ConversationState) -> Resolved:
-    """Fill the question's missing slots from the state."""
+def resolve(question: Question, state: ConversationState, mentioned: Mentioned | None = None) -> Resolved:
+    """Fill the question's missing slots from the state; ``mentioned(token, docs)`` tells whether some of the
+    documents use a word (a program named in the message that the entity in focus never mentions switches)."""
     text = question.text
     if not state.question or question.small_talk:
         return Resolved(question, text)
     switch = named(question)
     own_focus = bool(question.focus)
+    if not switch and state.entities and mentioned and _switches_program(question, state, mentioned):
+        # "Switching to their LL.M.: …", "What about their MA in History?": a program named by its title words,
+        # none of the entity in focus: the question's own entity replaces it.
+        if own_focus:
+            return Resolved(question, text)
+        switch = [m.text for m in question.mentions if m.linked and m.by_name]
     anaphoric = bool(VALUE_ANAPHOR.search(text) or ENTITY_ANAPHOR.search(text) or CONTINUATION.search(text))
     if switch and own_focus:
         return Resolved(question, text)  # standalone
@@ -109,6 +126,7 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
             focus=tuple(state.focus),
             kind=state.kind or question.kind,
             tokens=tuple(dict.fromkeys(question.tokens + tuple(content_tokens(query)))),
+            entities=question.entities,
         )
         return Resolved(q, query, query, inherited_attribute=True)
     kind, focus, search = question.kind, question.focus, text
@@ -150,6 +168,18 @@ def resolve(question: Question, state: ConversationState) -> Resolved:
     )
     query = _with_name(text, name) if name else text
     return Resolved(q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute)
+
+
+def _switches_program(question: Question, state: ConversationState, mentioned: Mentioned) -> bool:
+    """The message names documents by their titles, none of them among the entity in focus, whose documents
+    never use the name ("their LL.M." after a budget page; not "their Ph.D." on a page that mentions one)."""
+    inherited = frozenset().union(*map(frozenset, state.entities))
+    own = [m for m in question.mentions if m.linked and m.by_name]
+    return (
+        bool(own and question.entities)
+        and all(not (m.doc_ids & inherited) for m in own)
+        and not any(mentioned(t, inherited) for m in own for t in content_tokens(m.text))
+    )
 
 
 def update(state: ConversationState, resolved: Resolved, answered: bool) -> ConversationState:

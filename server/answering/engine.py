@@ -22,10 +22,10 @@ from ..errors import IndexUnavailable, InvalidRequest
 from ..settings import Settings
 from .batching import AsyncBatcher, MicroBatcher
 from .compose import Candidate, Composer
-from .conversation import ConversationState, Resolved, refers_back, resolve, update
+from .conversation import ConversationState, Resolved, resolve, stands_alone, update
 from .entities import CorpusTerms, EntityLinker
 from .messages import clean_message
-from .question import Question, analyse, compound_parts
+from .question import Question, analyse, compound_parts, focus_words
 from .refuse import Refusal, Refuser
 from .retrieve import interleave, retrieve
 from .sessions import SessionStore, Turn
@@ -305,7 +305,7 @@ class QAEngine:
 
     def resolve(self, question: Question, session_id: str) -> Resolved:
         """The question with its missing slots filled from the conversation so far."""
-        return resolve(question, self.conversation(session_id))
+        return resolve(question, self.conversation(session_id), self.state().linker.terms.used_in)
 
     async def achat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """``chat`` for the event loop: the query vectors it will need are awaited from the async batcher
@@ -328,7 +328,7 @@ class QAEngine:
         make them the prefetched ones for the synchronous answering; returns the token to reset."""
         texts: list[str] = []
         if not question.small_talk:
-            resolved = resolve(question, conversation)
+            resolved = resolve(question, conversation, self.state().linker.terms.used_in)
             parts = compound_parts(question.text)
             texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
         vectors = await self.aencoder.embed(texts) if texts else []
@@ -411,16 +411,17 @@ class QAEngine:
             reply = small_talk_reply(question.small_talk, self.covers(state))
             result = ChatResult("", reply, True, message, suggestions=self.suggestions())
             return result, Resolved(question, message), conversation
-        resolved = resolve(question, conversation)
+        resolved = resolve(question, conversation, state.linker.terms.used_in)
         result = self._answer(state, resolved, doc_ids)
-        if not result.answered and resolved.inherited_entity and not refers_back(question.text):
+        moved = False
+        if not result.answered and resolved.inherited_entity and stands_alone(question):
             # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
             alone = Resolved(question, question.text)
             retry = self._answer(state, alone, doc_ids)
             if retry.answered:
-                resolved, result = alone, retry
+                resolved, result, moved = alone, retry, True
         after = update(conversation, resolved, result.answered)
-        if result.answered and not after.entities and result.citations:
+        if result.answered and (moved or not after.entities) and result.citations:
             # Nothing named ("What do health services managers earn?"): the pages just quoted are the topic
             # in focus for a follow-up ("And how fast is the field growing?"), unnamed, as a soft default.
             after.entities = [sorted({c["doc_id"] for c in result.citations})]
@@ -436,7 +437,8 @@ class QAEngine:
         vector = self._vector(resolved.text)
         groups = retrieve(state.retriever, question, resolved.text, vector, RETRIEVE_K, doc_ids=doc_ids)
         hits = interleave(groups)
-        candidates = state.composer.candidates(question, vector, groups)
+        focus_text = focus_words(question.text, question.focus) or resolved.text
+        candidates = state.composer.candidates(question, vector, groups, self._vector(focus_text))
         chosen = state.composer.choose(question, candidates, len(groups))
         refusal, feats = state.refuser.after_composition(question, hits, candidates, chosen)
         return Prepared(resolved, groups, hits, candidates, chosen, refusal, feats)

@@ -131,6 +131,7 @@ class EntityLinker:
         self.names = [DocumentNames(d) for d in index.documents]
         self._by_id = {n.doc_id: n for n in self.names}
         self._plain_keys = set().union(*(n.plain_keys for n in self.names)) if self.names else set()
+        self.terms = terms
         self._terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
@@ -193,7 +194,9 @@ class EntityLinker:
             lead = bool(by_key | by_lead)
             return Mention(name, subject, frozenset(docs), by_name=True, lead=lead)
         loose, strong = self.loose.match(name)
-        if loose and len(loose) <= self._generic:
+        if len(loose) > self._generic:
+            return None  # loosely true of many documents ("TA"): not a name the corpus lacks
+        if loose:
             return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
         if not known:
             return Mention(name, subject, known=False)

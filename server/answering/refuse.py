@@ -62,6 +62,8 @@ def decision_features(
         "doc_gap": 1.0 if doc_focus < 0.999 else 0.0,  # some word asked about is nowhere in them
         "max_focus": max((f["focus"] for f in eligible), default=0.0),
         "max_semantic": max((f["semantic"] for f in eligible), default=0.0),
+        "focus_semantic": best["focus_semantic"] if best else 0.0,
+        "max_focus_semantic": max((f["focus_semantic"] for f in eligible), default=0.0),
     }
 
 

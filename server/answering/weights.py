@@ -33,6 +33,7 @@ UNIT_FEATURES = (
     "leadin",
     "rate",
     "conflict",
+    "focus_semantic",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (
@@ -45,6 +46,8 @@ DECISION_FEATURES = (
     "doc_gap",
     "max_focus",
     "max_semantic",
+    "focus_semantic",
+    "max_focus_semantic",
 )
 
 
