@@ -31,6 +31,7 @@ from indexer.build import build
 from indexer.model import make_embedder
 from indexer.settings import PROJECT_ROOT
 
+from .answering.compose import ComposeConfig
 from .answering.engine import QAEngine
 from .answering.refuse import decision_features
 from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights
@@ -144,6 +145,26 @@ def _best(case: Case, weights: Weights) -> int | None:
     return int(eligible[np.argmax(scores[eligible])])
 
 
+def _quoted(case: Case, weights: Weights) -> list[int]:
+    """The units an answer quotes, as the composer chooses them: the best, then close seconds within the
+    composer's limits (``ComposeConfig``)."""
+    best = _best(case, weights)
+    if best is None:
+        return []
+    limits = ComposeConfig()
+    scores = [weights.unit_score(dict(zip(UNIT_FEATURES, row, strict=True))) for row in case.units]
+    eligible = [i for i in np.argsort(scores)[::-1] if case.typed[i] or not case.valued]
+    chosen, length = [best], len(case.texts[best]) if case.texts else 0
+    for i in eligible:
+        if len(chosen) >= limits.max_units or not weights.close_second(scores[best], scores[i]):
+            break
+        size = len(case.texts[i]) if case.texts else 0
+        if i != best and length + size <= limits.max_chars:
+            chosen.append(int(i))
+            length += size
+    return chosen
+
+
 def _decision_row(case: Case, weights: Weights) -> list[float] | None:
     best = _best(case, weights)
     if best is None:
@@ -244,9 +265,9 @@ def _answers(case: Case, weights: Weights) -> bool:
 
 
 def _right(case: Case, weights: Weights) -> bool:
-    """The question is answerable and the unit the ranker chooses answers it."""
-    best = _best(case, weights) if case.answerable and not case.hard_refusal else None
-    return best is not None and bool(case.labels[best])
+    """The question is answerable and a unit the answer would quote answers it."""
+    quoted = _quoted(case, weights) if case.answerable and not case.hard_refusal else []
+    return bool(quoted) and bool(case.labels[quoted].any())
 
 
 def decision_shares(cases: list[Case], weights: Weights) -> tuple[float, float]:
@@ -268,9 +289,8 @@ def score(cases: list[Case], weights: Weights) -> dict[str, float]:
         best = _best(case, weights)
         answers = _answers(case, weights)
         if case.answerable:
-            good = best is not None and bool(case.labels[best])
-            top1.append(good)
-            answer_ok.append(answers and good)
+            top1.append(best is not None and bool(case.labels[best]))
+            answer_ok.append(answers and _right(case, weights))
         else:
             refuse_ok.append(not answers)
     return {

@@ -24,6 +24,7 @@ from .weights import UNIT_FEATURES, Weights
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 LISTED_KINDS = ("item", "kv", "row")
+FIGURE = re.compile(r"\d[\d,.]*")  # the numbers a unit states
 BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means nothing without its question
 # A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
 RATE = re.compile(
@@ -327,12 +328,11 @@ class Composer:
         return before is not None and any(c.row == cand.row and c.unit == before for c in chosen)
 
     def _redundant(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        """The unit says nothing a chosen one does not: no word or figure of its own ("Domestic applicants:
+        July 15th" is not a repeat of "Domestic applicants: December 15th")."""
         tokens = self.unit_tokens(cand.row, cand.unit)
-        for c in chosen:
-            other = self.unit_tokens(c.row, c.unit)
-            if tokens and len(tokens & other) / len(tokens) > 0.7:
-                return True
-        return False
+        figures = set(FIGURE.findall(cand.text))
+        return any(tokens <= self.unit_tokens(c.row, c.unit) and figures <= set(FIGURE.findall(c.text)) for c in chosen)
 
     # --- context: lead-ins, antecedents -----------------------------------------------------
     def with_context(self, question: Question, chosen: list[Candidate]) -> tuple[list[Candidate], dict[int, int]]:

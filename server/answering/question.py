@@ -116,7 +116,8 @@ VALUE: dict[str, re.Pattern] = {
     "percent": re.compile(PERCENT, re.I),
     "amount": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "date": re.compile(
-        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|\b\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?\b|\b(rolling|anytime|any time)\b"
+        # A day written with slashes is not a fraction or a ratio ("3.00/4.00", "24/7" are no dates).
+        rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|(?<![\d.])\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?(?![\d.])|\b(rolling|anytime|any time)\b"
     ),
     "duration": re.compile(
         rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"
@@ -258,7 +259,7 @@ class Question:
 
 # Who a pay question is about: "How much do urban planners earn?", "What is the salary of a school counselor?"
 # The words after it that start a detail, not part of who: "logisticians in manufacturing".
-AFTER_WHO = r"in|at|with|from|after|who|working|for|of"
+AFTER_WHO = r"in|at|with|from|after|who|working|for|of|according|per|by|as|during|to"
 PAY_SUBJECT = (
     re.compile(
         r"\b(?:how much|what)\s+(?:do|does|did|can|could|will|would)\s+(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s+"
@@ -534,7 +535,7 @@ def analyse(message: str, linker=None) -> Question:
         entities, described = linker.entities(mentions, words)
         name_tokens |= described
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
-    earners = pay_subject(clause, name_tokens.union(*(content_tokens(m.text) for m in mentions)))
+    earners = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # not title words
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
     acronyms = tuple(
         dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))

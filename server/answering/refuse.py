@@ -73,6 +73,12 @@ def _plural(word: str) -> str:
     return rf"{stem}(?:s|es)?"
 
 
+def _side_by_side(words: tuple[str, ...]) -> re.Pattern:
+    """The words in order, side by side or with one short word between ("medical and health services
+    managers"), each singular or plural."""
+    return re.compile(r"\b" + r"\W+(?:\w{1,4}\W+)?".join(_plural(w) for w in words) + r"\b", re.I)
+
+
 class Refuser:
     def __init__(self, index: LoadedIndex, weights: Weights, terms: CorpusTerms, names: LooseNames | None = None):
         self.index = index
@@ -114,6 +120,13 @@ class Refuser:
             return Refusal(f"not in the documents: {names}", text)
         return None
 
+    def _names_earners(self, words: tuple[str, ...], unit: Candidate) -> bool:
+        """A quoted unit, or its passage's title or section, names who the pay question is about (a page
+        that names "occupational therapists" among related jobs does not give their pay)."""
+        phrase = _side_by_side(words)
+        chunk = self.index.chunks[unit.row]
+        return any(phrase.search(text) for text in (unit.text, chunk.title, chunk.section))
+
     def mentioned(self, words: tuple[str, ...]) -> bool:
         """Whether some passage or title names these words side by side ("urban planners" is not named by
         "urban planning agencies"; a plural or singular counts)."""
@@ -122,8 +135,7 @@ class Refuser:
         for t in set(tokens):
             found = set(self.index.lexical.rows_with(t).tolist())
             rows = found if rows is None else rows & found
-        # Side by side, or with one short word between ("medical and health services managers").
-        phrase = re.compile(r"\b" + r"\W+(?:\w{1,4}\W+)?".join(_plural(w) for w in words) + r"\b", re.I)
+        phrase = _side_by_side(words)
         if any(phrase.search(self.index.chunks[r].text) for r in rows or ()):
             return True
         return any(phrase.search(d["title"]) for d in self.index.documents)
@@ -147,6 +159,11 @@ class Refuser:
         if not chosen:
             what = KIND_NAMES.get(question.kind, "an answer")
             return Refusal(f"no unit states {what}", self._missing(question)), feats
+        if question.earners and not any(self._names_earners(question.earners, c) for c in chosen):
+            who = " ".join(question.earners)
+            return Refusal(
+                f"the answer is not about {who}", f"The documents I have don't state the pay of {who}."
+            ), feats
         p = self.weights.answer_probability(feats)
         feats["p_answer"] = p
         if p < 0.5:
