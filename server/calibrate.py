@@ -34,7 +34,7 @@ from indexer.settings import PROJECT_ROOT
 from .answering.compose import ComposeConfig
 from .answering.engine import QAEngine
 from .answering.refuse import decision_features
-from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights
+from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights, feature_fingerprint
 from .evaluate import evidence_groups, holds, load_set
 from .settings import Settings
 
@@ -353,6 +353,7 @@ def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
                     }
                 ),
                 embedder=embedder,
+                weights=Weights.load(strict=False),  # the features do not depend on them; choices barely do
             )
             engine.start()
             name = Path(path).parent.name if Path(path).name == "questions.jsonl" else Path(path).stem
@@ -365,7 +366,7 @@ def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
 def report_and_fit(cases: list[Case], *, write: bool) -> int:
     """Leave-one-set-out figures, the final fit on every set, and (``write``) the weights file."""
     names = list(dict.fromkeys(c.set_name for c in cases))
-    current = Weights.load()
+    current = Weights.load(strict=False)  # the file in use, fitted on these features or not
     print(f"{len(cases)} questions from {len(names)} sets: {', '.join(names)}")
     report = {"date": datetime.now(UTC).date().isoformat(), "sets": names, "held_out": {}}
     print(
@@ -390,7 +391,7 @@ def report_and_fit(cases: list[Case], *, write: bool) -> int:
     print("unit weights:", final.unit)
     print("decision weights:", final.decision, "min_dense:", final.min_dense)
     if write:
-        final.fitted = report
+        final.fitted = {**report, "fingerprint": feature_fingerprint()}
         final.save()
         print("written to server/answering/weights.json")
     return 0

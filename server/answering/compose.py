@@ -215,6 +215,7 @@ class Composer:
         contrasts = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS]
         asks_rate = bool(RATE.search(question.text))
         wants_leadin = question.kind == "list"
+        yesno = question.kind == "yesno"
         context_weight = cfg.context_weight
         out: list[Candidate] = []
         index = self.index
@@ -240,6 +241,7 @@ class Composer:
                     if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
                     have = info.have
+                    conflict = 1.0 if any(t not in have and not o.isdisjoint(have) for t, o in contrasts) else 0.0
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
                     lexical, overlap = _query_coverage(q_tokens, info, section, context_weight)
@@ -259,8 +261,10 @@ class Composer:
                         1.0 if info.few_words and not typed else 0.0,
                         1.0 if wants_leadin and info.leadin else 0.0,
                         1.0 if not asks_rate and info.rate else 0.0,
-                        # names the other side of a contrast the question draws ("fall" for a spring question)
-                        1.0 if any(t not in have and not others.isdisjoint(have) for t, others in contrasts) else 0.0,
+                        # names the other side of a contrast the question draws ("fall" for a spring question):
+                        # a conflict for most questions, the answer to a yes/no one ("online?" - "On ground")
+                        conflict and not yesno,
+                        conflict and yesno,
                         meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
                     ]
                     score = self.weights.unit_score_of(values)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .question import Question, content_tokens, focus_words
+from .vocabulary import vocabulary
 
 CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|what if|but|so|then|ok(ay)?|plus|same)\b", re.I)
 VALUE_ANAPHOR = re.compile(r"\b(that|this|it)\b", re.I)
@@ -30,7 +31,7 @@ ENTITY_ANAPHOR = re.compile(
     re.I,
 )
 EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b", re.I)
-COMMON_HEADS = frozenset({"university", "college", "institute", "school", "academy", "department", "center", "centre"})
+COMMON_HEADS = vocabulary().institution_heads
 TRAILING = re.compile(r"[\s?.!]+$")
 Mentioned = Callable[[str, frozenset[str]], bool]  # some of these documents use this (stemmed) word
 
@@ -107,7 +108,8 @@ def resolve(question: Question, state: ConversationState, mentioned: Mentioned |
     if not state.question or question.small_talk:
         return Resolved(question, text)
     switch = named(question)
-    own_focus = bool(question.focus)
+    # A kind of value of its own ("When is the deadline?" after a GRE question: a date) is an attribute too.
+    own_focus = bool(question.focus) or (question.valued and question.kind != state.kind)
     if not switch and state.entities and mentioned and _switches_program(question, state, mentioned):
         # "Switching to their LL.M.: …", "What about their MA in History?": a program named by its title words,
         # none of the entity in focus: the question's own entity replaces it.

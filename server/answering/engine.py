@@ -89,14 +89,14 @@ class ChatResult:
 
 
 class QAEngine:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, weights: Weights | None = None):
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.paths = IndexPaths(settings.index_dir)
         self.sessions = SessionStore(
             settings.session_db, ttl_seconds=settings.session_ttl_hours * 3600, max_turns=settings.session_max_turns
         )
-        self.weights = Weights.load()
+        self.weights = weights or Weights.load()
         self._state: IndexState | None = None
         self.started = int(time.time())
         self._load_error: str | None = None

@@ -19,12 +19,11 @@ from indexer.store import LoadedIndex
 
 from .names import LooseNames
 from .question import CALENDAR, SYNONYMS, Mention, content_tokens, covers
+from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
 CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
-HOST_NOISE = frozenset(
-    {"www", "edu", "com", "org", "net", "gov", "ac", "co", "uk", "io", "info", "online", "html", "example", "localhost"}
-)
+HOST_NOISE = vocabulary().host_noise
 POSSESSIVE = re.compile(r"['’]s?$")
 MAX_GENERIC_SHARE = 0.2  # a name matching more than this share of documents (and > 3) says nothing
 

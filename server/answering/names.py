@@ -25,12 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from .vocabulary import vocabulary
+
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*|,\s+")
 
 WORD = re.compile(r"[A-Za-z0-9&]+(?:\.[A-Za-z]\.?)*")
-HOST_NOISE = frozenset({"www", "edu", "com", "org", "net", "gov", "ac", "co", "uk", "io", "html", "htm", "php", "aspx"})
+HOST_NOISE = vocabulary().host_noise
 STRONG = 3
-FUNCTION_WORDS = frozenset({"of", "at", "the", "and", "&", "in", "for", "on"})  # skipped inside initials
+FUNCTION_WORDS = vocabulary().function_words  # skipped inside initials
 GENERIC_SHARE = 0.15  # a title word in more than this share of titles (and at least 3) is generic
 
 

@@ -18,14 +18,11 @@ from dataclasses import dataclass, replace
 
 from indexer.lexical import tokenize, tokenize_query
 
-MONTHS = (
-    r"(January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-)
-NUMBER_WORDS = (
-    r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"sixty|dozen|hundred|half)"
-)
+from .vocabulary import vocabulary
+
+VOCAB = vocabulary()
+MONTHS = "(" + "|".join(VOCAB.months + VOCAB.month_abbreviations) + ")"
+NUMBER_WORDS = "(" + "|".join(VOCAB.number_words) + ")"
 
 # How each kind of question is asked, in priority order (the first that matches wins).
 ASK: list[tuple[str, re.Pattern]] = [
@@ -142,37 +139,11 @@ COMPARE = re.compile(
 )
 
 # Words that say how a question is asked rather than what about (stemmed, as content_tokens returns them).
-FILLER = frozenset(
-    tokenize(
-        [
-            "much many long need needs want expect usually typically typical get take know tell like would could also "
-            "exactly approximately roughly currently please anything something thing things possible possibly "
-            "still really actually generally say says according look looking guess wonder wondering kind sort "
-            "mean give list show explain describe what whats how who whom when where which why do does did doing "
-            "have has had can cannot will shall should must may might would is are was were be been am it its my me "
-            "mine you your yours i we our us they their them there here one ones someone people person about per "
-            "please okay ok hi hey instead either neither whether just even ever more fewer less "
-            "compare compared comparison versus vs difference differences policy policies "
-            # quantifiers say how many, not what about
-            "everyone everybody anyone anybody every each single total overall entire whole "
-            # degree words name the kind of program, not what is asked about it
-            "master masters degree degrees program programs programme ms msc "
-            # words about the documents themselves
-            "page pages site website webpage "
-            # conversation moves
-            "go going back again return returning switch switching "
-            # verbs that carry the question, not its topic ("what happens in the capstone?")
-            "happen happens happened use uses used using"
-        ]
-    )[0]
-)
+FILLER = frozenset(tokenize([" ".join(VOCAB.filler)])[0])
 
 # Words that only restate what a duration is ("how long to finish / complete / last"): the kind asks that
 # already, and as focus they would favour a sentence that repeats the verb over one that states the time.
-KIND_FILLER = {
-    "duration": frozenset(tokenize_query("finish finishing complete completing completion last lasts time")),
-    "date": frozenset(tokenize_query("deadline deadlines date dates")),
-}
+KIND_FILLER = {kind: frozenset(tokenize_query(" ".join(words))) for kind, words in VOCAB.kind_filler.items()}
 
 GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening)|yo)( there)?( bot)?$")
 THANKS = re.compile(
@@ -186,21 +157,10 @@ HELP = re.compile(
 
 # A name: a capitalised word or an acronym, with the connecting words that names use.
 TOKEN = re.compile(r"[A-Za-z0-9][\w&.\-]*(?:['’]s?)?")
-CONNECTORS = frozenset({"of", "and", "&", "de"})  # inside a name: "University of X", "Texas A&M"
+CONNECTORS = VOCAB.connectors  # inside a name: "University of X", "Texas A&M"
 # Words before a name that make it the subject of the question ("tuition at X", "does X", "X's").
-SUBJECT_MARKERS = frozenset(
-    {"at", "for", "of", "to", "about", "does", "do", "did", "is", "are", "was", "attend", "attending", "vs", "versus"}
-)
-OPENERS = frozenset(
-    {
-        "what", "whats", "what's", "how", "when", "where", "who", "whom", "which", "why", "is", "are", "do", "does",
-        "did", "can", "could", "should", "will", "would", "must", "has", "have", "may", "am", "tell", "give", "list",
-        "show", "please", "according", "compare", "describe", "explain", "and", "but", "so", "also", "if", "in",
-        "for", "at", "the", "a", "an", "i", "i'm", "im", "my", "we", "our", "any", "going", "back", "ok", "okay",
-        "then", "now", "to", "on", "with", "from", "about", "by", "besides", "apart", "other", "than", "as", "it",
-        "its", "it's", "they", "their", "there", "this", "that", "these", "those", "say", "suppose", "assuming",
-    }
-)  # fmt: skip
+SUBJECT_MARKERS = VOCAB.subject_markers
+OPENERS = VOCAB.openers
 ACRONYM = re.compile(r"[A-Z]{2,5}s?")
 CALENDAR = re.compile(
     rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
@@ -259,7 +219,7 @@ class Question:
 
 # Who a pay question is about: "How much do urban planners earn?", "What is the salary of a school counselor?"
 # The words after it that start a detail, not part of who: "logisticians in manufacturing".
-AFTER_WHO = r"in|at|with|from|after|who|working|for|of|according|per|by|as|during|to"
+AFTER_WHO = "|".join(VOCAB.after_who)
 PAY_SUBJECT = (
     re.compile(
         r"\b(?:how much|what)\s+(?:do|does|did|can|could|will|would)\s+(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s+"
@@ -273,13 +233,7 @@ PAY_SUBJECT = (
     ),
 )
 # Words for people in general, not an occupation: "graduates" of any program earn something.
-GENERIC_EARNERS = frozenset(
-    tokenize_query(
-        "graduate graduates grad grads alumni alumnus student students people person employee employees "
-        "professional professionals holder holders major majors someone typical average entry level "
-        "new recent starting senior junior experienced"
-    )
-)
+GENERIC_EARNERS = frozenset(tokenize_query(" ".join(VOCAB.generic_earners)))
 DETAIL = re.compile(rf"\s+(?:{AFTER_WHO})\s+.*$", re.I)
 
 
@@ -318,41 +272,9 @@ AUX_START = re.compile(r"^\s*(is|are|do|does|did|can|could|will|would|should|mus
 
 # Words that program and career pages use for the same thing: a question's word is covered by any word
 # of its group ("earn" by "salary", "skip" by "waived"). General vocabulary of the domain, no names.
-SYNONYM_GROUPS = (
-    "earn earnings salary salaries pay paid wage wages income compensation make makes",
-    "cost costs charge charges price tuition expense expenses cheap cheaper cheapest expensive affordable",
-    "skip skipping waive waived waiver waivers exempt exemption",
-    "class classes course courses",
-    "job jobs career careers role roles position positions occupation occupations",
-    "deadline deadlines due close closes closing",
-    "finish finishes complete completes completion",
-    "start starts begin begins beginning commence entry intake",
-    "require required requirement requirements mandatory necessary",
-    "admit admitted admission admissions acceptance",
-    "grow growth increase increases rise expand expansion",
-    "fund funding funded scholarship scholarships fellowship fellowships assistantship assistantships aid grant "
-    "grants support",
-    "test tests exam exams examination",
-    "employer employers company companies firm firms",
-    "online remote distance virtual",
-    "international foreign overseas",
-    "undergraduate baccalaureate bachelor bachelors",
-    "send submit provide",
-    "graduate graduates grad grads alumni",
-    "big large size",
-    "incoming entering",
-    "qualify qualifies eligible eligibility",
-    "track tracks option options pathway pathways",
-)
+SYNONYM_GROUPS = tuple(" ".join(group) for group in VOCAB.synonym_groups)
 # Words that exclude each other: a unit naming "fall" and not "spring" does not answer a spring question.
-CONTRAST_GROUPS = (
-    "spring fall autumn summer winter",
-    "international domestic",
-    "inside outside",
-    "online campus",
-    "resident nonresident",
-    "thesis nonthesis",
-)
+CONTRAST_GROUPS = tuple(" ".join(group) for group in VOCAB.contrast_groups)
 _CONTRAST_STEMS = [frozenset(tokenize_query(group)) for group in CONTRAST_GROUPS]
 CONTRASTS: dict[str, frozenset[str]] = {stem: group - {stem} for group in _CONTRAST_STEMS for stem in group}
 SYNONYMS: dict[str, frozenset[str]] = {}
@@ -387,7 +309,7 @@ MEASURE = re.compile(
     r"r[ée]sum[ée]|cv|writing sample|sample|letter|paper|abstract|proposal)s?\b",
     re.I,
 )
-MEASURE_WORDS = frozenset(tokenize_query("big large small size wide tall far deep heavy old"))
+MEASURE_WORDS = frozenset(tokenize_query(" ".join(VOCAB.measure_words)))
 
 # The question phrase decides before any noun does: "How quickly do graduates recoup the cost?" wants a duration.
 WH_KIND: list[tuple[str, re.Pattern]] = [

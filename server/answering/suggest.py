@@ -17,13 +17,14 @@ from itertools import zip_longest
 from indexer.store import LoadedIndex
 
 from .entities import TITLE_SEPARATORS
+from .vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
 PROGRAM_TITLE = re.compile(
     r"\b(?:M\.?S\.?|M\.?Eng|MBA|master'?s?|degree|program(?:me)?|graduate|admissions?|catalog)\b", re.I
 )
-MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+MONTH = r"(?:" + "|".join(dict.fromkeys(m[:3] for m in vocabulary().months)) + r")[a-z]*\.?\s+\d{1,2}"
 # (kind, what a chunk must contain, the question; {name} is the program's school, {role} the career's name).
 # What a chunk must contain is a sequence of patterns, each found after the start of the one before: every
 # pattern is searched once over the text, so the check is linear in the passage's length (a single pattern

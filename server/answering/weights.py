@@ -1,11 +1,15 @@
 """The fitted weights of unit scoring and of the answer-or-refuse decision.
 
 ``weights.json`` beside this file is written by ``python -m server calibrate --write`` (logistic
-regression on the visible question sets, see README); the defaults below are used when it is absent.
+regression on the visible question sets, see README) with the fingerprint of the features and vocabulary it
+was fitted on; weights of other features, or with a weight missing, fail to load with what to run.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import json
 import logging
 import math
@@ -13,6 +17,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+
+from .vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ UNIT_FEATURES = (
     "leadin",
     "rate",
     "conflict",
+    "contrast",
     "focus_semantic",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
@@ -53,31 +60,8 @@ DECISION_FEATURES = (
 
 @dataclass
 class Weights:
-    unit: dict[str, float] = field(
-        default_factory=lambda: {
-            "bias": -3.0,
-            "semantic": 3.0,
-            "passage": 1.0,
-            "lexical": 2.0,
-            "focus": 2.5,
-            "kind": 1.5,
-            "rank": 0.2,
-            "short": -1.0,
-            "leadin": 0.0,
-        }
-    )
-    decision: dict[str, float] = field(
-        default_factory=lambda: {
-            "bias": -6.0,
-            "dense": 3.0,
-            "score": 1.0,
-            "focus": 2.0,
-            "semantic": 2.0,
-            "doc_focus": 2.0,
-            "max_focus": 2.0,
-            "max_semantic": 1.0,
-        }
-    )
+    unit: dict[str, float] = field(default_factory=dict)  # UNIT_FEATURES and "bias"
+    decision: dict[str, float] = field(default_factory=dict)  # DECISION_FEATURES and "bias"
     min_dense: float = 0.25  # similarity floor: below it the question is off-topic whatever else holds
     second_unit_margin: float = 1.0  # a further unit's logit may be this far below the best one's
     fitted: dict = field(default_factory=dict)  # how and on what the weights were fitted (report of calibrate)
@@ -100,16 +84,58 @@ class Weights:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
-        if not path.is_file():
-            return cls()
+    def load(cls, path: Path = WEIGHTS_FILE, *, strict: bool = True) -> Weights:
+        """The fitted weights; raises ``StaleWeights`` when they were fitted on other features or vocabulary,
+        or miss a weight, with what to run. ``strict=False`` (for refitting only) takes them as they are."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             known = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in data.items() if k in known})
+            weights = cls(**{k: v for k, v in data.items() if k in known})
         except (OSError, ValueError, TypeError) as exc:
-            logger.warning("weights file %s unreadable (%s); using defaults", path, exc)
-            return cls()
+            raise StaleWeights(f"the weights file {path.name} cannot be read ({exc}); {REFIT}") from exc
+        if not strict:
+            return weights
+        fitted_with = weights.fitted.get("fingerprint")
+        if fitted_with != feature_fingerprint():
+            raise StaleWeights(
+                f"the weights in {path.name} were fitted on other features or vocabulary "
+                f"(fingerprint {fitted_with}, now {feature_fingerprint()}); {REFIT}"
+            )
+        for name, model, features in (
+            ("unit", weights.unit, UNIT_FEATURES),
+            ("decision", weights.decision, DECISION_FEATURES),
+        ):
+            missing = [f for f in ("bias", *features) if f not in model]
+            if missing:
+                raise StaleWeights(f"the {name} weights in {path.name} miss {', '.join(missing)}; {REFIT}")
+        return weights
+
+
+REFIT = "fit them again with `python -m server calibrate --write`"
+
+
+class StaleWeights(RuntimeError):
+    """The weights file does not belong to the feature code and vocabulary in use."""
+
+
+@functools.cache
+def feature_fingerprint() -> str:
+    """A digest of what the weights are fitted on: the feature names, the code that computes the features and
+    the analysis they read, and the vocabulary file."""
+    from . import compose, question, refuse  # the feature code (they import this module)
+
+    parts = [
+        vocabulary().fingerprint,
+        ",".join(UNIT_FEATURES),
+        ",".join(DECISION_FEATURES),
+        inspect.getsource(question),
+        inspect.getsource(compose.Composer.candidates),
+        inspect.getsource(compose.Composer._unit_info),
+        inspect.getsource(compose._query_coverage),
+        inspect.getsource(compose._focus_coverage),
+        inspect.getsource(refuse.decision_features),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _logistic(weights: dict[str, float], names, values) -> float:
