@@ -34,7 +34,7 @@ from indexer.settings import PROJECT_ROOT
 from .answering.compose import ComposeConfig
 from .answering.engine import QAEngine
 from .answering.refuse import decision_features
-from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, Weights, feature_fingerprint
+from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, WEIGHTS_FILE, Weights, feature_fingerprint
 from .evaluate import evidence_groups, holds, load_set
 from .settings import Settings
 
@@ -319,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("sets", nargs="*", help="SET.jsonl or SET.jsonl=PAGES_DIR (default: every visible set)")
     parser.add_argument("--write", action="store_true", help="save the weights fitted on all sets")
+    parser.add_argument("--leave-out", action="append", default=[], help="fit without this set (repeatable)")
+    parser.add_argument("--output", type=Path, help="write the weights here instead of the package's weights.json")
     parser.add_argument("--indexes", type=Path, help="build the sets' indexes in this folder and reuse them")
     parser.add_argument("--cases", type=Path, help="keep the collected questions' features in this file and reuse them")
     args = parser.parse_args(argv)
@@ -330,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = collect_all(specs, args.indexes)
         if args.cases:
             args.cases.write_bytes(pickle.dumps(cases))
-    return report_and_fit(cases, write=args.write)
+    cases = [c for c in cases if c.set_name not in args.leave_out]
+    return report_and_fit(cases, write=args.write or args.output is not None, output=args.output)
 
 
 def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
@@ -363,7 +366,7 @@ def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
     return cases
 
 
-def report_and_fit(cases: list[Case], *, write: bool) -> int:
+def report_and_fit(cases: list[Case], *, write: bool, output: Path | None = None) -> int:
     """Leave-one-set-out figures, the final fit on every set, and (``write``) the weights file."""
     names = list(dict.fromkeys(c.set_name for c in cases))
     current = Weights.load(strict=False)  # the file in use, fitted on these features or not
@@ -392,6 +395,6 @@ def report_and_fit(cases: list[Case], *, write: bool) -> int:
     print("decision weights:", final.decision, "min_dense:", final.min_dense)
     if write:
         final.fitted = {**report, "fingerprint": feature_fingerprint()}
-        final.save()
-        print("written to server/answering/weights.json")
+        final.save(output or WEIGHTS_FILE)
+        print(f"written to {output or WEIGHTS_FILE}")
     return 0

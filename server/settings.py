@@ -15,6 +15,9 @@ class Settings(IndexSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     session_db: Path = Field(PROJECT_ROOT / "var" / "sessions.sqlite", description="SQLite file of chat sessions.")
+    weights_file: Path | None = Field(
+        None, description="Fitted answering weights (default: the package's weights.json; see calibrate --output)."
+    )
     session_ttl_hours: float = Field(24.0, gt=0)
     session_max_turns: int = Field(20, ge=1, le=1000)
     max_message_chars: int = Field(2000, ge=10, le=100_000)

@@ -68,6 +68,7 @@ class _UnitInfo:
     few_words: bool
     leadin: bool
     rate: bool
+    asks: bool  # ends with a question mark
     initials: tuple[list[str], str] | None = None  # first letters of its words, read when a question has acronyms
 
 
@@ -202,6 +203,7 @@ class Composer:
                 few_words=len(text.split()) < 3,
                 leadin=bool(LEADIN.search(text)),
                 rate=bool(RATE.search(text)),
+                asks=text.rstrip().endswith("?"),
             )
         return info
 
@@ -266,6 +268,8 @@ class Composer:
                         conflict and not yesno,
                         conflict and yesno,
                         meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
+                        1.0 if info.asks else 0.0,  # a question itself (an FAQ's question line), rarely an answer
+                        semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
                     ]
                     score = self.weights.unit_score_of(values)
                     touches = not question.focus or touched

@@ -96,7 +96,7 @@ class QAEngine:
         self.sessions = SessionStore(
             settings.session_db, ttl_seconds=settings.session_ttl_hours * 3600, max_turns=settings.session_max_turns
         )
-        self.weights = weights or Weights.load()
+        self.weights = weights or (Weights.load(settings.weights_file) if settings.weights_file else Weights.load())
         self._state: IndexState | None = None
         self.started = int(time.time())
         self._load_error: str | None = None

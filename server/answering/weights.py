@@ -41,6 +41,8 @@ UNIT_FEATURES = (
     "conflict",
     "contrast",
     "focus_semantic",
+    "asks",
+    "previous_semantic",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (
