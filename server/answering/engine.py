@@ -9,7 +9,6 @@ import logging
 import re
 import threading
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
 SUGGEST_PAUSE_SECONDS = 0.005  # between two suggestion checks in the background
-# Query vectors awaited by ``achat``/``asearch`` before the synchronous answering runs: text → vector.
-_PREFETCHED: ContextVar[dict | None] = ContextVar("prefetched_vectors", default=None)
 
 
 @dataclass
@@ -186,7 +183,7 @@ class QAEngine:
         """Draw suggested questions from the index and keep those answered from their own page."""
 
         def answers(question: str) -> list[str] | None:
-            result, _, _ = self._turn(state, question, ConversationState(), None)
+            result, _, _ = self._turn(state, question, ConversationState(), None, self.vectors())
             return [c["doc_id"] for c in result.citations] if result.answered else None
 
         def go_on() -> bool:
@@ -228,12 +225,9 @@ class QAEngine:
     def _check_message(self, message: str, what: str = "message") -> str:
         return clean_message(message, self.settings.max_message_chars, what)
 
-    def _vector(self, text: str):
-        """The query vector of ``text``: awaited beforehand by an async caller, else encoded here."""
-        prefetched = _PREFETCHED.get()
-        if prefetched is not None and text in prefetched:
-            return prefetched[text]
-        return self.encoder.embed([text])[0]
+    def vectors(self, known: dict | None = None) -> Vectors:
+        """The query vectors of one turn: those awaited beforehand (``known``), else encoded when read."""
+        return Vectors(self.encoder.embed, known)
 
     def _check_search(self, query: str, k: int, doc_ids: list[str] | None) -> tuple[str, IndexState]:
         query = self._check_message(query, "query")
@@ -246,7 +240,7 @@ class QAEngine:
     def search(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
         """The k best passages; when the query names schools or programs, their passages come first."""
         query, state = self._check_search(query, k, doc_ids)
-        return self._search(state, query, self._vector(query), k, doc_ids)
+        return self._search(state, query, self.encoder.embed([query])[0], k, doc_ids)
 
     async def asearch(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[dict]:
         """``search`` for the event loop: the query vector comes from the async batcher."""
@@ -313,31 +307,23 @@ class QAEngine:
         message, state, session_id, notice, conversation = self._begin(message, session_id, doc_ids)
         question = analyse(message, state.linker)
         with self.aencoder.serving():
-            token = await self._prefetch(question, conversation)
-            try:
-                if self._state is not state:  # a new index version came in while the vectors were computed
-                    state = self.state()
-                    self._check_docs(state, doc_ids)
-                    question = analyse(message, state.linker)
-                return self._chat(state, message, session_id, notice, conversation, question, doc_ids)
-            finally:
-                _PREFETCHED.reset(token)
+            vectors = await self._prefetch(state, question, conversation)
+            if self._state is not state:  # a new index version came in while the vectors were computed
+                state = self.state()
+                self._check_docs(state, doc_ids)
+                question = analyse(message, state.linker)
+            return self._chat(state, message, session_id, notice, conversation, question, doc_ids, vectors)
 
-    async def _prefetch(self, question: Question, conversation: ConversationState):
-        """Await the vectors a turn will encode (the resolved question, and each part of a two-part one) and
-        make them the prefetched ones for the synchronous answering; returns the token to reset."""
-        texts: list[str] = []
-        if not question.small_talk:
-            resolved = resolve(question, conversation, self.state().linker.terms.used_in)
-            parts = compound_parts(question.text)
-            texts = list(dict.fromkeys([resolved.text, *(parts if len(parts) > 1 else [])]))
+    async def _prefetch(self, state: IndexState, question: Question, conversation: ConversationState) -> Vectors:
+        """Await every vector the turn will read (see ``turn_texts``) from the async batcher."""
+        texts = turn_texts(state.linker, question, conversation)
         vectors = await self.aencoder.embed(texts) if texts else []
-        return _PREFETCHED.set(dict(zip(texts, vectors, strict=True)))
+        return Vectors(self.encoder.embed, dict(zip(texts, vectors, strict=True)))
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
         message, state, session_id, notice, conversation = self._begin(message, session_id, doc_ids)
-        return self._chat(state, message, session_id, notice, conversation, None, doc_ids)
+        return self._chat(state, message, session_id, notice, conversation, None, doc_ids, self.vectors())
 
     def _begin(
         self, message: str, session_id: str | None, doc_ids: list[str] | None
@@ -363,10 +349,11 @@ class QAEngine:
         conversation: ConversationState,
         question: Question | None,
         doc_ids: list[str] | None,
+        vectors: Vectors,
     ) -> ChatResult:
         """One turn answered and stored (a new session when ``session_id`` is None)."""
         session_id = session_id or self.sessions.new_id()
-        result, _, after = self._turn(state, message, conversation, doc_ids, question)
+        result, _, after = self._turn(state, message, conversation, doc_ids, vectors, question)
         result.session_id, result.notice = session_id, notice
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
         self.sessions.append(
@@ -390,11 +377,8 @@ class QAEngine:
         with self.aencoder.serving():
             for text in texts:
                 question = analyse(text, state.linker)
-                token = await self._prefetch(question, conversation)
-                try:
-                    result, _, conversation = self._turn(state, text, conversation, doc_ids, question)
-                finally:
-                    _PREFETCHED.reset(token)
+                vectors = await self._prefetch(state, question, conversation)
+                result, _, conversation = self._turn(state, text, conversation, doc_ids, vectors, question)
         return result
 
     def _turn(
@@ -403,6 +387,7 @@ class QAEngine:
         message: str,
         conversation: ConversationState,
         doc_ids: list[str] | None,
+        vectors: Vectors,
         question: Question | None = None,
     ) -> tuple[ChatResult, Resolved, ConversationState]:
         """One message answered against a conversation state; returns the result and the state after it."""
@@ -412,12 +397,12 @@ class QAEngine:
             result = ChatResult("", reply, True, message, suggestions=self.suggestions())
             return result, Resolved(question, message), conversation
         resolved = resolve(question, conversation, state.linker.terms.used_in)
-        result = self._answer(state, resolved, doc_ids)
+        result = self._answer(state, resolved, doc_ids, vectors)
         moved = False
         if not result.answered and resolved.inherited_entity and stands_alone(question):
             # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
             alone = Resolved(question, question.text)
-            retry = self._answer(state, alone, doc_ids)
+            retry = self._answer(state, alone, doc_ids, vectors)
             if retry.answered:
                 resolved, result, moved = alone, retry, True
         after = update(conversation, resolved, result.answered)
@@ -428,23 +413,26 @@ class QAEngine:
             after.names = []
         return result, resolved, after
 
-    def prepare(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None = None) -> Prepared:
+    def prepare(
+        self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None = None, vectors: Vectors | None = None
+    ) -> Prepared:
         """Everything the answer-or-refuse decision reads: retrieval per entity, scored units, the choice."""
         question = resolved.question
         refusal = state.refuser.before_retrieval(question)
         if refusal is not None:
             return Prepared(resolved, [], [], [], [], refusal, {})
-        vector = self._vector(resolved.text)
-        groups = retrieve(state.retriever, question, resolved.text, vector, RETRIEVE_K, doc_ids=doc_ids)
+        vectors = vectors or self.vectors()
+        search, focus = query_texts(resolved)
+        vector = vectors(search)
+        groups = retrieve(state.retriever, question, search, vector, RETRIEVE_K, doc_ids=doc_ids)
         hits = interleave(groups)
-        focus_text = focus_words(question.text, question.focus) or resolved.text
-        candidates = state.composer.candidates(question, vector, groups, self._vector(focus_text))
+        candidates = state.composer.candidates(question, vector, groups, vectors(focus))
         chosen = state.composer.choose(question, candidates, len(groups))
         refusal, feats = state.refuser.after_composition(question, hits, candidates, chosen)
         return Prepared(resolved, groups, hits, candidates, chosen, refusal, feats)
 
     def _parts(
-        self, state: IndexState, question: Question, parts: list[str], doc_ids: list[str] | None
+        self, state: IndexState, question: Question, parts: list[str], doc_ids: list[str] | None, vectors: Vectors
     ) -> list[tuple[Question, Prepared]]:
         """The answered parts of a two-part question ("What's the median salary, and what can senior ones
         earn?"): each part analysed on its own, the entity of the whole kept where a part names none."""
@@ -453,15 +441,15 @@ class QAEngine:
             q = analyse(part, state.linker)
             if not q.entities and question.entities:
                 q = q.with_(entities=question.entities, compare=question.compare)
-            prepared = self.prepare(state, Resolved(q, part), doc_ids)
+            prepared = self.prepare(state, Resolved(q, part), doc_ids, vectors)
             if prepared.refusal is None:
                 out.append((q, prepared))
         return out
 
-    def _answer(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None) -> ChatResult:
+    def _answer(self, state: IndexState, resolved: Resolved, doc_ids: list[str] | None, vectors: Vectors) -> ChatResult:
         question, query = resolved.question, resolved.query
         texts = compound_parts(question.text)
-        parts = self._parts(state, question, texts, doc_ids) if len(texts) > 1 else []
+        parts = self._parts(state, question, texts, doc_ids, vectors) if len(texts) > 1 else []
         if len(parts) > 1:
             units, more, quoted = [], {}, set()
             for q, prepared in parts:
@@ -471,7 +459,7 @@ class QAEngine:
                 more.update(extra)
             answer = state.composer.render(units, more)
         else:
-            prepared = self.prepare(state, resolved, doc_ids)
+            prepared = self.prepare(state, resolved, doc_ids, vectors)
             if prepared.refusal is not None:
                 return self._refusal(state, query, prepared.refusal)
             units, more = state.composer.with_context(question, prepared.chosen)
@@ -534,6 +522,48 @@ class QAEngine:
                 self.reload()
             except Exception:  # noqa: BLE001 - the watcher must never die
                 logger.exception("index reload failed; still serving the previous version")
+
+
+class Vectors:
+    """The query vectors one turn reads, by text: given beforehand (``known``, awaited on the event loop), or
+    encoded by ``encode`` when first read (synchronous callers). A text that was to be given and was not
+    (``turn_texts`` lists every text a turn reads) is encoded anyway, counted in ``missed`` and logged."""
+
+    def __init__(self, encode, known: dict | None = None):
+        self._encode = encode
+        self._known = dict(known or {})
+        self._prepared = known is not None
+        self.missed = 0
+
+    def __call__(self, text: str):
+        vector = self._known.get(text)
+        if vector is None:
+            if self._prepared:
+                self.missed += 1
+                logger.warning("a query vector was not prepared before the turn: %r", text)
+            vector = self._known[text] = self._encode([text])[0]
+        return vector
+
+
+def query_texts(resolved: Resolved) -> tuple[str, str]:
+    """What a resolved question encodes: the text it searches with, and its focus as written (the phrase whose
+    meaning units are scored against; the search text when it has no focus)."""
+    question = resolved.question
+    return resolved.text, focus_words(question.text, question.focus) or resolved.text
+
+
+def turn_texts(linker, question: Question, conversation: ConversationState) -> list[str]:
+    """Every text a turn encodes: the resolved question, its retry on its own, each part of a two-part one."""
+    if question.small_talk:
+        return []
+    resolved = resolve(question, conversation, linker.terms.used_in)
+    asked = [resolved]
+    if resolved.inherited_entity and stands_alone(question):
+        asked.append(Resolved(question, question.text))
+    parts = compound_parts(question.text)
+    if len(parts) > 1:
+        asked += [Resolved(analyse(part, linker), part) for part in parts]
+    return list(dict.fromkeys(text for r in asked for text in query_texts(r)))
 
 
 def small_talk_reply(kind: str, covers: str) -> str:

@@ -128,7 +128,8 @@ def test_metrics_and_access_log(built, fake_embedder, caplog):
         text = client.get("/metrics").text
         assert 'pqa_requests_total{method="POST",route="/api/chat",status="200"} 1.0' in text
         assert "pqa_request_seconds_bucket" in text and "pqa_index_chunks 39.0" in text
-        assert "pqa_encoder_batches 1.0" in text and "pqa_encoder_queries 1.0" in text  # the chat's query
+        # One batch: the question and its focus phrase ("GRE"), encoded together.
+        assert "pqa_encoder_batches 1.0" in text and "pqa_encoder_queries 2.0" in text
         version = client.get("/healthz").json()["index"]["version"]
     assert any(
         f'"index": "{version}"' in r.getMessage() and '"path": "/api/chat"' in r.getMessage() for r in caplog.records
