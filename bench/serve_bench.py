@@ -201,6 +201,9 @@ def main() -> int:
         "PQA_INDEX_DIR": str(work / "index"),
         "PQA_CORPUS_DIR": str(work / "corpus"),
         "PQA_SESSION_DB": str(work / "sessions.sqlite"),
+        # A load test from one address: the per-client limits (on by default) are raised off.
+        "PQA_CHAT_RATE_LIMIT_PER_MINUTE": "0",
+        "PQA_SESSIONS_PER_MINUTE": "0",
     }
     started = time.perf_counter()
     proc = subprocess.Popen(

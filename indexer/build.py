@@ -353,6 +353,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
 
 
 def _embed_cached(texts, embedder, cache, summary, progress, notify) -> np.ndarray:
+    notify(0.0)  # the stage starts now (the first batch may take a while): progress names it at once
     keys = [text_key(t) for t in texts]
     found = cache.get_many(embedder.model_id, keys)
     missing = list(dict.fromkeys(k for k in keys if k not in found))
@@ -363,7 +364,7 @@ def _embed_cached(texts, embedder, cache, summary, progress, notify) -> np.ndarr
             embedder.load()
             summary.model_load_seconds += time.perf_counter() - started
             started = time.perf_counter()
-        batch = max(getattr(embedder, "batch_size", 64), 1) * 8
+        batch = max(getattr(embedder, "batch_size", 64), 1) * 2  # small steps: progress moves visibly
         for i in range(0, len(missing), batch):
             part = missing[i : i + batch]
             vectors = embedder.embed([by_key[k] for k in part], progress=progress)

@@ -185,6 +185,18 @@ def _docx_blocks(path: Path) -> tuple[list[Block], str | None]:
     return blocks, core_title
 
 
+def _parsed(name: str, parse, *args):
+    """A parser's result; any error it raises becomes the one-line ``DocumentError`` the upload check and the
+    indexer both report (a parser library may raise its own types: pypdf's ``LimitReachedError`` on a stream
+    that inflates past its limit)."""
+    try:
+        return parse(*args)
+    except DocumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the file is skipped with its reason
+        raise DocumentError(f"{name}: could not be read ({type(exc).__name__}: {exc}); skipped") from exc
+
+
 def load_document(
     path: Path, corpus_dir: Path, *, max_file_mb: float = 50.0, max_pdf_pages: int = 2000
 ) -> ParsedDocument:
@@ -227,9 +239,9 @@ def load_document(
         except RecursionError as exc:
             raise DocumentError(f"{name}: HTML is nested too deeply to read; skipped") from exc
     elif suffix == ".pdf":
-        blocks = _pdf_blocks(path, max_pdf_pages)
+        blocks = _parsed(name, _pdf_blocks, path, max_pdf_pages)
     else:
-        blocks, fallback_title = _docx_blocks(path)
+        blocks, fallback_title = _parsed(name, _docx_blocks, path)
     if not any(b.kind != "heading" for b in blocks):
         raise DocumentError(f"{name}: no readable text found; skipped")
     first_heading = next((b.text for b in blocks if b.kind == "heading"), None)

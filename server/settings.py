@@ -10,6 +10,9 @@ from pydantic_settings import NoDecode
 
 from indexer.settings import PROJECT_ROOT, IndexSettings
 
+MIN_TOKEN_CHARS = 16
+EXAMPLE_TOKENS = frozenset({"change-me", "changeme", "change-me-please", "secret", "password", "admin", "token"})
+
 
 class Settings(IndexSettings):
     host: str = "127.0.0.1"
@@ -39,6 +42,19 @@ class Settings(IndexSettings):
     )
     max_body_kb: float = Field(256.0, gt=0, description="Largest JSON request body (uploads have their own limit).")
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client address; 0 turns it off.")
+    chat_rate_limit_per_minute: int = Field(
+        600, ge=0, description="Chat answers per minute per client address (bursts of as many); 0 turns it off."
+    )
+    sessions_per_minute: int = Field(
+        600, ge=0, description="New conversations per minute per client address; 0 turns the limit off."
+    )
+    admin_failures_per_minute: int = Field(
+        10, ge=1, description="Wrong admin tokens per minute per client address before 429."
+    )
+    max_request_messages: int = Field(50, ge=1, le=500, description="Messages in one /v1 request.")
+    max_request_chars: int = Field(
+        12_000, ge=100, description="Characters of all user messages in one /v1 request (each is replayed)."
+    )
     header_timeout_seconds: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
     body_timeout_seconds: float = Field(60.0, gt=0, description="A request's body must arrive within this.")
     forwarded_allow_ips: str = Field(
@@ -51,6 +67,19 @@ class Settings(IndexSettings):
         description="Comma-separated keys; when set, /api/chat, /api/search and /v1/* need `Authorization: Bearer <key>`.",
     )
     model_name: str = Field("program-qa", description="The model name /v1/models lists (OpenAI-compatible API).")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_token(cls, value: str | None) -> str | None:
+        """A weak admin token (short, or an example from documentation) is refused at start-up."""
+        if value is None:
+            return None
+        if len(value) < MIN_TOKEN_CHARS or value.lower().strip() in EXAMPLE_TOKENS:
+            raise ValueError(
+                f"PQA_ADMIN_TOKEN is too weak (at least {MIN_TOKEN_CHARS} characters, not an example); make one "
+                'with `python -c "import secrets; print(secrets.token_urlsafe(24))"`'
+            )
+        return value
 
     @field_validator("api_keys", mode="before")
     @classmethod

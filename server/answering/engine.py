@@ -371,6 +371,12 @@ class QAEngine:
         if not messages:
             raise InvalidRequest("no user message to answer")
         texts = [self._check_message(m) for m in messages[-self.settings.session_max_turns :]]
+        total = sum(len(t) for t in texts)
+        if total > self.settings.max_request_chars:
+            # Each message is answered again to rebuild the conversation: the whole request has a budget.
+            raise InvalidRequest(
+                f"the messages to replay hold {total} characters; the limit is {self.settings.max_request_chars}"
+            )
         state = self.state()
         self._check_docs(state, doc_ids)
         conversation = ConversationState()

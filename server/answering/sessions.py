@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import queue
+import re
 import sqlite3
 import threading
 import time
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL, updated 
 CREATE TABLE IF NOT EXISTS turns (session_id TEXT, n INTEGER, created REAL, data TEXT, PRIMARY KEY (session_id, n));
 """
 WRITE_INTERVAL_SECONDS = 0.01
+CORRUPT = re.compile(r"not a database|malformed|corrupt", re.I)  # SQLite's words for a damaged file
 PURGE_EVERY_SECONDS = 600.0
 
 
@@ -65,6 +67,8 @@ class SessionStore:
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._last_purge = time.time()
+        self._generation = 0  # bumped when a damaged store is rebuilt: connections opened before reconnect
+        self._recover_lock = threading.Lock()
 
     # --- connections ----------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -82,15 +86,39 @@ class SessionStore:
 
     def _reader(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "generation", None) != self._generation:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()  # the store was rebuilt since this connection was opened
+            db = None
         if db is None:
             db = self._local.db = self._connect()
+            self._local.generation = self._generation
             self._readers.append(db)
         return db
+
+    def _recover(self, exc: sqlite3.Error) -> bool:
+        """A store damaged beyond reading ("file is not a database", "malformed") is moved aside and rebuilt
+        empty, so new conversations keep their context again; returns whether it was."""
+        if not isinstance(exc, sqlite3.DatabaseError) or not CORRUPT.search(str(exc)):
+            return False
+        with self._recover_lock:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                damaged = Path(f"{self.path}{suffix}")
+                if damaged.exists():
+                    with contextlib.suppress(OSError):
+                        damaged.replace(Path(f"{self.path}.damaged-{stamp}{suffix}"))
+            self._generation += 1
+        logger.error("session store %s was damaged (%s): moved aside and rebuilt empty", self.path.name, exc)
+        return True
 
     def _read(self, what: str, fn, default):
         try:
             return fn(self._reader())
         except sqlite3.Error as exc:
+            if self._recover(exc):
+                with contextlib.suppress(sqlite3.Error):
+                    return fn(self._reader())
             logger.warning("session store %s failed (%s): answering without history", what, exc)
             db = getattr(self._local, "db", None)
             if db is not None:
@@ -163,6 +191,7 @@ class SessionStore:
 
     def _write_loop(self) -> None:
         db: sqlite3.Connection | None = None
+        generation = self._generation
         while True:
             item = self._queue.get()
             if item is None:
@@ -180,10 +209,25 @@ class SessionStore:
                     break
                 batch.append(more)
             try:
-                db = db or self._connect()
+                if db is not None and generation != self._generation:
+                    db.close()
+                    db = None
+                if db is None:
+                    generation = self._generation
+                    db = self._connect()
                 self._commit(db, batch)
             except sqlite3.Error as exc:
-                logger.warning("session store write failed (%s): %d turns not kept", exc, len(batch))
+                if self._recover(exc):
+                    if db is not None:
+                        with contextlib.suppress(sqlite3.Error):
+                            db.close()
+                        db = None
+                    with contextlib.suppress(sqlite3.Error):
+                        db, generation = self._connect(), self._generation
+                        self._commit(db, batch)
+                        exc = None
+                if exc is not None:
+                    logger.warning("session store write failed (%s): %d turns not kept", exc, len(batch))
                 if db is not None:
                     with contextlib.suppress(sqlite3.Error):
                         db.close()

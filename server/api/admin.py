@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -50,7 +51,14 @@ def admin_refusal(admin_token: str | None, authorization: str | None) -> tuple[i
     return None
 
 
-def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+ADMIN_BEARER = HTTPBearer(auto_error=False, scheme_name="AdminToken", description="PQA_ADMIN_TOKEN")
+
+
+def require_admin(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_BEARER)] = None
+) -> None:
+    """The admin token (declared as a bearer scheme: /docs offers Authorize for it)."""
+    authorization = f"{credentials.scheme} {credentials.credentials}" if credentials else None
     refusal = admin_refusal(settings.admin_token, authorization)
     if refusal is not None:
         raise HTTPException(refusal[0], detail=refusal[1], headers={"WWW-Authenticate": "Bearer"})

@@ -23,6 +23,7 @@ from ..answering.engine import QAEngine
 from ..errors import IndexUnavailable, InvalidRequest, QAError
 from ..settings import Settings
 from .admin import router as admin_router
+from .observability import RateLimiter
 from .observability import install as install_observability
 from .openai_api import router as openai_router
 from .reindex import ReindexJobs, clean_stale
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         redoc_url=None,
     )
     app.state.settings = settings
+    per_minute = settings.sessions_per_minute
+    app.state.session_limiter = RateLimiter(per_minute) if per_minute else None
 
     def error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
         """One error body per surface: ``{"detail": ...}``, or OpenAI's ``{"error": {...}}`` under /v1."""
@@ -98,6 +101,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not UTF-8 or nests too deeply to decode: not JSON to us.
+            return error(request, 422, "the body is not valid JSON")
         return error(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(QAError)

@@ -90,6 +90,19 @@ class RateLimiter:
             return (1.0 - tokens) / self.rate
 
 
+CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions"})
+
+
+def is_admin(method: str, path: str) -> bool:
+    """The admin endpoints: reindex jobs, uploads and deletes (the documents list is public)."""
+    return (
+        path == "/api/reindex"
+        or path.startswith("/api/reindex/")
+        or (path == "/api/documents" and method == "POST")
+        or (path.startswith("/api/documents/") and method == "DELETE")
+    )
+
+
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -117,6 +130,9 @@ class Gate:
         self.metrics = metrics
         self.version_of = version_of
         self.limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+        per_minute = settings.chat_rate_limit_per_minute
+        self.chat_limiter = RateLimiter(per_minute) if per_minute else None
+        self.admin_failures = RateLimiter(settings.admin_failures_per_minute)
         self.admin_token = settings.admin_token
         self.body_timeout = settings.body_timeout_seconds
         self.max_body = int(settings.max_body_kb * 1024)
@@ -143,6 +159,11 @@ class Gate:
             await send(message)
 
         return sending
+
+    def _wait(self, path: str, client: str) -> float:
+        """Seconds the client must wait: the general rate limit, and the chat limit on the answering routes."""
+        limiters = [self.limiter, self.chat_limiter if path in CHAT_PATHS else None]
+        return max((limiter.allow(client) for limiter in limiters if limiter is not None), default=0.0)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -192,15 +213,18 @@ class Gate:
 
         try:
             refusal = None
-            if path == "/api/documents" and method == "POST":
-                # An upload's token is checked before its body is read: a stranger's gigabyte is never parsed.
+            if is_admin(method, path):
+                # Every admin token is checked here, before a body is read (a stranger's gigabyte is never
+                # parsed), and wrong ones are throttled per client: guessing costs a minute per few tries.
                 auth = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
                 refusal = admin_refusal(self.admin_token, auth)
+                if refusal is not None and refusal[0] == 401 and self.admin_failures.allow(client) > 0:
+                    refusal = (429, "too many wrong admin tokens; try again in a minute")
             if refusal is not None:
                 await self._reply(send_with_headers, refusal[0], refusal[1], [(b"www-authenticate", b"Bearer")])
             elif length is not None and (not length.isdigit() or int(length) > limit):
                 await self._reply(send_with_headers, 413, too_large)
-            elif self.limiter is not None and (wait := self.limiter.allow(client)) > 0:
+            elif (wait := self._wait(path, client)) > 0:
                 retry = [(b"retry-after", str(max(1, round(wait))).encode())]
                 await self._reply(send_with_headers, 429, f"too many requests; try again in {wait:.1f} s", retry)
             else:

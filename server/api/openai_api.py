@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..answering.engine import ChatResult
+from ..errors import InvalidRequest
 from .deps import ApiKeyDep, EngineDep, SettingsDep
 from .schemas import Citation, Text
 
@@ -126,6 +127,10 @@ def _extra(result: ChatResult, version: str | None) -> Extra:
 @router.post("/chat/completions", response_model=Completion)
 async def chat_completions(body: CompletionRequest, engine: EngineDep, settings: SettingsDep, request: Request):
     """Answer the last user message; earlier user messages are the conversation. `stream: true` gives SSE chunks."""
+    if len(body.messages) > settings.max_request_messages:
+        raise InvalidRequest(
+            f"{len(body.messages)} messages in one request; the limit is {settings.max_request_messages}"
+        )
     users = [m.text() for m in body.messages if m.role == "user"]
     result = await engine.acomplete(users, body.doc_ids)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .deps import ApiKeyDep, EngineDep
+from .deps import ApiKeyDep, EngineDep, limit_new_sessions
 from .schemas import (
     ChatRequest,
     ChatResponse,
@@ -29,6 +29,7 @@ KEYED = {**ERRORS, 401: {"model": ErrorResponse}}
 async def chat(body: ChatRequest, engine: EngineDep, request: Request) -> ChatResponse:
     """Answer a message, with citations; pass `session_id` back to ask follow-ups."""
     # On the event loop: the query is encoded by the async batcher, the rest (a few ms of Python) inline.
+    limit_new_sessions(request, engine, body.session_id)
     result = await engine.achat(body.message, body.session_id, body.doc_ids)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     return ChatResponse(**result.__dict__)

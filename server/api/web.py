@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from ..errors import IndexUnavailable
-from .deps import ApiKeyDep, EngineDep
+from .deps import ApiKeyDep, EngineDep, limit_new_sessions
 from .schemas import ChatRequest, ChatResponse
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +52,7 @@ def _sse(event: str, data: dict) -> str:
 )
 async def chat_stream(body: ChatRequest, engine: EngineDep, request: Request) -> StreamingResponse:
     """The answer as server-sent events: `delta` pieces of text, then `final` with the same payload as /api/chat."""
+    limit_new_sessions(request, engine, body.session_id)
     result = await engine.achat(body.message, body.session_id, body.doc_ids)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     payload = ChatResponse(**result.__dict__).model_dump()

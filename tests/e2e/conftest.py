@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "e2e-token"
+TOKEN = "e2e-admin-token-for-tests"
 XSS_DOC = """# Zorblax Security Notes
 The Zorblax program motto is <script>window.__xss = 1</script> written in plain text.
 Its logo tag reads <img src=x onerror="window.__xss = 2"> and must never run.
@@ -51,6 +51,9 @@ class Server:
             "PQA_SESSION_DB": str(root / "sessions.sqlite"),
             "PQA_ADMIN_TOKEN": TOKEN,
             "PQA_RELOAD_INTERVAL_SECONDS": "0.2",
+            # The load tests send many answers from one address: the per-client limits are tested apart.
+            "PQA_CHAT_RATE_LIMIT_PER_MINUTE": "0",
+            "PQA_SESSIONS_PER_MINUTE": "0",
             **env,
         }
         self.log = open(root / "server.log", "w")  # noqa: SIM115 - closed in stop()

@@ -169,3 +169,13 @@ def test_a_damaged_cache_is_replaced(tmp_path):
     path.write_bytes(b"this is not a database at all" * 100)
     cache = EmbeddingCache(path)
     assert cache.get_many("m", ["x"]) == {}
+
+
+def test_progress_names_the_embedding_stage_before_it_embeds(settings, fake_embedder):
+    seen: list[tuple[str, float, int]] = []
+    build(settings, embedder=fake_embedder, on_progress=lambda stage, f: seen.append((stage, f, fake_embedder.calls)))
+    stages = [stage for stage, _, _ in seen]
+    assert stages.index("embedding chunks") > stages.index("chunking")
+    # The embedding stage is reported before its first encode, not after the work is done.
+    first = next(calls for stage, _, calls in seen if stage == "embedding chunks")
+    assert first == 0 and ("embedding chunks", 1.0) in [(s, f) for s, f, _ in seen]

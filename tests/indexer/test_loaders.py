@@ -176,3 +176,26 @@ def test_oversize_file_is_skipped(tmp_path: Path):
     (tmp_path / "big.txt").write_text("Some text. " * 20_000)
     with pytest.raises(DocumentError, match=r"big.txt: 0.2 MB is over the 0.1 MB limit"):
         load_document(tmp_path / "big.txt", tmp_path, max_file_mb=0.1)
+
+
+def test_a_parser_library_error_is_one_skipped_file_with_the_same_message_at_upload_and_indexer(tmp_path, monkeypatch):
+    from pypdf.errors import LimitReachedError
+
+    from indexer import loaders
+    from server.api.reindex import check_upload
+    from server.errors import InvalidRequest
+    from server.settings import Settings
+
+    def inflating(path, max_pages):  # what pypdf does with a stream that inflates past its limit
+        raise LimitReachedError("limit reached while decompressing")
+
+    monkeypatch.setattr(loaders, "_pdf_blocks", inflating)
+    (tmp_path / "brochure.pdf").write_bytes(b"%PDF-1.4 not empty")
+    with pytest.raises(DocumentError) as indexer_error:
+        load_document(tmp_path / "brochure.pdf", tmp_path)
+    assert str(indexer_error.value) == (
+        "brochure.pdf: could not be read (LimitReachedError: limit reached while decompressing); skipped"
+    )
+    with pytest.raises(InvalidRequest) as upload_error:
+        check_upload("brochure.pdf", b"%PDF-1.4 not empty", Settings(_env_file=None))
+    assert str(upload_error.value) == str(indexer_error.value)

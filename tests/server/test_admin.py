@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from server.api.app import create_app
 
 pytestmark = pytest.mark.integration
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-admin-token-of-tests"
 
 
 @pytest.fixture

@@ -20,13 +20,36 @@ def test_expired_sessions_are_forgotten(tmp_path):
     assert store.history("old") == []
 
 
-def test_corrupted_store_is_survived(tmp_path, caplog):
+def test_a_corrupted_store_is_moved_aside_and_rebuilt(tmp_path, caplog):
     path = tmp_path / "s.sqlite"
     path.write_bytes(b"this is not a sqlite database" * 100)
     store = SessionStore(path)
     store.append("x", Turn("m", "q", "t", "a", True))  # logged, not raised
-    assert store.history("x") == []
-    assert "session store" in caplog.text
+    assert [t.message for t in store.history("x")] == ["m"]  # kept in a new, empty store
+    assert "moved aside and rebuilt empty" in caplog.text
+    assert len(list(tmp_path.glob("s.sqlite.damaged-*"))) == 1
+
+
+def test_a_store_corrupted_while_serving_is_rebuilt_and_new_conversations_keep_their_context(tmp_path, caplog):
+    path = tmp_path / "s.sqlite"
+    store = SessionStore(path)
+    store.append("before", Turn("m0", "q", "t", "a", True))
+    assert store.history("before")  # committed, and read through this thread's connection
+    path.write_bytes(b"garbage, not a database" * 4096)  # damaged under the running server
+    for name in ("s.sqlite-wal", "s.sqlite-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as other:  # another serving thread opens its connection on the damaged file
+        assert not other.submit(store.exists, "before").result()  # the damage is met: the store is rebuilt
+        store.append("after", Turn("m1", "q", "t", "a", True))
+        store.flush()
+        store.append("after", Turn("m2", "q", "t", "a", True))
+        store.flush()
+        history = other.submit(store.history, "after").result()
+    assert [t.message for t in history] == ["m1", "m2"]  # a follow-up finds its conversation
+    assert [t.message for t in store.history("after")] == ["m1", "m2"]  # the first thread reconnected too
+    assert "moved aside and rebuilt empty" in caplog.text
 
 
 def test_a_turn_is_readable_at_once_and_committed_by_the_writer(tmp_path):
