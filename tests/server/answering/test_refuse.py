@@ -38,3 +38,18 @@ def test_an_unknown_subject_is_refused_by_name(small_state, linker):
 def test_a_question_of_no_words_is_refused(small_state):
     refusal = small_state.refuser.before_retrieval(analyse("?!?"))
     assert refusal is not None and refusal.reason == "no content words"
+
+
+def test_decision_features_read_the_chosen_unit_and_the_best_of_the_asked_kind():
+    from server.answering.refuse import decision_features
+    from server.answering.weights import DECISION_FEATURES
+
+    chosen = {"focus": 0.5, "semantic": 0.4, "focus_semantic": 0.3}
+    others = [chosen, {"focus": 1.0, "semantic": 0.2, "focus_semantic": 0.6}]
+    feats = decision_features(0.55, chosen, 0.8, others, doc_focus=0.5, doc_missing=1.0)
+    assert set(feats) == set(DECISION_FEATURES)
+    assert feats["score"] == 0.8 and feats["focus"] == 0.5 and feats["focus_semantic"] == 0.3
+    assert feats["max_focus"] == 1.0 and feats["max_semantic"] == 0.4 and feats["max_focus_semantic"] == 0.6
+    assert feats["doc_gap"] == 1.0 and feats["doc_missing"] == 1.0  # a word asked about is in none of the pages
+    nothing = decision_features(0.55, None, 0.0, [], doc_focus=1.0, doc_missing=0.0)
+    assert nothing["score"] == 0.0 and nothing["doc_gap"] == 0.0 and nothing["max_focus"] == 0.0
