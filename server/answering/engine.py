@@ -5,12 +5,15 @@ It knows nothing of HTTP; the routes in ``server.api`` translate its results and
 
 from __future__ import annotations
 
+import collections
 import logging
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from indexer.errors import IndexerError
 from indexer.model import Embedder, make_embedder
@@ -105,6 +108,7 @@ class QAEngine:
             else self.embedder
         )
         self.aencoder = AsyncBatcher(self.embedder)  # for the event loop's routes (achat, asearch)
+        self.phrases = PhraseCache()  # vectors of short focus phrases ("tuition", "GRE"), which recur
         self._stopping = threading.Event()  # set by close: background work over documents stops
         self._suggest_lock = threading.Lock()
         self._suggester: threading.Thread | None = None
@@ -315,10 +319,16 @@ class QAEngine:
             return self._chat(state, message, session_id, notice, conversation, question, doc_ids, vectors)
 
     async def _prefetch(self, state: IndexState, question: Question, conversation: ConversationState) -> Vectors:
-        """Await every vector the turn will read (see ``turn_texts``) from the async batcher."""
+        """Await every vector the turn will read (see ``turn_texts``) from the async batcher; focus phrases
+        already encoded come from the phrase cache."""
         texts = turn_texts(state.linker, question, conversation)
-        vectors = await self.aencoder.embed(texts) if texts else []
-        return Vectors(self.encoder.embed, dict(zip(texts, vectors, strict=True)))
+        known = {t: v for t in texts if (v := self.phrases.get(t)) is not None}
+        missing = [t for t in texts if t not in known]
+        vectors = await self.aencoder.embed(missing) if missing else []
+        for text, vector in zip(missing, vectors, strict=True):
+            known[text] = vector
+            self.phrases.put(text, vector)
+        return Vectors(self.encoder.embed, known)
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
@@ -530,6 +540,32 @@ class QAEngine:
                 self.reload()
             except Exception:  # noqa: BLE001 - the watcher must never die
                 logger.exception("index reload failed; still serving the previous version")
+
+
+class PhraseCache:
+    """Vectors of short phrases (at most ``max_words`` words: the focus phrases students repeat), the least
+    recently used dropped past ``size``. Whole questions are not kept: each is encoded afresh."""
+
+    def __init__(self, size: int = 4096, max_words: int = 4):
+        self.size, self.max_words = size, max_words
+        self._items: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str):
+        with self._lock:
+            vector = self._items.get(text)
+            if vector is not None:
+                self._items.move_to_end(text)
+            return vector
+
+    def put(self, text: str, vector) -> None:
+        if len(text.split()) > self.max_words:
+            return
+        with self._lock:
+            self._items[text] = vector
+            self._items.move_to_end(text)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class Vectors:

@@ -53,3 +53,19 @@ def test_a_synchronous_turn_encodes_what_it_reads(engine):
     vectors = engine.vectors()
     first = vectors("GPA")
     assert vectors("GPA") is first and vectors.missed == 0  # encoded once when read, not counted as missed
+
+
+def test_focus_phrases_are_encoded_once_and_questions_every_time(engine):
+    import asyncio
+
+    embedder = engine.embedder
+    before = embedder.texts_embedded
+
+    async def ask_twice():
+        for _ in range(2):
+            await engine.achat("What is the final application deadline at Lakeview State?")
+
+    asyncio.run(ask_twice())
+    # First time the question and its focus phrase; second time the question alone (the phrase is cached).
+    assert embedder.texts_embedded - before == 3
+    assert engine.phrases.get("final application") is not None
