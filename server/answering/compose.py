@@ -18,7 +18,7 @@ from indexer.search import Hit
 from indexer.store import LoadedIndex
 
 from .entities import CorpusTerms
-from .question import CONTRASTS, FILLER, SYNONYMS, Question, content_tokens, matches_kind
+from .question import CONTRASTS, FILLER, SYNONYMS, Question, content_tokens, matches_kind, side_by_side
 from .weights import UNIT_FEATURES, Weights
 
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
@@ -295,6 +295,12 @@ class Composer:
         """The best unit (of each entity when the question compares), then close seconds."""
         cfg = self.config
         eligible = [c for c in candidates if c.typed] if question.valued else candidates
+        if question.earners:
+            # Who a pay question is about: the units that name them (or whose passage's title or section does)
+            # are quoted before any unit about somebody else.
+            phrase = side_by_side(question.earners)
+            naming = [c for c in eligible if self._names(phrase, c)]
+            eligible = naming or eligible
         if not eligible:
             return []
         chosen: list[Candidate] = []
@@ -329,6 +335,10 @@ class Composer:
             chosen.append(cand)
             length += len(cand.text)
         return chosen
+
+    def _names(self, phrase: re.Pattern, cand: Candidate) -> bool:
+        chunk = self.index.chunks[cand.row]
+        return any(phrase.search(text) for text in (cand.text, chunk.title, chunk.section))
 
     def _continues(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """The unit goes on from a chosen one in the same paragraph ("… is required. However, …")."""

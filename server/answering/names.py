@@ -166,8 +166,15 @@ class LooseNames:
         for form, lead in zip(self.forms, self.leads, strict=True):
             whole = {t.text for t in tokens if t.text in form.words or t.text in form.hosts}
             got = [self.explains(t, form, bool(whole - {t.text})) for t in tokens]
-            # Some word must name the subject itself (a degree word of a program title, "PhD", names nothing).
-            if all(got) and any(self.explains(t, lead, bool(whole - {t.text})) for t in tokens):
+            # Some word must name the subject itself: the title's lead, an alias or the site, or initials of a
+            # title segment ("HR" for "… - Human Resources Managers"); a degree word of a program title ("PhD")
+            # names nothing.
+            anchored = any(
+                self.explains(t, lead, bool(whole - {t.text}))
+                or (t.capitals and any(_initials(t.text, seg) for seg in form.segments))
+                for t in tokens
+            )
+            if all(got) and anchored:
                 scores[form.doc_id] = sum(got)
                 whole_words[form.doc_id] = bool(whole)
         if not scores:

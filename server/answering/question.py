@@ -254,6 +254,18 @@ def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
     return ()
 
 
+def _plural(word: str) -> str:
+    """A word as a pattern that also matches its plural or singular."""
+    stem = re.escape(word[:-1] if word.lower().endswith("s") and len(word) > 3 else word)
+    return rf"{stem}(?:s|es)?"
+
+
+def side_by_side(words: tuple[str, ...]) -> re.Pattern:
+    """The words in order, side by side or with one short word between ("medical and health services
+    managers"), each singular or plural: how a page names who a pay question is about."""
+    return re.compile(r"\b" + r"\W+(?:\w{1,4}\W+)?".join(_plural(w) for w in words) + r"\b", re.I)
+
+
 def content_tokens(text: str) -> list[str]:
     """Stemmed content words (English stop words removed), as BM25 sees them."""
     return tokenize_query(text)

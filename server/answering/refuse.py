@@ -8,7 +8,6 @@ such a value; then the fitted answer-or-refuse model on the best unit's features
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from indexer.search import Hit
@@ -17,7 +16,7 @@ from indexer.store import LoadedIndex
 from .compose import Candidate
 from .entities import CorpusTerms
 from .names import LooseNames
-from .question import Question, content_tokens, focus_words
+from .question import Question, content_tokens, focus_words, side_by_side
 from .weights import Weights
 
 KIND_NAMES = {
@@ -67,18 +66,6 @@ def decision_features(
     }
 
 
-def _plural(word: str) -> str:
-    """A word as a pattern that also matches its plural or singular."""
-    stem = re.escape(word[:-1] if word.lower().endswith("s") and len(word) > 3 else word)
-    return rf"{stem}(?:s|es)?"
-
-
-def _side_by_side(words: tuple[str, ...]) -> re.Pattern:
-    """The words in order, side by side or with one short word between ("medical and health services
-    managers"), each singular or plural."""
-    return re.compile(r"\b" + r"\W+(?:\w{1,4}\W+)?".join(_plural(w) for w in words) + r"\b", re.I)
-
-
 class Refuser:
     def __init__(self, index: LoadedIndex, weights: Weights, terms: CorpusTerms, names: LooseNames | None = None):
         self.index = index
@@ -123,7 +110,7 @@ class Refuser:
     def _names_earners(self, words: tuple[str, ...], unit: Candidate) -> bool:
         """A quoted unit, or its passage's title or section, names who the pay question is about (a page
         that names "occupational therapists" among related jobs does not give their pay)."""
-        phrase = _side_by_side(words)
+        phrase = side_by_side(words)
         chunk = self.index.chunks[unit.row]
         return any(phrase.search(text) for text in (unit.text, chunk.title, chunk.section))
 
@@ -135,7 +122,7 @@ class Refuser:
         for t in set(tokens):
             found = set(self.index.lexical.rows_with(t).tolist())
             rows = found if rows is None else rows & found
-        phrase = _side_by_side(words)
+        phrase = side_by_side(words)
         if any(phrase.search(self.index.chunks[r].text) for r in rows or ()):
             return True
         return any(phrase.search(d["title"]) for d in self.index.documents)
