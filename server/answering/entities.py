@@ -25,6 +25,7 @@ TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
 CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
 HOST_NOISE = vocabulary().host_noise
 POSSESSIVE = re.compile(r"['’]s?$")
+ACRONYM_NAME = re.compile(r"[A-Z]{2,7}")
 MAX_GENERIC_SHARE = 0.2  # a name matching more than this share of documents (and > 3) says nothing
 
 
@@ -197,6 +198,15 @@ class EntityLinker:
             return None  # loosely true of many documents ("TA"): not a name the corpus lacks
         if loose:
             return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
+        if not known and subject and ACRONYM_NAME.fullmatch(name):
+            # A subject written as initials that some pages spell out in their text ("tuition at the SLPA"
+            # where a page says "speech-language pathology assistant"): about those pages, not a name the
+            # corpus lacks (refusing it would be wrong).
+            spelled = {n.doc_id for n in self.names if self._terms.spells_out(n.doc_id, name.lower())}
+            if len(spelled) > self._rare:
+                return None
+            if spelled:
+                return Mention(name, subject, frozenset(spelled), by_name=False)
         if not known:
             return Mention(name, subject, known=False)
         if not in_text or len(in_text) > self._rare:

@@ -79,20 +79,23 @@ class NameForms:
 def _initials(token: str, segment: tuple[str, ...]) -> int:
     """How the token's letters spell first letters of a run of one segment's words, in order, function words
     skippable: 2 when they spell the whole segment ("ULL": University of Louisiana at Lafayette), 1 for a run
-    of it ("UL"), 0 when they do not."""
+    of it from its start ("UL"), 0 when they do not. A run from the middle of a segment is not read: "UCSD"
+    would be "University Computer Science Department" in the middle of another school's name."""
     if not 2 <= len(token) <= 6 or not token.isalpha():
         return 0
     best = 0
-    states = {(0, 0)}  # (letters matched, next word): a run starts where the segment starts
-    while states:
-        done, j = states.pop()
-        if done == len(token):
-            best = max(best, 1 if any(w not in FUNCTION_WORDS for w in segment[j:]) else 2)
-            continue
-        if j < len(segment) and segment[j][:1] == token[done]:
-            states.add((done + 1, j + 1))
-        if j < len(segment) and segment[j] in FUNCTION_WORDS and done:
-            states.add((done, j + 1))
+    for start in (0,):
+        states = {(0, start)}  # (letters matched, next word)
+        while states:
+            done, j = states.pop()
+            if done == len(token):
+                whole = start == 0 and all(w in FUNCTION_WORDS for w in segment[j:])
+                best = max(best, 2 if whole else 1)
+                continue
+            if j < len(segment) and segment[j][:1] == token[done]:
+                states.add((done + 1, j + 1))
+            if j < len(segment) and segment[j] in FUNCTION_WORDS and done:
+                states.add((done, j + 1))
     return best
 
 

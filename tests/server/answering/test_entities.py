@@ -69,3 +69,10 @@ def test_two_names_joined_by_and_are_two_entities(linker):
     question = analyse("Compare the GRE policies of Lakeview State and Harbor Tech.", linker)
     assert set(question.entities) == {frozenset({LAKEVIEW}), frozenset({HARBOR})} and question.compare
     assert question.focus == ("gre",)  # "compare" and "policies" say how it is asked
+
+
+def test_a_subject_in_initials_that_a_page_spells_out_is_not_refused(linker):
+    # The Harbor page writes "grade point average" in full: "GPA" as a subject is about that page.
+    mention = linker.link("GPA", True)
+    assert mention is not None and mention.known and HARBOR in mention.doc_ids
+    assert linker.link("QXZ", True).known is False  # initials spelled out nowhere stay unknown
