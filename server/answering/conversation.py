@@ -101,9 +101,15 @@ def named(question: Question) -> list[str]:
     return [m.text.title() if m.text.islower() else m.text for m in question.mentions if m.linked and m.lead]
 
 
-def resolve(question: Question, state: ConversationState, mentioned: Mentioned | None = None) -> Resolved:
-    """Fill the question's missing slots from the state; ``mentioned(token, docs)`` tells whether some of the
-    documents use a word (a program named in the message that the entity in focus never mentions switches)."""
+def resolve(
+    question: Question,
+    state: ConversationState,
+    mentioned: Mentioned | None = None,
+    same_school: Callable[[frozenset[str], frozenset[str]], frozenset[str]] | None = None,
+) -> Resolved:
+    """Fill the question's missing slots from the state. ``mentioned(token, docs)`` tells whether some of the
+    documents use a word (a program named in the message that the entity in focus never mentions switches);
+    ``same_school(docs, of)`` keeps those of a school's (a switch within a school stays there)."""
     text = question.text
     if not state.question or question.small_talk:
         return Resolved(question, text)
@@ -112,7 +118,12 @@ def resolve(question: Question, state: ConversationState, mentioned: Mentioned |
     own_focus = bool(question.focus) or (question.valued and question.kind != state.kind)
     if not switch and state.entities and mentioned and _switches_program(question, state, mentioned):
         # "Switching to their LL.M.: …", "What about their MA in History?": a program named by its title words,
-        # none of the entity in focus: the question's own entity replaces it.
+        # none of the entity in focus: the question's own entity replaces it, at the same school when the
+        # documents of that program include some there.
+        if same_school is not None:
+            inherited = frozenset().union(*map(frozenset, state.entities))
+            kept = tuple(same_school(group, inherited) or group for group in question.entities)
+            question = question.with_(entities=kept)
         if own_focus:
             return Resolved(question, text)
         switch = [m.text for m in question.mentions if m.linked and m.by_name]

@@ -303,7 +303,8 @@ class QAEngine:
 
     def resolve(self, question: Question, session_id: str) -> Resolved:
         """The question with its missing slots filled from the conversation so far."""
-        return resolve(question, self.conversation(session_id), self.state().linker.terms.used_in)
+        linker = self.state().linker
+        return resolve(question, self.conversation(session_id), linker.terms.used_in, linker.same_school)
 
     async def achat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """``chat`` for the event loop: the query vectors it will need are awaited from the async batcher
@@ -412,7 +413,7 @@ class QAEngine:
             reply = small_talk_reply(question.small_talk, self.covers(state))
             result = ChatResult("", reply, True, message, suggestions=self.suggestions())
             return result, Resolved(question, message), conversation
-        resolved = resolve(question, conversation, state.linker.terms.used_in)
+        resolved = resolve(question, conversation, state.linker.terms.used_in, state.linker.same_school)
         result = self._answer(state, resolved, doc_ids, vectors)
         moved = False
         if not result.answered and resolved.inherited_entity and stands_alone(question):
@@ -600,7 +601,7 @@ def turn_texts(linker, question: Question, conversation: ConversationState) -> l
     """Every text a turn encodes: the resolved question, its retry on its own, each part of a two-part one."""
     if question.small_talk:
         return []
-    resolved = resolve(question, conversation, linker.terms.used_in)
+    resolved = resolve(question, conversation, linker.terms.used_in, linker.same_school)
     asked = [resolved]
     if resolved.inherited_entity and stands_alone(question):
         asked.append(Resolved(question, question.text))

@@ -162,6 +162,12 @@ class EntityLinker:
                 i += 1
         return out
 
+    def same_school(self, docs: frozenset[str], of: frozenset[str]) -> frozenset[str]:
+        """Those of ``docs`` whose title names the same subject (its first segment) as one of ``of``: a
+        program switch within a school ("Same university, different program: …") stays at that school."""
+        leads = {_norm(self._by_id[d].lead) for d in of if d in self._by_id}
+        return frozenset(d for d in docs if d in self._by_id and _norm(self._by_id[d].lead) in leads)
+
     def name_tokens(self, doc_ids: Iterable[str]) -> set[str]:
         """Tokens of the names of these documents (not of their whole titles)."""
         out: set[str] = set()
@@ -173,7 +179,12 @@ class EntityLinker:
     def link(self, name: str, subject: bool) -> Mention | None:
         key = _norm(name)
         tokens = content_tokens(name)
-        if not key or not tokens or CALENDAR.match(name):
+        if not key or CALENDAR.match(name):
+            return None
+        if not tokens:  # no word a search reads ("A&M"): only a document's own name can tell what it means
+            loose, strong = self.loose.match(name)
+            if loose and len(loose) <= self._generic:
+                return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
             return None
         known = all(t in self._vocab for t in tokens)
         in_text = set.intersection(*(self._terms.docs_with(t) for t in tokens)) if known else set()

@@ -27,6 +27,7 @@ DOCS = [
         "https://www.unv.edu/civil",
     ),
     ("harrow-arts", "Harrow College of Arts - MFA studio admission", "https://harrowarts.edu/mfa"),
+    ("delmont-at", "Delmont A&T University - MS in Agricultural Engineering", "https://www.delmontat.edu/ms"),
 ]
 VOCAB = {"redfield", "marlow", "nursing", "kessler", "polytechnic", "computer", "science", "plains", "state",
          "public", "health", "ostrava", "valley", "faq", "labor", "counselor", "northern", "vale", "civil",
@@ -55,6 +56,7 @@ def names():
         ("OVC", {"ostrava-ed"}, True),  # the site's label
         ("NU Vale", {"northern-vale"}, True),  # initials in any order beside a whole word
         ("Harrowarts", {"harrow-arts"}, True),
+        ("A&T", {"delmont-at"}, True),  # no word a search reads, but a word of the school's name
     ],
 )
 def test_name_forms_link_to_their_documents(names, name, docs, strong):
