@@ -6,7 +6,7 @@ performance, a career page); the last two are held out of the fitted weights.
 
 Floors a few points under what was measured on 2026-12-01, with the weights fitted on the training pools
 too: fields answer 1.0, hit@5 1.0, abstention 0.75, turns 1.0; more answer 0.889, hit@5 1.0, abstention
-0.857, turns 0.778; extra answer 0.966, hit@5 1.0, abstention 0.857, turns 1.0; fresh answer 1.0, hit@5 1.0,
+0.857, turns 0.889; extra answer 0.966, hit@5 1.0, abstention 0.857, turns 1.0; fresh answer 1.0, hit@5 1.0,
 abstention 1.0, turns 1.0 (2026-11-29, fitted on our sets only: fields abstention 0.875, more turns 1.0,
 extra abstention 1.0, fresh answer 0.952).
 """
@@ -44,7 +44,7 @@ def engine(engines):
 
 @pytest.mark.parametrize(
     ("name", "answer", "abstention", "turns"),
-    [("fields", 0.93, 0.75, 0.9), ("more", 0.83, 0.8, 0.75), ("extra", 0.9, 0.85, 0.9), ("fresh", 0.9, 0.9, 0.9)],
+    [("fields", 0.93, 0.75, 0.9), ("more", 0.83, 0.8, 0.85), ("extra", 0.9, 0.85, 0.9), ("fresh", 0.9, 0.9, 0.9)],
 )
 def test_own_set_floors(engines, name, answer, abstention, turns):
     items = load_set(EVAL / f"{name}.jsonl")
