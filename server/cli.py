@@ -108,7 +108,14 @@ def _run(args: argparse.Namespace) -> int:
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         limit_concurrency=1000,  # beyond this many open connections and tasks, new requests get 503 at once
         timeout_keep_alive=5,
-        http=with_header_deadline(settings.header_timeout_seconds),  # slow headers: connection closed
+        # Slow headers: connection closed; headers too big or too many: 431; too many connections from one
+        # client address: the new ones closed at once.
+        http=with_header_deadline(
+            settings.header_timeout_seconds,
+            max_header_bytes=int(settings.max_header_kb * 1024),
+            max_headers=settings.max_headers,
+            max_connections=settings.max_connections_per_client,
+        ),
     )
     server = Announcing(config)
     server.run()

@@ -56,6 +56,11 @@ class Settings(IndexSettings):
         12_000, ge=100, description="Characters of all user messages in one /v1 request (each is replayed)."
     )
     header_timeout_seconds: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
+    max_header_kb: float = Field(64.0, gt=0, description="Largest size of a request's headers (431 beyond).")
+    max_headers: int = Field(100, ge=1, description="Most headers in one request (431 beyond).")
+    max_connections_per_client: int = Field(
+        200, ge=0, description="Open connections per client address; further ones are closed (0: no limit)."
+    )
     body_timeout_seconds: float = Field(60.0, gt=0, description="A request's body must arrive within this.")
     forwarded_allow_ips: str = Field(
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -221,3 +222,47 @@ def test_a_lone_surrogate_on_v1_is_refused_and_never_breaks_other_users_answers(
     assert all(r.status_code == 422 for r in bad_replies)
     assert all(r.status_code == 200 and r.json()["answered"] for r in good_replies)
     assert all("GRE" in r.json()["answer"] for r in good_replies)
+
+
+@pytest.fixture(scope="module")
+def tight(schools_root):
+    running = Server(schools_root, PQA_MAX_HEADER_KB="8", PQA_MAX_HEADERS="20", PQA_MAX_CONNECTIONS_PER_CLIENT="5")
+    yield running
+    running.stop()
+
+
+def test_headers_too_big_or_too_many_get_431_and_the_server_goes_on(tight):
+    import socket
+
+    for head in (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n",  # one 2 MB header
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(30)) + b"\r\n",
+    ):
+        with socket.create_connection(("127.0.0.1", tight.port), timeout=10) as sock:
+            with contextlib.suppress(OSError):  # closed while sending the rest: the reply is already there
+                sock.sendall(head)
+            reply = read_reply(sock)
+        assert reply.startswith("HTTP/1.1 431") and "request headers too large" in reply
+    ok = httpx.get(tight.url + "/healthz", headers={f"X-H{i}": "v" for i in range(10)}, timeout=10)
+    assert ok.status_code == 200  # ordinary headers pass
+
+
+def test_one_client_cannot_hold_every_connection(tight):
+    import socket
+    import time
+
+    held = [socket.create_connection(("127.0.0.1", tight.port), timeout=10) for _ in range(5)]
+    try:
+        time.sleep(0.3)  # the server has accepted all five
+        with socket.create_connection(("127.0.0.1", tight.port), timeout=10) as extra:
+            try:  # the sixth is closed at once, unanswered (an empty read, or a reset for what was sent)
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = extra.recv(100)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b""
+    finally:
+        for sock in held:
+            sock.close()
+    time.sleep(0.3)
+    assert httpx.get(tight.url + "/healthz", timeout=10).status_code == 200  # room again once they are gone
