@@ -111,7 +111,9 @@ def resolve(
     documents use a word (a program named in the message that the entity in focus never mentions switches);
     ``same_school(docs, of)`` keeps those of a school's (a switch within a school stays there)."""
     text = question.text
-    if not state.question or question.small_talk:
+    if not state.question or question.small_talk or question.unknown_subjects:
+        # A question naming its own subject, even one the documents lack ("What is the tuition at <a school
+        # not in them>?"), takes nothing from the conversation: its refusal names that subject alone.
         return Resolved(question, text)
     switch = named(question)
     # A kind of value of its own ("When is the deadline?" after a GRE question: a date) is an attribute too.

@@ -27,10 +27,11 @@ from .compose import Candidate, Composer
 from .conversation import ConversationState, Resolved, resolve, stands_alone, update
 from .entities import CorpusTerms, EntityLinker
 from .messages import clean_message
-from .question import Question, analyse, compound_parts, focus_words
+from .question import Question, analyse, compound_parts, content_tokens, focus_words
 from .refuse import Refusal, Refuser
 from .retrieve import interleave, retrieve
 from .sessions import SessionStore, Turn
+from .suggest import candidates as suggestion_candidates
 from .suggest import verified
 from .weights import Weights
 
@@ -51,6 +52,7 @@ class IndexState:
     refuser: Refuser
     stamp: tuple[str | None, float]
     suggestions: list[str] | None = None  # checked by answering them; None until that has run
+    suggestion_docs: dict[str, str] = field(default_factory=dict)  # each checked suggestion's document
 
     @classmethod
     def build(cls, index: LoadedIndex, weights: Weights, stamp: tuple[str | None, float]) -> IndexState:
@@ -197,6 +199,7 @@ class QAEngine:
 
         try:
             state.suggestions = verified(state.index, answers, go_on=go_on)
+            state.suggestion_docs = {c.question: c.doc_id for c in suggestion_candidates(state.index)}
         except Exception:  # noqa: BLE001 - suggestions are a nicety; answering goes on without them
             logger.exception("checking suggested questions failed")
             state.suggestions = []
@@ -480,7 +483,7 @@ class QAEngine:
         else:
             prepared = self.prepare(state, resolved, doc_ids, vectors)
             if prepared.refusal is not None:
-                return self._refusal(state, query, prepared.refusal)
+                return self._refusal(state, query, prepared.refusal, question)
             units, more = state.composer.with_context(question, prepared.chosen)
             answer = state.composer.render(units, more)
         citations = []
@@ -491,8 +494,8 @@ class QAEngine:
             )
         return ChatResult("", answer.text, True, query, citations)
 
-    def _refusal(self, state: IndexState, query: str, refusal: Refusal) -> ChatResult:
-        suggestions = self.suggestions()[:4]
+    def _refusal(self, state: IndexState, query: str, refusal: Refusal, question: Question) -> ChatResult:
+        suggestions = nearest_suggestions(self.suggestions(), question, state.suggestion_docs)[:4]
         text = refusal.message
         if "They cover" not in text:
             text += f" They cover {self.covers(state)}."
@@ -609,6 +612,19 @@ def turn_texts(linker, question: Question, conversation: ConversationState) -> l
     if len(parts) > 1:
         asked += [Resolved(analyse(part, linker), part) for part in parts]
     return list(dict.fromkeys(text for r in asked for text in query_texts(r)))
+
+
+def nearest_suggestions(suggestions: list[str], question: Question, docs: dict[str, str]) -> list[str]:
+    """Suggestions under a refusal: those about the documents asked about first, then those sharing most words
+    with the question, the rest in their order (a refusal never offers the same four whatever was asked)."""
+    asked = set(question.tokens)
+    wanted = question.doc_ids
+
+    def key(item: tuple[int, str]) -> tuple[bool, int, int]:
+        order, text = item
+        return (docs.get(text) not in wanted, -len(asked & set(content_tokens(text))), order)
+
+    return [text for _, text in sorted(enumerate(suggestions), key=key)]
 
 
 def small_talk_reply(kind: str, covers: str) -> str:

@@ -117,3 +117,15 @@ def test_it_pointing_at_the_program_scores_units_on_the_message_own_words(linker
 def test_a_name_typed_in_lower_case_is_shown_capitalised(linker):
     turns, _ = talk(linker, "How many credits is lakeview state's robotics MS?", "And the GRE?")
     assert turns[1].query == "And the GRE, for Lakeview State?"
+
+
+def test_a_question_about_a_school_the_documents_lack_carries_nothing_over(linker):
+    from server.answering.conversation import ConversationState, resolve, update
+    from server.answering.question import analyse
+
+    first = resolve(analyse("What's the GPA for Lakeview State's robotics MS?", linker), ConversationState())
+    state = update(ConversationState(), first, True)
+    asked = analyse("What is the tuition at Zanzibar Polytechnic?", linker)
+    resolved = resolve(asked, state)
+    assert resolved.query == "What is the tuition at Zanzibar Polytechnic?"  # nothing appended
+    assert not resolved.inherited_entity and resolved.question.unknown_subjects == ["Zanzibar Polytechnic"]

@@ -79,3 +79,22 @@ def test_fact_checks_read_a_long_adversarial_passage_a_bounded_number_of_times(m
     for f in checks:
         for p in (*f[1], f[2], *f[4:]):
             assert "(?=" not in p.pattern.pattern and "[\\s\\S]*" not in p.pattern.pattern
+
+
+def test_suggestions_under_a_refusal_are_the_nearest_to_what_was_asked(linker):
+    from server.answering.engine import nearest_suggestions
+    from server.answering.question import analyse
+
+    offered = [
+        "How much does a welding engineer earn?",
+        "What GPA does the Harbor Institute of Technology program require?",
+        "When is the application deadline at the Lakeview State program?",
+        "How many credits does the Harbor Institute of Technology program require?",
+    ]
+    docs = {offered[0]: "welding-engineers-career", offered[1]: "harbor-tech-data-science"}
+    docs |= {offered[2]: "lakeview-robotics", offered[3]: "harbor-tech-data-science"}
+    about_lakeview = analyse("What is the application fee at Lakeview State?", linker)
+    assert nearest_suggestions(offered, about_lakeview, docs)[0] == offered[2]  # its own documents first
+    unnamed = analyse("What do welding engineers earn at the start?", linker)
+    assert nearest_suggestions(offered, unnamed, docs)[0] == offered[0]  # most words in common
+    assert sorted(nearest_suggestions(offered, unnamed, docs)) == sorted(offered)  # nothing lost
