@@ -150,3 +150,26 @@ def test_api_docs_render_in_the_browser(browser, schools_server):  # noqa: F811
     assert "/api/chat" in paths and "/v1/chat/completions" in paths
     assert "valid version field" not in page.inner_text("body")
     context.close()
+
+
+def test_the_input_shows_its_placeholder_whole(page, size):
+    # The placeholder laid out in a box of the input's width and font must fit its visible lines.
+    fits = page.evaluate(
+        """() => {
+            const box = document.querySelector('#message');
+            const style = getComputedStyle(box);
+            const probe = document.createElement('div');
+            for (const p of ['font', 'padding', 'border', 'boxSizing', 'lineHeight', 'letterSpacing', 'wordBreak'])
+                probe.style[p] = style[p];
+            probe.style.width = box.offsetWidth + 'px';
+            probe.style.position = 'absolute';
+            probe.style.visibility = 'hidden';
+            probe.style.whiteSpace = 'pre-wrap';
+            probe.textContent = box.placeholder;
+            document.body.appendChild(probe);
+            const needed = probe.offsetHeight;
+            probe.remove();
+            return [needed, box.offsetHeight];
+        }"""
+    )
+    assert fits[0] <= fits[1], f"{size}: the placeholder needs {fits[0]} px, the input shows {fits[1]}"
