@@ -173,3 +173,25 @@ def test_the_input_shows_its_placeholder_whole(page, size):
         }"""
     )
     assert fits[0] <= fits[1], f"{size}: the placeholder needs {fits[0]} px, the input shows {fits[1]}"
+
+
+def test_two_citations_of_one_section_are_told_apart(page):
+    # A stored conversation (as the page keeps it) whose answer cites two passages of one page and section.
+    import json
+
+    def cite(n, text):
+        return {"n": n, "doc_id": "lakeview-robotics", "chunk_id": f"c{n}", "title": "Lakeview State University - MS",
+                "section": "Admissions › Deadlines", "source": "https://lakeview.example.edu/ms", "page": None,
+                "text": text, "score": 0.5, "quotes": [[0, len(text)]]}  # fmt: skip
+
+    payload = {
+        "session_id": None, "answer": "Fall: June 1 [1] Spring: November 15 [2]", "answered": True, "query": "q",
+        "citations": [cite(1, "Fall applicants: June 1"), cite(2, "Spring applicants: November 15")],
+        "suggestions": [], "notice": None,
+    }  # fmt: skip
+    stored = {"sessionId": None, "messages": [{"role": "user", "text": "q"}, {"role": "bot", "payload": payload}]}
+    page.evaluate("s => localStorage.setItem('pqa-chat-v1', s)", json.dumps(stored))
+    page.reload()
+    lines = [page.locator(".sources .source .where").nth(i).inner_text() for i in range(2)]
+    assert lines[0] != lines[1]
+    assert "Fall applicants" in lines[0] and "Spring applicants" in lines[1]

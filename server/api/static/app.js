@@ -50,11 +50,12 @@ function messageNode(msg) {
   node.append(answerParagraph(p));
   if (p.notice) node.append(el("p", { class: "notice" }, p.notice));
   if (p.citations.length) {
+    const lines = distinctWhere(p.citations);
     node.append(el("ol", { class: "sources", "aria-label": "Sources" },
-      ...p.citations.map((c) => el("li", {},
+      ...p.citations.map((c, i) => el("li", {},
         el("button", { type: "button", class: "source", "data-n": String(c.n), onclick: (e) => showPassage(c, e.currentTarget) },
           el("span", { class: "n" }, `[${c.n}]`),
-          el("span", { class: "src" }, el("span", { class: "title" }, shortTitle(c.title)), el("span", { class: "where" }, where(c))))))));
+          el("span", { class: "src" }, el("span", { class: "title" }, shortTitle(c.title)), el("span", { class: "where" }, lines[i])))))));
   }
   if (!p.answered && p.suggestions && p.suggestions.length) {
     node.append(el("ul", { class: "suggestions" },
@@ -66,6 +67,24 @@ function messageNode(msg) {
 
 function shortTitle(title) {
   return title.split(/\s+[-–—|]\s+|:\s+/)[0];
+}
+
+// Two citations of one answer that would read the same (one page, one section) are told apart by the
+// start of the sentence each quotes.
+function distinctWhere(citations) {
+  const lines = citations.map(where);
+  const seen = new Map();
+  citations.forEach((c, i) => {
+    const key = shortTitle(c.title) + " " + lines[i];
+    seen.set(key, (seen.get(key) || 0) + 1);
+  });
+  return citations.map((c, i) => {
+    if (seen.get(shortTitle(c.title) + " " + lines[i]) < 2) return lines[i];
+    const [start, end] = (c.quotes && c.quotes[0]) || [0, 0];
+    const quoted = (c.text || "").slice(start, end).replace(/\s+/g, " ").trim();
+    const words = quoted.split(" ").slice(0, 6).join(" ");
+    return words ? `${lines[i]} · “${words}${quoted.length > words.length ? "…" : ""}”` : lines[i];
+  });
 }
 
 function where(c) {
