@@ -146,22 +146,25 @@ def _best(case: Case, weights: Weights) -> int | None:
 
 
 def _quoted(case: Case, weights: Weights) -> list[int]:
-    """The units an answer quotes, as the composer chooses them: the best, then close seconds within the
-    composer's limits (``ComposeConfig``)."""
-    best = _best(case, weights)
-    if best is None:
+    """The units an answer quotes, as the composer chooses them: the best eligible unit, then close seconds
+    within the composer's limits (``ComposeConfig``)."""
+    if not len(case.units):
         return []
     limits = ComposeConfig()
-    scores = [weights.unit_score(dict(zip(UNIT_FEATURES, row, strict=True))) for row in case.units]
-    eligible = [i for i in np.argsort(scores)[::-1] if case.typed[i] or not case.valued]
-    chosen, length = [best], len(case.texts[best]) if case.texts else 0
-    for i in eligible:
+    scores = [weights.unit_score_of(list(row)) for row in case.units]
+    # Best first; among equal scores the first unit, as ``_best`` picks it.
+    eligible = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if case.typed[i] or not case.valued]
+    if not eligible:
+        return []
+    sizes = [len(t) for t in case.texts] or [0] * len(scores)  # cases made by hand may carry no texts
+    best = eligible[0]
+    chosen, length = [best], sizes[best]
+    for i in eligible[1:]:
         if len(chosen) >= limits.max_units or not weights.close_second(scores[best], scores[i]):
             break
-        size = len(case.texts[i]) if case.texts else 0
-        if i != best and length + size <= limits.max_chars:
-            chosen.append(int(i))
-            length += size
+        if length + sizes[i] <= limits.max_chars:
+            chosen.append(i)
+            length += sizes[i]
     return chosen
 
 

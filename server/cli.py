@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     from .api.app import create_app
-    from .api.protocol import with_header_deadline
+    from .api.protocol import limited_protocol
 
     settings = Settings()
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
         timeout_keep_alive=5,
         # Slow headers: connection closed; headers too big or too many: 431; too many connections from one
         # client address: the new ones closed at once.
-        http=with_header_deadline(
+        http=limited_protocol(
             settings.header_timeout_seconds,
             max_header_bytes=int(settings.max_header_kb * 1024),
             max_headers=settings.max_headers,

@@ -299,7 +299,7 @@ class Composer:
             # Who a pay question is about: the units that name them (or whose passage's title or section does)
             # are quoted before any unit about somebody else.
             phrase = side_by_side(question.earners)
-            naming = [c for c in eligible if self._names(phrase, c)]
+            naming = [c for c in eligible if names_in(self.index, phrase, c)]
             eligible = naming or eligible
         if not eligible:
             return []
@@ -335,10 +335,6 @@ class Composer:
             chosen.append(cand)
             length += len(cand.text)
         return chosen
-
-    def _names(self, phrase: re.Pattern, cand: Candidate) -> bool:
-        chunk = self.index.chunks[cand.row]
-        return any(phrase.search(text) for text in (cand.text, chunk.title, chunk.section))
 
     def _continues(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """The unit goes on from a chosen one in the same paragraph ("… is required. However, …")."""
@@ -485,6 +481,12 @@ def _focus_coverage(
             if in_section:
                 focus += weight * context_weight
     return focus / total, unit / total, near_got / total, touched
+
+
+def names_in(index: LoadedIndex, phrase: re.Pattern, cand: Candidate) -> bool:
+    """The unit, or its passage's title or section, says ``phrase`` (who a pay question is about)."""
+    chunk = index.chunks[cand.row]
+    return any(phrase.search(text) for text in (cand.text, chunk.title, chunk.section))
 
 
 def _spelled(acronym: str, initials: list[str]) -> bool:

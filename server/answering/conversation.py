@@ -118,12 +118,12 @@ def resolve(
     switch = named(question)
     # A kind of value of its own ("When is the deadline?" after a GRE question: a date) is an attribute too.
     own_focus = bool(question.focus) or (question.valued and question.kind != state.kind)
-    if not switch and state.entities and mentioned and _switches_program(question, state, mentioned):
+    inherited = frozenset().union(*map(frozenset, state.entities))
+    if not switch and inherited and mentioned and _switches_program(question, inherited, mentioned):
         # "Switching to their LL.M.: …", "What about their MA in History?": a program named by its title words,
         # none of the entity in focus: the question's own entity replaces it, at the same school when the
         # documents of that program include some there.
         if same_school is not None:
-            inherited = frozenset().union(*map(frozenset, state.entities))
             kept = tuple(same_school(group, inherited) or group for group in question.entities)
             question = question.with_(entities=kept)
         if own_focus:
@@ -185,10 +185,10 @@ def resolve(
     return Resolved(q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute)
 
 
-def _switches_program(question: Question, state: ConversationState, mentioned: Mentioned) -> bool:
-    """The message names documents by their titles, none of them among the entity in focus, whose documents
-    never use the name ("their LL.M." after a budget page; not "their Ph.D." on a page that mentions one)."""
-    inherited = frozenset().union(*map(frozenset, state.entities))
+def _switches_program(question: Question, inherited: frozenset[str], mentioned: Mentioned) -> bool:
+    """The message names documents by their titles, none of them among the entity in focus (``inherited``),
+    whose documents never use the name ("their LL.M." after a budget page; not "their Ph.D." on a page that
+    mentions one)."""
     own = [m for m in question.mentions if m.linked and m.by_name]
     return (
         bool(own and question.entities)

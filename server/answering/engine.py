@@ -33,7 +33,7 @@ from .retrieve import interleave, retrieve
 from .sessions import SessionStore, Turn
 from .suggest import candidates as suggestion_candidates
 from .suggest import verified
-from .weights import Weights
+from .weights import WEIGHTS_FILE, Weights
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class QAEngine:
         self.sessions = SessionStore(
             settings.session_db, ttl_seconds=settings.session_ttl_hours * 3600, max_turns=settings.session_max_turns
         )
-        self.weights = weights or (Weights.load(settings.weights_file) if settings.weights_file else Weights.load())
+        self.weights = weights or Weights.load(settings.weights_file or WEIGHTS_FILE)
         self._state: IndexState | None = None
         self.started = int(time.time())
         self._load_error: str | None = None
@@ -198,8 +198,9 @@ class QAEngine:
             return not self._stopping.wait(SUGGEST_PAUSE_SECONDS) and self._state is state
 
         try:
-            state.suggestions = verified(state.index, answers, go_on=go_on)
-            state.suggestion_docs = {c.question: c.doc_id for c in suggestion_candidates(state.index)}
+            pool = suggestion_candidates(state.index)
+            state.suggestions = verified(state.index, answers, go_on=go_on, pool=pool)
+            state.suggestion_docs = {c.question: c.doc_id for c in pool}
         except Exception:  # noqa: BLE001 - suggestions are a nicety; answering goes on without them
             logger.exception("checking suggested questions failed")
             state.suggestions = []
@@ -306,8 +307,7 @@ class QAEngine:
 
     def resolve(self, question: Question, session_id: str) -> Resolved:
         """The question with its missing slots filled from the conversation so far."""
-        linker = self.state().linker
-        return resolve(question, self.conversation(session_id), linker.terms.used_in, linker.same_school)
+        return resolve_with(self.state().linker, question, self.conversation(session_id))
 
     async def achat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """``chat`` for the event loop: the query vectors it will need are awaited from the async batcher
@@ -315,29 +315,31 @@ class QAEngine:
         message, state, session_id, notice, conversation = self._begin(message, session_id, doc_ids)
         question = analyse(message, state.linker)
         with self.aencoder.serving():
-            vectors = await self._prefetch(state, question, conversation)
+            resolved, vectors = await self._prefetch(state, question, conversation)
             if self._state is not state:  # a new index version came in while the vectors were computed
                 state = self.state()
                 self._check_docs(state, doc_ids)
-                question = analyse(message, state.linker)
-            return self._chat(state, message, session_id, notice, conversation, question, doc_ids, vectors)
+                question, resolved = analyse(message, state.linker), None
+            return self._chat(state, message, session_id, notice, conversation, doc_ids, vectors, question, resolved)
 
-    async def _prefetch(self, state: IndexState, question: Question, conversation: ConversationState) -> Vectors:
-        """Await every vector the turn will read (see ``turn_texts``) from the async batcher; focus phrases
-        already encoded come from the phrase cache."""
-        texts = turn_texts(state.linker, question, conversation)
+    async def _prefetch(
+        self, state: IndexState, question: Question, conversation: ConversationState
+    ) -> tuple[Resolved | None, Vectors]:
+        """The resolved question (None for small talk) and every vector the turn will read (see ``turn_texts``),
+        awaited from the async batcher; focus phrases already encoded come from the phrase cache."""
+        resolved, texts = turn_texts(state.linker, question, conversation)
         known = {t: v for t in texts if (v := self.phrases.get(t)) is not None}
         missing = [t for t in texts if t not in known]
         vectors = await self.aencoder.embed(missing) if missing else []
         for text, vector in zip(missing, vectors, strict=True):
             known[text] = vector
             self.phrases.put(text, vector)
-        return Vectors(self.encoder.embed, known)
+        return resolved, Vectors(self.encoder.embed, known)
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """Answer one message of a conversation kept server-side under ``session_id``."""
         message, state, session_id, notice, conversation = self._begin(message, session_id, doc_ids)
-        return self._chat(state, message, session_id, notice, conversation, None, doc_ids, self.vectors())
+        return self._chat(state, message, session_id, notice, conversation, doc_ids, self.vectors())
 
     def _begin(
         self, message: str, session_id: str | None, doc_ids: list[str] | None
@@ -361,13 +363,14 @@ class QAEngine:
         session_id: str | None,
         notice: str | None,
         conversation: ConversationState,
-        question: Question | None,
         doc_ids: list[str] | None,
         vectors: Vectors,
+        question: Question | None = None,
+        resolved: Resolved | None = None,
     ) -> ChatResult:
         """One turn answered and stored (a new session when ``session_id`` is None)."""
         session_id = session_id or self.sessions.new_id()
-        result, _, after = self._turn(state, message, conversation, doc_ids, vectors, question)
+        result, _, after = self._turn(state, message, conversation, doc_ids, vectors, question, resolved)
         result.session_id, result.notice = session_id, notice
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
         self.sessions.append(
@@ -397,8 +400,8 @@ class QAEngine:
         with self.aencoder.serving():
             for text in texts:
                 question = analyse(text, state.linker)
-                vectors = await self._prefetch(state, question, conversation)
-                result, _, conversation = self._turn(state, text, conversation, doc_ids, vectors, question)
+                resolved, vectors = await self._prefetch(state, question, conversation)
+                result, _, conversation = self._turn(state, text, conversation, doc_ids, vectors, question, resolved)
         return result
 
     def _turn(
@@ -409,14 +412,16 @@ class QAEngine:
         doc_ids: list[str] | None,
         vectors: Vectors,
         question: Question | None = None,
+        resolved: Resolved | None = None,
     ) -> tuple[ChatResult, Resolved, ConversationState]:
-        """One message answered against a conversation state; returns the result and the state after it."""
+        """One message answered against a conversation state (``resolved`` when the caller has filled its slots
+        already); returns the result and the state after it."""
         question = question or analyse(message, state.linker)
         if question.small_talk:
             reply = small_talk_reply(question.small_talk, self.covers(state))
             result = ChatResult("", reply, True, message, suggestions=self.suggestions())
             return result, Resolved(question, message), conversation
-        resolved = resolve(question, conversation, state.linker.terms.used_in, state.linker.same_school)
+        resolved = resolved or resolve_with(state.linker, question, conversation)
         result = self._answer(state, resolved, doc_ids, vectors)
         moved = False
         if not result.answered and resolved.inherited_entity and stands_alone(question):
@@ -600,18 +605,26 @@ def query_texts(resolved: Resolved) -> tuple[str, str]:
     return resolved.text, focus_words(question.text, question.focus) or resolved.text
 
 
-def turn_texts(linker, question: Question, conversation: ConversationState) -> list[str]:
-    """Every text a turn encodes: the resolved question, its retry on its own, each part of a two-part one."""
+def resolve_with(linker: EntityLinker, question: Question, conversation: ConversationState) -> Resolved:
+    """``conversation.resolve`` with what the corpus knows: which documents use a word, which share a school."""
+    return resolve(question, conversation, linker.terms.used_in, linker.same_school)
+
+
+def turn_texts(
+    linker: EntityLinker, question: Question, conversation: ConversationState
+) -> tuple[Resolved | None, list[str]]:
+    """The resolved question (None for small talk) and every text its turn encodes: the resolved question, its
+    retry on its own, each part of a two-part one."""
     if question.small_talk:
-        return []
-    resolved = resolve(question, conversation, linker.terms.used_in, linker.same_school)
+        return None, []
+    resolved = resolve_with(linker, question, conversation)
     asked = [resolved]
     if resolved.inherited_entity and stands_alone(question):
         asked.append(Resolved(question, question.text))
     parts = compound_parts(question.text)
     if len(parts) > 1:
         asked += [Resolved(analyse(part, linker), part) for part in parts]
-    return list(dict.fromkeys(text for r in asked for text in query_texts(r)))
+    return resolved, list(dict.fromkeys(text for r in asked for text in query_texts(r)))
 
 
 def nearest_suggestions(suggestions: list[str], question: Question, docs: dict[str, str]) -> list[str]:

@@ -132,7 +132,6 @@ class EntityLinker:
         self._by_id = {n.doc_id: n for n in self.names}
         self._plain_keys = set().union(*(n.plain_keys for n in self.names)) if self.names else set()
         self.terms = terms
-        self._terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
@@ -187,7 +186,7 @@ class EntityLinker:
                 return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
             return None
         known = all(t in self._vocab for t in tokens)
-        in_text = set.intersection(*(self._terms.docs_with(t) for t in tokens)) if known else set()
+        in_text = set.intersection(*(self.terms.docs_with(t) for t in tokens)) if known else set()
         if len(in_text) > self._generic:
             return None  # a term used all over the corpus ("MS", "GPA", "TOEFL"), not a name
         by_key = {n.doc_id for n in self.names if key in n.keys}
@@ -213,7 +212,7 @@ class EntityLinker:
             # A subject written as initials that some pages spell out in their text ("tuition at the SLPA"
             # where a page says "speech-language pathology assistant"): about those pages, not a name the
             # corpus lacks (refusing it would be wrong).
-            spelled = {n.doc_id for n in self.names if self._terms.spells_out(n.doc_id, name.lower())}
+            spelled = {n.doc_id for n in self.names if self.terms.spells_out(n.doc_id, name.lower())}
             if len(spelled) > self._rare:
                 return None
             if spelled:

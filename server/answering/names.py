@@ -1,12 +1,12 @@
 """Names as students write them: a loose match of a name against what a document calls itself.
 
 Used when a name links to no document exactly (title, aliases, the source's site, title acronyms). Each word
-of the name must be explained by one document's names (its title words, aliases, the labels of its source's
-host and the words of the URL path):
+of the name must be explained by one document's names (its title words, aliases and the labels of its source's
+host):
 
 - the same word ("Boulder"), or a host label ("uchicago");
-- initials of the name's words in order, skipping any ("UL" and "ULL" for "University of Louisiana at
-  Lafayette", "UB" for "University at Buffalo"), in any order when another word of the name matched whole
+- initials of a run of a title segment's words from its start, function words skipped ("UL" and "ULL" for
+  "University of Louisiana at Lafayette", "UB" for "University at Buffalo"), in any order when another word of the name matched whole
   ("CU Boulder" for "University of Colorado Boulder");
 - initials joined to a word ("UChicago", "UConn");
 - for a word the corpus never uses: the start of a name word ("Cal" for "California"), a part of a host
@@ -60,42 +60,38 @@ class NameForms:
     words: tuple[str, ...]  # title and alias words, in order
     segments: tuple[tuple[str, ...], ...]  # the words of each title segment and alias ("X University - MS in Y")
     hosts: tuple[str, ...]  # labels of the source URL's host
-    path: frozenset[str]  # words of the source URL's path
 
     @classmethod
     def of(cls, doc: dict, lead_only: bool = False) -> NameForms:
         source = doc.get("source") or ""
         parsed = urlparse(source) if "://" in source else None
         hosts = [h for h in (parsed.hostname or "").lower().split(".") if h and h not in HOST_NOISE] if parsed else []
-        path = set(words_of(re.sub(r"[-_/]", " ", parsed.path))) if parsed else set()
         title = [p for p in TITLE_SEPARATORS.split(doc.get("title") or "") if words_of(p)]
         if lead_only:  # what names the subject: the title's first segment, the aliases, the site
             title = title[:1]
         segments = tuple(tuple(words_of(p)) for p in [*title, *(doc.get("aliases") or [])] if words_of(p))
         words = tuple(w for seg in segments for w in seg)
-        return cls(doc["doc_id"], words, segments, tuple(hosts), frozenset(path))
+        return cls(doc["doc_id"], words, segments, tuple(hosts))
 
 
 def _initials(token: str, segment: tuple[str, ...]) -> int:
-    """How the token's letters spell first letters of a run of one segment's words, in order, function words
-    skippable: 2 when they spell the whole segment ("ULL": University of Louisiana at Lafayette), 1 for a run
-    of it from its start ("UL"), 0 when they do not. A run from the middle of a segment is not read: "UCSD"
-    would be "University Computer Science Department" in the middle of another school's name."""
+    """How the token's letters spell first letters of a run of one segment's words from its start, in order,
+    function words skippable: 2 when they spell the whole segment ("ULL": University of Louisiana at
+    Lafayette), 1 for a run of it ("UL"), 0 when they do not. A run from the middle of a segment is not read:
+    "UCSD" would be "University Computer Science Department" in the middle of another school's name."""
     if not 2 <= len(token) <= 6 or not token.isalpha():
         return 0
     best = 0
-    for start in (0,):
-        states = {(0, start)}  # (letters matched, next word)
-        while states:
-            done, j = states.pop()
-            if done == len(token):
-                whole = start == 0 and all(w in FUNCTION_WORDS for w in segment[j:])
-                best = max(best, 2 if whole else 1)
-                continue
-            if j < len(segment) and segment[j][:1] == token[done]:
-                states.add((done + 1, j + 1))
-            if j < len(segment) and segment[j] in FUNCTION_WORDS and done:
-                states.add((done, j + 1))
+    states = {(0, 0)}  # (letters matched, next word)
+    while states:
+        done, j = states.pop()
+        if done == len(token):
+            best = max(best, 2 if all(w in FUNCTION_WORDS for w in segment[j:]) else 1)
+            continue
+        if j < len(segment) and segment[j][:1] == token[done]:
+            states.add((done + 1, j + 1))
+        if j < len(segment) and segment[j] in FUNCTION_WORDS and done:
+            states.add((done, j + 1))
     return best
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
-from .compose import Candidate
+from .compose import Candidate, names_in
 from .entities import CorpusTerms
 from .names import LooseNames
 from .question import Question, content_tokens, focus_words, side_by_side
@@ -107,13 +107,6 @@ class Refuser:
             return Refusal(f"not in the documents: {names}", text)
         return None
 
-    def _names_earners(self, words: tuple[str, ...], unit: Candidate) -> bool:
-        """A quoted unit, or its passage's title or section, names who the pay question is about (a page
-        that names "occupational therapists" among related jobs does not give their pay)."""
-        phrase = side_by_side(words)
-        chunk = self.index.chunks[unit.row]
-        return any(phrase.search(text) for text in (unit.text, chunk.title, chunk.section))
-
     def mentioned(self, words: tuple[str, ...]) -> bool:
         """Whether some passage or title names these words side by side ("urban planners" is not named by
         "urban planning agencies"; a plural or singular counts)."""
@@ -146,7 +139,8 @@ class Refuser:
         if not chosen:
             what = KIND_NAMES.get(question.kind, "an answer")
             return Refusal(f"no unit states {what}", self._missing(question)), feats
-        if question.earners and not any(self._names_earners(question.earners, c) for c in chosen):
+        # A page naming "occupational therapists" among related jobs does not give their pay.
+        if question.earners and not any(names_in(self.index, side_by_side(question.earners), c) for c in chosen):
             who = " ".join(question.earners)
             return Refusal(
                 f"the answer is not about {who}", f"The documents I have don't state the pay of {who}."

@@ -209,29 +209,7 @@ class SessionStore:
                     break
                 batch.append(more)
             try:
-                if db is not None and generation != self._generation:
-                    db.close()
-                    db = None
-                if db is None:
-                    generation = self._generation
-                    db = self._connect()
-                self._commit(db, batch)
-            except sqlite3.Error as exc:
-                if self._recover(exc):
-                    if db is not None:
-                        with contextlib.suppress(sqlite3.Error):
-                            db.close()
-                        db = None
-                    with contextlib.suppress(sqlite3.Error):
-                        db, generation = self._connect(), self._generation
-                        self._commit(db, batch)
-                        exc = None
-                if exc is not None:
-                    logger.warning("session store write failed (%s): %d turns not kept", exc, len(batch))
-                if db is not None:
-                    with contextlib.suppress(sqlite3.Error):
-                        db.close()
-                db = None
+                db, generation = self._committed(db, generation, batch)
             finally:
                 with self._pending_lock:
                     for session_id, turn, _ in batch:
@@ -246,6 +224,36 @@ class SessionStore:
             time.sleep(WRITE_INTERVAL_SECONDS)
         if db is not None:
             db.close()
+
+    def _committed(self, db: sqlite3.Connection | None, generation: int, batch: list) -> tuple:
+        """Commit a batch on the writer's connection; a store found damaged is rebuilt and the batch committed
+        there. Returns the connection (None after a failure, logged) and the generation it belongs to."""
+        try:
+            return self._commit_on(db, generation, batch)
+        except sqlite3.Error as exc:
+            failure = exc
+            if self._recover(exc):
+                try:
+                    return self._commit_on(None, generation, batch)
+                except sqlite3.Error as again:
+                    failure = again
+        logger.warning("session store write failed (%s): %d turns not kept", failure, len(batch))
+        return None, generation
+
+    def _commit_on(self, db: sqlite3.Connection | None, generation: int, batch: list) -> tuple:
+        """Commit on ``db``, reopened first when the store was rebuilt since it was opened; closed on failure."""
+        if db is not None and generation != self._generation:
+            db.close()
+            db = None
+        if db is None:
+            generation, db = self._generation, self._connect()
+        try:
+            self._commit(db, batch)
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+            raise
+        return db, generation
 
     def _commit(self, db: sqlite3.Connection, batch: list[tuple[str, Turn, float]]) -> None:
         with db:

@@ -153,17 +153,19 @@ def verified(
     answers: Callable[[str], list[str] | None],
     limit: int = 6,
     go_on: Callable[[], bool] = lambda: True,
+    pool: list[Candidate] | None = None,
 ) -> list[str]:
     """Up to ``limit`` candidates the engine answers from their own document, varied in kind and document.
 
     ``answers(question)`` returns the cited doc_ids of an answer, or None for a refusal; ``go_on()`` is asked
-    before each check and ends the run when it says no (shutdown, a newer index version).
+    before each check and ends the run when it says no (shutdown, a newer index version); ``pool`` is
+    ``candidates(index)`` when the caller has drawn them already.
     """
     kept: list[str] = []
     kinds: dict[str, int] = {}
     docs: dict[str, int] = {}
     tried: set[Candidate] = set()
-    pool = candidates(index)
+    pool = candidates(index) if pool is None else pool
     for per_kind, per_doc in ((1, 1), (2, limit)):  # one per kind and page first; then fill from any page
         for cand in pool:
             if len(kept) >= limit:

@@ -23,12 +23,12 @@ logger = logging.getLogger(__name__)
 TOO_LARGE = b"request headers too large"
 
 
-def with_header_deadline(
+def limited_protocol(
     seconds: float, *, max_header_bytes: int = 65536, max_headers: int = 100, max_connections: int = 0
 ) -> type[HttpToolsProtocol]:
     open_by_client: collections.Counter[str] = collections.Counter()  # one event loop: no lock needed
 
-    class HeaderDeadlineProtocol(HttpToolsProtocol):
+    class LimitedProtocol(HttpToolsProtocol):
         header_timeout = seconds
         _deadline: asyncio.TimerHandle | None = None
         _head_bytes = 0  # bytes received while the current request's head was incomplete
@@ -122,4 +122,4 @@ def with_header_deadline(
                 self._counted = None
             super().connection_lost(exc)
 
-    return HeaderDeadlineProtocol
+    return LimitedProtocol
