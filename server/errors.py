@@ -11,3 +11,15 @@ class InvalidRequest(QAError):
 
 class IndexUnavailable(QAError):
     """No usable index is loaded; the message says how to build one."""
+
+
+class NotFound(QAError):
+    """What the request names does not exist (a session, a turn)."""
+
+
+# The status code of each error of the answering library: the HTTP layer reads this one table.
+STATUS = {InvalidRequest: 400, NotFound: 404, IndexUnavailable: 503}
+
+
+def status_of(exc: QAError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)

@@ -72,6 +72,12 @@ class Settings(IndexSettings):
         description="Comma-separated keys; when set, /api/chat, /api/search and /v1/* need `Authorization: Bearer <key>`.",
     )
     model_name: str = Field("program-qa", description="The model name /v1/models lists (OpenAI-compatible API).")
+    insights: bool = Field(
+        True,
+        description="Keep each question's text (no address) and its feedback for the owners' insights "
+        "(/insights); off: nothing is stored for them.",
+    )
+    insights_retention_days: float = Field(90.0, gt=0, description="Days a stored question or rating is kept.")
 
     @field_validator("admin_token")
     @classmethod

@@ -25,7 +25,10 @@ from ..settings import Settings
 from .batching import AsyncBatcher, MicroBatcher
 from .compose import Candidate, Composer
 from .conversation import ConversationState, Resolved, resolve, stands_alone, update
+from .coverage import Coverage, measure
 from .entities import CorpusTerms, EntityLinker
+from .facts import FactCatalogue
+from .insights import Insights
 from .messages import clean_message
 from .question import Question, analyse, compound_parts, content_tokens, focus_words
 from .refuse import Refusal, Refuser
@@ -53,6 +56,7 @@ class IndexState:
     stamp: tuple[str | None, float]
     suggestions: list[str] | None = None  # checked by answering them; None until that has run
     suggestion_docs: dict[str, str] = field(default_factory=dict)  # each checked suggestion's document
+    coverage: Coverage | None = None  # what each document answers of the common facts; None until measured
 
     @classmethod
     def build(cls, index: LoadedIndex, weights: Weights, stamp: tuple[str | None, float]) -> IndexState:
@@ -88,6 +92,10 @@ class ChatResult:
     citations: list[dict] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     notice: str | None = None
+    turn: int = 0  # its number in the session (feedback names it)
+    reason: str | None = None  # why it was refused (for logs and the owners' insights)
+    asked: list[str] = field(default_factory=list)  # the documents the question was about
+    unknown: list[str] = field(default_factory=list)  # names asked about that no document matches
 
 
 class QAEngine:
@@ -96,7 +104,11 @@ class QAEngine:
         self.embedder = embedder or make_embedder(settings)
         self.paths = IndexPaths(settings.index_dir)
         self.sessions = SessionStore(
-            settings.session_db, ttl_seconds=settings.session_ttl_hours * 3600, max_turns=settings.session_max_turns
+            settings.session_db,
+            ttl_seconds=settings.session_ttl_hours * 3600,
+            max_turns=settings.session_max_turns,
+            record_questions=settings.insights,
+            retention_days=settings.insights_retention_days,
         )
         self.weights = weights or Weights.load(settings.weights_file or WEIGHTS_FILE)
         self._state: IndexState | None = None
@@ -111,6 +123,8 @@ class QAEngine:
         )
         self.aencoder = AsyncBatcher(self.embedder)  # for the event loop's routes (achat, asearch)
         self.phrases = PhraseCache()  # vectors of short focus phrases ("tuition", "GRE"), which recur
+        self.facts = FactCatalogue.load()
+        self.insights = Insights(self.sessions, self.facts, self.encoder.embed, enabled=settings.insights)
         self._stopping = threading.Event()  # set by close: background work over documents stops
         self._suggest_lock = threading.Lock()
         self._suggester: threading.Thread | None = None
@@ -184,6 +198,8 @@ class QAEngine:
             state = self._state
             if state is not None:
                 self.check_suggestions(state)
+            if state is not None and self._state is state:
+                self.check_coverage(state)
 
     def check_suggestions(self, state: IndexState) -> list[str]:
         """Draw suggested questions from the index and keep those answered from their own page."""
@@ -192,20 +208,53 @@ class QAEngine:
             result, _, _ = self._turn(state, question, ConversationState(), None, self.vectors())
             return [c["doc_id"] for c in result.citations] if result.answered else None
 
-        def go_on() -> bool:
-            # Between two checks: stop on shutdown or once another version is in service, and pause so that
-            # serving threads get the interpreter between checks.
-            return not self._stopping.wait(SUGGEST_PAUSE_SECONDS) and self._state is state
-
         try:
             pool = suggestion_candidates(state.index)
-            state.suggestions = verified(state.index, answers, go_on=go_on, pool=pool)
+            state.suggestions = verified(state.index, answers, go_on=self._background_go_on(state), pool=pool)
             state.suggestion_docs = {c.question: c.doc_id for c in pool}
         except Exception:  # noqa: BLE001 - suggestions are a nicety; answering goes on without them
             logger.exception("checking suggested questions failed")
             state.suggestions = []
         logger.debug("%d suggested questions checked for %s", len(state.suggestions), state.index.name)
         return state.suggestions
+
+    def _background_go_on(self, state: IndexState):
+        def go_on() -> bool:
+            # Between two checks: stop on shutdown or once another version is in service, and pause so that
+            # serving threads get the interpreter between checks.
+            return not self._stopping.wait(SUGGEST_PAUSE_SECONDS) and self._state is state
+
+        return go_on
+
+    def check_coverage(self, state: IndexState) -> Coverage:
+        """Ask each document of the index the facts students most often ask (scoped to that document, answered
+        by the same model as the chat); readers see the documents done so far."""
+        vectors = self.vectors()  # the same few questions for every document: each encoded once
+
+        def ask(question: str, doc_id: str) -> list[str] | None:
+            result, _, _ = self._turn(state, question, ConversationState(), [doc_id], vectors)
+            if not result.answered:
+                return None
+            return [c["text"][a:b] for c in result.citations if c["doc_id"] == doc_id for a, b in c["quotes"]]
+
+        state.coverage = Coverage(state.index.name)
+        try:
+            measure(state.index, self.facts, ask, self.encoder.embed, self._background_go_on(state), state.coverage)
+        except Exception:  # noqa: BLE001 - the owners' report must never take answering down
+            logger.exception("measuring the documents' coverage failed")
+        return state.coverage
+
+    def coverage(self) -> dict:
+        """The coverage of the index in service (``complete`` False while it is being measured)."""
+        state = self.state()
+        coverage = state.coverage or Coverage(state.index.name)
+        return coverage.to_dict(self.facts)
+
+    def unanswered(self, days: float) -> dict:
+        """The questions refused or rated down in the last ``days``, grouped (see ``Insights.unanswered``)."""
+        state = self._state
+        titles = {d["doc_id"]: d["title"] for d in state.index.documents} if state is not None else {}
+        return self.insights.unanswered(days, titles)
 
     def version(self) -> str | None:
         """The name of the index version in service, if any."""
@@ -369,17 +418,28 @@ class QAEngine:
         resolved: Resolved | None = None,
     ) -> ChatResult:
         """One turn answered and stored (a new session when ``session_id`` is None)."""
-        session_id = session_id or self.sessions.new_id()
         result, _, after = self._turn(state, message, conversation, doc_ids, vectors, question, resolved)
-        result.session_id, result.notice = session_id, notice
+        result.notice = notice
+        return self._record(session_id, message, result, after)
+
+    def _record(
+        self, session_id: str | None, message: str, result: ChatResult, after: ConversationState, new: bool = False
+    ) -> ChatResult:
+        """Store the turn (in a new session when ``session_id`` is None or ``new``); the result learns its session
+        and number."""
+        new = new or session_id is None
+        result.session_id = session_id or self.sessions.new_id()
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
-        self.sessions.append(
-            session_id, Turn(message, result.query, "", result.answer, result.answered, cited, after.to_dict())
-        )
+        turn = Turn(message, result.query, "", result.answer, result.answered, cited, after.to_dict())
+        turn.reason, turn.asked, turn.unknown = result.reason, result.asked, result.unknown
+        result.turn = self.sessions.append(result.session_id, turn, new=new)
         return result
 
-    async def acomplete(self, messages: list[str], doc_ids: list[str] | None = None) -> ChatResult:
-        """Answer the last of a list of user messages, the earlier ones replayed as the conversation (stateless).
+    async def acomplete(
+        self, messages: list[str], doc_ids: list[str] | None = None, *, record_as: str | None = None
+    ) -> ChatResult:
+        """Answer the last of a list of user messages, the earlier ones replayed as the conversation (stateless;
+        the answer is stored as turn 1 of session ``record_as`` when given, so that it can be rated).
 
         Replaying runs the same slot filling as a session, so a client that sends the whole conversation
         (OpenAI-style) gets the same follow-up resolution as the web page. On the event loop, like ``achat``:
@@ -402,6 +462,8 @@ class QAEngine:
                 question = analyse(text, state.linker)
                 resolved, vectors = await self._prefetch(state, question, conversation)
                 result, _, conversation = self._turn(state, text, conversation, doc_ids, vectors, question, resolved)
+        if record_as is not None:
+            self._record(record_as, texts[-1], result, conversation, new=True)
         return result
 
     def _turn(
@@ -497,7 +559,7 @@ class QAEngine:
             citations.append(
                 {"n": cite.n, **passage, "score": round(cite.score, 4), "quotes": [list(q) for q in cite.quote]}
             )
-        return ChatResult("", answer.text, True, query, citations)
+        return ChatResult("", answer.text, True, query, citations, asked=sorted(question.doc_ids))
 
     def _refusal(self, state: IndexState, query: str, refusal: Refusal, question: Question) -> ChatResult:
         suggestions = nearest_suggestions(self.suggestions(), question, state.suggestion_docs)[:4]
@@ -505,7 +567,17 @@ class QAEngine:
         if "They cover" not in text:
             text += f" They cover {self.covers(state)}."
         logger.info("abstained (%s): %r", refusal.reason, query)
-        return ChatResult("", text, False, query, [], suggestions)
+        return ChatResult(
+            "",
+            text,
+            False,
+            query,
+            [],
+            suggestions,
+            reason=refusal.reason,
+            asked=sorted(question.doc_ids),
+            unknown=question.unknown_subjects,
+        )
 
     def documents(self) -> list[dict]:
         state = self.state()

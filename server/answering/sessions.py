@@ -26,6 +26,12 @@ logger = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL, updated REAL);
 CREATE TABLE IF NOT EXISTS turns (session_id TEXT, n INTEGER, created REAL, data TEXT, PRIMARY KEY (session_id, n));
+CREATE TABLE IF NOT EXISTS asked (
+    session_id TEXT, n INTEGER, created REAL, message TEXT, query TEXT, answered INTEGER, reason TEXT,
+    docs TEXT, names TEXT, PRIMARY KEY (session_id, n));
+CREATE INDEX IF NOT EXISTS asked_created ON asked (created);
+CREATE TABLE IF NOT EXISTS feedback (
+    session_id TEXT, n INTEGER, created REAL, rating TEXT, reason TEXT, PRIMARY KEY (session_id, n));
 """
 WRITE_INTERVAL_SECONDS = 0.01
 CORRUPT = re.compile(r"not a database|malformed|corrupt", re.I)  # SQLite's words for a damaged file
@@ -41,6 +47,10 @@ class Turn:
     answered: bool
     doc_ids: list[str] = field(default_factory=list)
     state: dict = field(default_factory=dict)  # the conversation state after this turn (answering.conversation)
+    n: int = 0  # the turn's number in its session (1, 2, ...), given by ``SessionStore.append``
+    reason: str | None = None  # why it was refused, when it was
+    asked: list[str] = field(default_factory=list)  # the documents the question was about (named or inherited)
+    unknown: list[str] = field(default_factory=list)  # names asked about that no document matches
 
 
 def _turn(session_id: str, data: str) -> Turn | None:
@@ -55,10 +65,20 @@ def _turn(session_id: str, data: str) -> Turn | None:
 class SessionStore:
     """Sessions and their turns. Every failure of the store is logged and survived: chat goes on without history."""
 
-    def __init__(self, path: Path, *, ttl_seconds: float = 86400.0, max_turns: int = 20):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ttl_seconds: float = 86400.0,
+        max_turns: int = 20,
+        record_questions: bool = False,
+        retention_days: float = 90.0,
+    ):
         self.path = Path(path)
         self.ttl = ttl_seconds
         self.max_turns = max_turns
+        self.record_questions = record_questions  # keep each question's text for the owners' insights
+        self.retention = retention_days * 86400.0
         self._local = threading.local()  # one reading connection per thread
         self._readers: list[sqlite3.Connection] = []
         self._pending: dict[str, Turn] = {}  # the newest turn of a session, until committed
@@ -111,6 +131,28 @@ class SessionStore:
             self._generation += 1
         logger.error("session store %s was damaged (%s): moved aside and rebuilt empty", self.path.name, exc)
         return True
+
+    def read(self, what: str, fn, default):
+        """``fn(connection)`` on this thread's reading connection; ``default`` (logged) when the store fails."""
+        return self._read(what, fn, default)
+
+    def write(self, what: str, fn) -> bool:
+        """``fn(connection)`` in one transaction on a short-lived connection (rare writes: feedback); False
+        (logged) when the store fails."""
+        try:
+            db = self._connect()
+        except sqlite3.Error as exc:
+            logger.warning("session store %s failed (%s)", what, exc)
+            return False
+        try:
+            with db:
+                fn(db)
+            return True
+        except sqlite3.Error as exc:
+            logger.warning("session store %s failed (%s)", what, exc)
+            return False
+        finally:
+            db.close()
 
     def _read(self, what: str, fn, default):
         try:
@@ -165,14 +207,29 @@ class SessionStore:
 
         return self._read("read", q, [])
 
+    def turns(self, session_id: str) -> int:
+        """How many turns the session has had (its newest turn's number; 0 for none)."""
+        with self._pending_lock:
+            pending = self._pending.get(session_id)
+        if pending is not None and pending.n:
+            return pending.n
+
+        def q(db):
+            return db.execute("SELECT COALESCE(MAX(n), 0) FROM turns WHERE session_id = ?", (session_id,)).fetchone()[0]
+
+        return self._read("count", q, 0)
+
     # --- writing --------------------------------------------------------------------------------
-    def append(self, session_id: str, turn: Turn) -> None:
-        """Queue a turn for the writer; it is readable (``last``/``exists``) at once."""
+    def append(self, session_id: str, turn: Turn, *, new: bool = False) -> int:
+        """Queue a turn for the writer; it is readable (``last``/``exists``) at once. Returns its number
+        (``new``: the session starts here, nothing to count)."""
         now = time.time()
+        turn.n = 1 if new else self.turns(session_id) + 1
         with self._pending_lock:
             self._pending[session_id] = turn
         self._ensure_writer()
         self._queue.put((session_id, turn, now))
+        return turn.n
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued turn is committed (or has failed and been logged)."""
@@ -263,14 +320,18 @@ class SessionStore:
                     "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
                     (session_id, now, now),
                 )
-                n = db.execute(
-                    "SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", (session_id,)
-                ).fetchone()[0]
+                n = turn.n
                 db.execute(
-                    "INSERT INTO turns (session_id, n, created, data) VALUES (?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO turns (session_id, n, created, data) VALUES (?, ?, ?, ?)",
                     (session_id, n, now, json.dumps(turn.__dict__)),
                 )
                 db.execute("DELETE FROM turns WHERE session_id = ? AND n <= ?", (session_id, n - self.max_turns))
+                if self.record_questions:
+                    db.execute(
+                        "INSERT OR REPLACE INTO asked VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (session_id, n, now, turn.message, turn.query, int(turn.answered), turn.reason,
+                         json.dumps(turn.asked or turn.doc_ids), json.dumps(turn.unknown)),
+                    )  # fmt: skip
 
     def _purge(self, db: sqlite3.Connection) -> int:
         self._last_purge = time.time()
@@ -279,6 +340,9 @@ class SessionStore:
             old = [r[0] for r in db.execute("SELECT id FROM sessions WHERE updated < ?", (cutoff,))]
             db.executemany("DELETE FROM turns WHERE session_id = ?", [(i,) for i in old])
             db.executemany("DELETE FROM sessions WHERE id = ?", [(i,) for i in old])
+            kept_since = self._last_purge - self.retention  # the owners' insights are kept longer than sessions
+            db.execute("DELETE FROM asked WHERE created < ?", (kept_since,))
+            db.execute("DELETE FROM feedback WHERE created < ?", (kept_since,))
         if old:
             logger.info("purged %d expired sessions", len(old))
         return len(old)

@@ -20,9 +20,10 @@ from indexer.build import corpus_differs
 from indexer.model import Embedder
 
 from ..answering.engine import QAEngine
-from ..errors import IndexUnavailable, InvalidRequest, QAError
+from ..errors import QAError, status_of
 from ..settings import Settings
 from .admin import router as admin_router
+from .insights import router as insights_router
 from .observability import RateLimiter
 from .observability import install as install_observability
 from .openai_api import router as openai_router
@@ -109,8 +110,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @app.exception_handler(QAError)
     async def answering_error(request: Request, exc: QAError) -> JSONResponse:
         # The answering library's errors, mapped to status codes in this one place.
-        status = 503 if isinstance(exc, IndexUnavailable) else 400 if isinstance(exc, InvalidRequest) else 500
-        return error(request, status, str(exc))
+        return error(request, status_of(exc), str(exc))
 
     def version_in_service() -> str | None:
         engine = getattr(app.state, "engine", None)
@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(api_router)
     app.include_router(openai_router)
     app.include_router(admin_router)
+    app.include_router(insights_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER)), name="docs-assets")

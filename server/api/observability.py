@@ -64,6 +64,7 @@ class Metrics:
             "pqa_encoder_queries", "Queries encoded in batches since start", registry=self.registry
         )
         self.answers = Counter("pqa_answers_total", "Chat answers", ["answered"], registry=self.registry)
+        self.feedback = Counter("pqa_feedback_total", "Ratings of answers", ["rating"], registry=self.registry)
 
 
 class RateLimiter:

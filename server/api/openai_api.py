@@ -132,11 +132,12 @@ async def chat_completions(body: CompletionRequest, engine: EngineDep, settings:
             f"{len(body.messages)} messages in one request; the limit is {settings.max_request_messages}"
         )
     users = [m.text() for m in body.messages if m.role == "user"]
-    result = await engine.acomplete(users, body.doc_ids)
+    ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    # Stored under its id (as turn 1 of a session of that name): POST /api/feedback {"response_id": id} rates it.
+    result = await engine.acomplete(users, body.doc_ids, record_as=ident)
     request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     version = engine.version()
     content = content_with_sources(result)
-    ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         prompt = sum(_words(u) for u in users)
         return Completion(

@@ -51,6 +51,7 @@ class ChatResponse(BaseModel):
     citations: list[Citation]
     suggestions: list[str] = Field(default_factory=list)
     notice: str | None = None
+    turn: int = Field(0, description="The answer's number in the session: rate it with POST /api/feedback.")
 
 
 class SearchRequest(BaseModel):
