@@ -36,7 +36,7 @@ def _log_off_the_loop() -> logging.handlers.QueueListener:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in ("serve", "ask", "evaluate", "calibrate") else "serve"
+    command = argv[0] if argv and argv[0] in ("serve", "ask", "evaluate", "calibrate", "insights") else "serve"
     if argv and argv[0] == command:
         argv = argv[1:]
     try:
@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             from .evaluate import main as evaluate
 
             return evaluate(argv)
+        if command == "insights":
+            from .insights_report import main as insights
+
+            return insights(argv)
         if command == "calibrate":
             from .calibrate import main as calibrate
 

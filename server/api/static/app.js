@@ -62,7 +62,49 @@ function messageNode(msg) {
       ...p.suggestions.map((q) => el("li", {}, el("button", { type: "button", class: "suggestion", onclick: () => ask(q) }, q)))));
   }
   if (p.query && p.query !== msg.question) node.append(el("p", { class: "query" }, "Searched: " + p.query));
+  if (p.turn) node.append(feedbackNode(msg));
   return node;
+}
+
+// Helpful / not helpful under each answer, with an optional reason; the rating is kept with the message.
+const REASONS = [["wrong_figure", "Wrong figure"], ["wrong_school", "Wrong school"], ["not_asked", "Not what I asked"], ["outdated", "Outdated"]];
+
+function feedbackNode(msg) {
+  const box = el("div", { class: "feedback", role: "group", "aria-label": "Was this answer helpful?" });
+  if (msg.rating) {
+    box.append(el("p", { class: "rated", role: "status" },
+      msg.rating === "up" ? "Thanks for rating this answer helpful." : "Thanks: the people who run these pages will see it."));
+    return box;
+  }
+  box.append(el("span", { class: "ask-rating" }, "Helpful?"),
+    el("button", { type: "button", class: "secondary rate", "data-rating": "up", onclick: () => rate(msg, box, "up") }, "Yes"),
+    el("button", { type: "button", class: "secondary rate", "data-rating": "down", onclick: () => reasons(msg, box) }, "No"));
+  return box;
+}
+
+function reasons(msg, box) {
+  box.replaceChildren(el("span", { class: "ask-rating" }, "What was wrong?"),
+    ...REASONS.map(([key, text]) => el("button", { type: "button", class: "secondary reason", "data-reason": key, onclick: () => rate(msg, box, "down", key) }, text)),
+    el("button", { type: "button", class: "secondary reason", "data-reason": "", onclick: () => rate(msg, box, "down") }, "Just not helpful"));
+  box.querySelector("button").focus();
+}
+
+async function rate(msg, box, rating, reason) {
+  const body = { session_id: msg.payload.session_id, turn: msg.payload.turn, rating };
+  if (reason) body.reason = reason;
+  try {
+    const res = await post("/api/feedback", body);
+    if (!res.ok) {
+      let detail = res.statusText;
+      try { detail = (await res.json()).detail; } catch { /* keep status text */ }
+      throw new Error(detail);
+    }
+    msg.rating = rating;
+    save();
+    box.replaceWith(feedbackNode(msg));
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "notice", role: "alert" }, "The rating was not saved: " + err.message));
+  }
 }
 
 function shortTitle(title) {
