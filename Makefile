@@ -47,6 +47,7 @@ lint: setup
 
 bench: setup wrk
 	$(BIN)/python bench/serve_bench.py
+	$(BIN)/python bench/insights_bench.py
 	$(BIN)/python bench/encoder_cost.py
 	$(BIN)/python bench/scale.py
 

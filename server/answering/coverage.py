@@ -54,6 +54,7 @@ class Coverage:
         }
         return {
             "version": self.version,
+            "status": "complete" if self.complete else "measuring",
             "complete": self.complete,
             "facts": facts,
             "documents": [d.to_dict() for d in self.documents],

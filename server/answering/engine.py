@@ -41,7 +41,8 @@ from .weights import WEIGHTS_FILE, Weights
 logger = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
-SUGGEST_PAUSE_SECONDS = 0.005  # between two suggestion checks in the background
+SUGGEST_PAUSE_SECONDS = 0.005  # between two checks in the background (suggestions, coverage)
+BACKGROUND_YIELD_SECONDS = 0.25  # a background check waits up to this long for the requests in flight
 
 
 @dataclass
@@ -220,9 +221,16 @@ class QAEngine:
 
     def _background_go_on(self, state: IndexState):
         def go_on() -> bool:
-            # Between two checks: stop on shutdown or once another version is in service, and pause so that
-            # serving threads get the interpreter between checks.
-            return not self._stopping.wait(SUGGEST_PAUSE_SECONDS) and self._state is state
+            # Between two checks: stop on shutdown or once another version is in service; pause, and wait while
+            # requests are in flight (up to a bound, so that the checks end under steady load): a check is a few
+            # ms of Python that would hold the interpreter a request is waiting for.
+            if self._stopping.wait(SUGGEST_PAUSE_SECONDS):
+                return False
+            deadline = time.monotonic() + BACKGROUND_YIELD_SECONDS
+            while self.aencoder.active and time.monotonic() < deadline:
+                if self._stopping.wait(0.001):
+                    return False
+            return self._state is state
 
         return go_on
 
@@ -247,8 +255,9 @@ class QAEngine:
     def coverage(self) -> dict:
         """The coverage of the index in service (``complete`` False while it is being measured)."""
         state = self.state()
-        coverage = state.coverage or Coverage(state.index.name)
-        return coverage.to_dict(self.facts)
+        if state.coverage is None:  # the suggestions are checked first
+            return Coverage(state.index.name).to_dict(self.facts) | {"status": "pending"}
+        return state.coverage.to_dict(self.facts)
 
     def unanswered(self, days: float) -> dict:
         """The questions refused or rated down in the last ``days``, grouped (see ``Insights.unanswered``)."""
