@@ -112,6 +112,7 @@ class AsyncBatcher:
         self._started = 0  # worker threads started
         self._closed = False
         self.active = 0  # requests between their encode and their answer (see ``serving``); read by workers
+        self.last_served = 0.0  # time.monotonic() when the last request in flight was answered
         # Once an ONNX encoder's one-core session is open (``prepare``), each worker encodes on one core and
         # one worker per core may encode at once; until then, and for PyTorch, one worker on every core.
         self._one_core = False
@@ -127,6 +128,11 @@ class AsyncBatcher:
             yield
         finally:
             self.active -= 1
+            self.last_served = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last request in flight was answered (0 while one is in flight)."""
+        return 0.0 if self.active else time.monotonic() - self.last_served
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         if self._closed:

@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
 SUGGEST_PAUSE_SECONDS = 0.005  # between two checks in the background (suggestions, coverage)
-BACKGROUND_YIELD_SECONDS = 0.25  # a background check waits up to this long for the requests in flight
+BACKGROUND_YIELD_SECONDS = 0.25  # a background check waits up to this long for the requests to pause
+BACKGROUND_QUIET_SECONDS = 0.004  # ... for a pause this long with no request in flight
 
 
 @dataclass
@@ -221,13 +222,13 @@ class QAEngine:
 
     def _background_go_on(self, state: IndexState):
         def go_on() -> bool:
-            # Between two checks: stop on shutdown or once another version is in service; pause, and wait while
-            # requests are in flight (up to a bound, so that the checks end under steady load): a check is a few
+            # Between two checks: stop on shutdown or once another version is in service; pause, and wait for a
+            # pause in the requests (up to a bound, so that the checks end under steady load): a check is a few
             # ms of Python that would hold the interpreter a request is waiting for.
             if self._stopping.wait(SUGGEST_PAUSE_SECONDS):
                 return False
             deadline = time.monotonic() + BACKGROUND_YIELD_SECONDS
-            while self.aencoder.active and time.monotonic() < deadline:
+            while self.aencoder.quiet_for() < BACKGROUND_QUIET_SECONDS and time.monotonic() < deadline:
                 if self._stopping.wait(0.001):
                     return False
             return self._state is state
