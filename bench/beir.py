@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.build import build  # noqa: E402
-from indexer.model import make_embedder  # noqa: E402
+from indexer.encoders import make_embedder  # noqa: E402
 from indexer.search import RetrievalConfig, Retriever  # noqa: E402
 from indexer.settings import IndexSettings  # noqa: E402
 from indexer.store import load_current  # noqa: E402

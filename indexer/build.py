@@ -15,10 +15,11 @@ import numpy as np
 
 from .cache import EmbeddingCache, text_key
 from .chunking import Chunk, ChunkerConfig, chunk_document
+from .encoders import make_embedder
 from .errors import BuildError, DocumentError, IndexCorruptError
 from .lexical import TOKENIZER_VERSION, LexicalIndex
 from .loaders import SUPPORTED_SUFFIXES, content_hash, doc_id_for, is_sidecar, load_document
-from .model import Embedder, make_embedder, resolve_model
+from .model import Embedder, resolve_model
 from .settings import IndexSettings
 from .store import FORMAT, MANIFEST, IndexPaths, new_version_name, read_chunks, read_manifest
 from .suggestions import suggest_questions
@@ -302,7 +303,7 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         cache.close()
 
     notify("writing", 0.95)
-    model_hash = getattr(embedder, "model_hash", None) or (previous or {}).get("model", {}).get("sha256")
+    model_hash = embedder.model_hash or (previous or {}).get("model", {}).get("sha256")
     index_type = choose_index_type(settings.index_type, len(chunks), settings.hnsw_threshold)
     name = new_version_name()
     staging = paths.new_staging()
@@ -360,11 +361,11 @@ def _embed_cached(texts, embedder, cache, summary, progress, notify) -> np.ndarr
     if missing:
         by_key = dict(zip(keys, texts, strict=True))
         started = time.perf_counter()
-        if hasattr(embedder, "load") and getattr(embedder, "_model", True) is None:
+        if not embedder.loaded:
             embedder.load()
             summary.model_load_seconds += time.perf_counter() - started
             started = time.perf_counter()
-        batch = max(getattr(embedder, "batch_size", 64), 1) * 2  # small steps: progress moves visibly
+        batch = max(embedder.batch_size, 1) * 2  # small steps: progress moves visibly
         for i in range(0, len(missing), batch):
             part = missing[i : i + batch]
             vectors = embedder.embed([by_key[k] for k in part], progress=progress)

@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from .model import make_embedder, resolve_model
+    from .encoders import make_embedder
+    from .model import resolve_model
     from .search import Retriever
     from .store import load_current
 

@@ -21,12 +21,35 @@ BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
+    """Turns texts into L2-normalised float32 vectors: everything the indexer and the server use of an encoder.
+
+    An encoder may subclass it for the defaults of one that loads nothing and has a single session."""
 
     model_id: str
-    dim: int
+    backend: str = "custom"  # "onnx", "torch", ...: which runtime encodes
+    batch_size: int = 64  # texts per call when indexing
+    threads: int = 1  # cores a lone encode uses
+    model_hash: str | None = None  # sha256 of the weights, once loaded (recorded in manifests)
 
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray: ...
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def loaded(self) -> bool:
+        """Whether ``load`` has run (the indexer times the load apart from the encoding)."""
+        return True
+
+    def load(self) -> object:
+        """Load the weights now (else on the first encode); idempotent."""
+        return None
+
+    def open_single_thread(self) -> bool:
+        """Open a one-core session for encoding under load; False when there is none."""
+        return False
+
+    def embed(self, texts: list[str], *, progress: bool = False, single_thread: bool = False) -> np.ndarray:
+        """Vectors of ``texts``; ``single_thread``: on the one-core session, when open."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -75,19 +98,7 @@ def verify_bundled(location: str) -> str:
     return actual
 
 
-def make_embedder(settings, spec: ModelSpec | None = None) -> Embedder:
-    """The encoder the settings ask for (``PQA_ENCODER``): ONNX Runtime (default, PyTorch as its fallback) or PyTorch."""
-    spec = spec or resolve_model(settings.model)
-    if settings.encoder == "onnx":
-        from .onnx_model import OnnxEmbedder
-
-        return OnnxEmbedder(
-            spec, settings.index_dir, batch_size=settings.embed_batch_size, threads=settings.encoder_threads or None
-        )
-    return SentenceTransformerEmbedder(spec, batch_size=settings.embed_batch_size)
-
-
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model, loaded on first use (never at import or construction)."""
 
     backend = "torch"
@@ -96,6 +107,7 @@ class SentenceTransformerEmbedder:
         self.spec = spec
         self.model_id = spec.model_id
         self.batch_size = batch_size
+        self.threads = os.cpu_count() or 1  # PyTorch's intra-op threads: one per core
         self.model_hash: str | None = None
         self._model = None
         self._lock = threading.Lock()
@@ -103,6 +115,10 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         return int(self.load().get_embedding_dimension())
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     def load(self):
         with self._lock:
@@ -132,7 +148,7 @@ class SentenceTransformerEmbedder:
                 "Set PQA_MODEL to a local model folder, or unset it to use the bundled model."
             ) from exc
 
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str], *, progress: bool = False, single_thread: bool = False) -> np.ndarray:
         model = self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -19,11 +19,13 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ModelError
+from .model import Embedder, file_sha256, verify_bundled
 
 logger = logging.getLogger(__name__)
 
@@ -142,13 +144,21 @@ def plan_batches(widths: list[int], *, most: int, budget: int, call_tokens: floa
     return plan[::-1]
 
 
-class OnnxEmbedder:
-    """Encodes with ONNX Runtime; exports and caches the model on first use (never at import or construction)."""
+class OnnxEmbedder(Embedder):
+    """Encodes with ONNX Runtime; exports and caches the model on first use (never at import or construction).
+    ``fallback`` builds the encoder used instead when ONNX cannot run the model (None: the error is raised)."""
 
     def __init__(
-        self, spec, cache_dir: Path, batch_size: int = 64, threads: int | None = None, token_budget: int = 256
+        self,
+        spec,
+        cache_dir: Path,
+        batch_size: int = 64,
+        threads: int | None = None,
+        token_budget: int = 256,
+        fallback: Callable[[], Embedder] | None = None,
     ):
         self.spec = spec
+        self._make_fallback = fallback
         self.token_budget = token_budget
         self.model_id = spec.model_id
         self.model_hash: str | None = None
@@ -170,24 +180,30 @@ class OnnxEmbedder:
         self.load()
         return self._fallback.dim if self._fallback is not None else self._dim
 
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None or self._fallback is not None
+
     def load(self):
         with self._lock:
             if self._session is None and self._fallback is None:
                 try:
                     self._load()
                 except ModelError as exc:
-                    from .model import SentenceTransformerEmbedder
-
-                    logger.warning("ONNX encoder unavailable, using PyTorch: %s", exc)
-                    self._session, self.backend = None, "torch"
-                    self._fallback = SentenceTransformerEmbedder(self.spec, batch_size=self.batch_size)
+                    if self._make_fallback is None:
+                        raise
+                    self._session, self._fallback = None, self._make_fallback()
+                    logger.warning("ONNX encoder unavailable, using %s: %s", self._fallback.backend, exc)
                     self._fallback.load()
-                    self.model_hash = self._fallback.model_hash
+                    self.backend, self.model_hash = self._fallback.backend, self._fallback.model_hash
         return self._session or self._fallback
 
-    def _weights_hash(self, folder: Path) -> str:
-        from .model import file_sha256, verify_bundled
+    def token_count(self, text: str) -> int:
+        """Tokens of ``text`` as this encoder reads it (with its start and end markers)."""
+        self.load()
+        return len(self._tokenizer.encode(text).ids)
 
+    def _weights_hash(self, folder: Path) -> str:
         if self.spec.bundled:
             return verify_bundled(self.spec.location)
         weights = folder / "model.safetensors"

@@ -28,13 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from indexer.build import build
-from indexer.model import make_embedder
+from indexer.encoders import make_embedder
 from indexer.settings import PROJECT_ROOT
 
 from .answering.compose import ComposeConfig
 from .answering.engine import QAEngine
+from .answering.fingerprint import feature_fingerprint
 from .answering.refuse import decision_features
-from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, WEIGHTS_FILE, Weights, feature_fingerprint
+from .answering.weights import DECISION_FEATURES, UNIT_FEATURES, WEIGHTS_FILE, Weights
 from .evaluate import evidence_groups, holds, load_set
 from .settings import Settings
 
@@ -359,7 +360,7 @@ def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
                     }
                 ),
                 embedder=embedder,
-                weights=Weights.load(strict=False),  # the features do not depend on them; choices barely do
+                weights=Weights.load(fingerprint=None),  # the features do not depend on them; choices barely do
             )
             engine.start()
             name = Path(path).parent.name if Path(path).name == "questions.jsonl" else Path(path).stem
@@ -372,7 +373,7 @@ def collect_all(specs: list[str], indexes: Path | None = None) -> list[Case]:
 def report_and_fit(cases: list[Case], *, write: bool, output: Path | None = None) -> int:
     """Leave-one-set-out figures, the final fit on every set, and (``write``) the weights file."""
     names = list(dict.fromkeys(c.set_name for c in cases))
-    current = Weights.load(strict=False)  # the file in use, fitted on these features or not
+    current = Weights.load(fingerprint=None)  # the file in use, fitted on these features or not
     print(f"{len(cases)} questions from {len(names)} sets: {', '.join(names)}")
     report = {"date": datetime.now(UTC).date().isoformat(), "sets": names, "held_out": {}}
     print(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.model import Embedder
 from indexer.settings import IndexSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def engine_over(root: Path, pages: Path, embedder):
 SHARED = ROOT.parent / "shared"
 
 
-class FakeEmbedder:
+class FakeEmbedder(Embedder):
     """Hashed bag of words: deterministic, instant, and similar texts get similar vectors."""
 
     model_id = "fake-hash-64"
@@ -57,7 +58,7 @@ class FakeEmbedder:
         self.calls = 0
         self.texts_embedded = 0
 
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str], *, progress: bool = False, single_thread: bool = False) -> np.ndarray:
         self.calls += 1
         self.texts_embedded += len(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -147,8 +147,7 @@ class AsyncBatcher:
 
     def prepare(self) -> None:
         """Open the encoder's one-core session, in the background: the first answer does not wait for it."""
-        if hasattr(self.embedder, "open_single_thread"):
-            threading.Thread(target=self._open_single_thread, name="encoder-prepare", daemon=True).start()
+        threading.Thread(target=self._open_single_thread, name="encoder-prepare", daemon=True).start()
 
     def _open_single_thread(self) -> None:
         try:
@@ -159,7 +158,7 @@ class AsyncBatcher:
         if opened:
             with self._lock:
                 self._one_core = True
-                self._parallel = max(1, getattr(self.embedder, "threads", 1))
+                self._parallel = max(1, self.embedder.threads)
                 self._wake_one()
 
     def close(self) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.encoders import make_embedder
 from indexer.errors import IndexerError
-from indexer.model import Embedder, make_embedder
+from indexer.model import Embedder
 from indexer.search import Hit, Retriever
 from indexer.store import IndexPaths, LoadedIndex, load_current
 
@@ -28,6 +29,7 @@ from .conversation import ConversationState, Resolved, resolve, stands_alone, up
 from .coverage import Coverage, measure
 from .entities import CorpusTerms, EntityLinker
 from .facts import FactCatalogue
+from .fingerprint import fitted_weights
 from .insights import Insights
 from .messages import clean_message
 from .question import Question, analyse, compound_parts, content_tokens, focus_words
@@ -112,7 +114,7 @@ class QAEngine:
             record_questions=settings.insights,
             retention_days=settings.insights_retention_days,
         )
-        self.weights = weights or Weights.load(settings.weights_file or WEIGHTS_FILE)
+        self.weights = weights or fitted_weights(settings.weights_file or WEIGHTS_FILE)
         self._state: IndexState | None = None
         self.started = int(time.time())
         self._load_error: str | None = None
@@ -135,8 +137,7 @@ class QAEngine:
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         """Load the model and the current index version (called once, from the app's lifespan)."""
-        if hasattr(self.embedder, "load"):
-            self.embedder.load()
+        self.embedder.load()
         if isinstance(self.encoder, MicroBatcher):
             self.encoder.start()
         self.aencoder.prepare()

@@ -7,9 +7,6 @@ was fitted on; weights of other features, or with a weight missing, fail to load
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import inspect
 import json
 import logging
 import math
@@ -17,8 +14,6 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
-
-from .vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -86,22 +81,23 @@ class Weights:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS_FILE, *, strict: bool = True) -> Weights:
-        """The fitted weights; raises ``StaleWeights`` when they were fitted on other features or vocabulary,
-        or miss a weight, with what to run. ``strict=False`` (for refitting only) takes them as they are."""
+    def load(cls, path: Path = WEIGHTS_FILE, *, fingerprint: str | None) -> Weights:
+        """The fitted weights; raises ``StaleWeights`` when they were fitted on features or vocabulary other
+        than ``fingerprint`` (see ``fingerprint.feature_fingerprint``), or miss a weight, with what to run.
+        ``fingerprint=None`` (for refitting only) takes them as they are."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             known = {f.name for f in fields(cls)}
             weights = cls(**{k: v for k, v in data.items() if k in known})
         except (OSError, ValueError, TypeError) as exc:
             raise StaleWeights(f"the weights file {path.name} cannot be read ({exc}); {REFIT}") from exc
-        if not strict:
+        if fingerprint is None:
             return weights
         fitted_with = weights.fitted.get("fingerprint")
-        if fitted_with != feature_fingerprint():
+        if fitted_with != fingerprint:
             raise StaleWeights(
                 f"the weights in {path.name} were fitted on other features or vocabulary "
-                f"(fingerprint {fitted_with}, now {feature_fingerprint()}); {REFIT}"
+                f"(fingerprint {fitted_with}, now {fingerprint}); {REFIT}"
             )
         for name, model, features in (
             ("unit", weights.unit, UNIT_FEATURES),
@@ -118,26 +114,6 @@ REFIT = "fit them again with `python -m server calibrate --write`"
 
 class StaleWeights(RuntimeError):
     """The weights file does not belong to the feature code and vocabulary in use."""
-
-
-@functools.cache
-def feature_fingerprint() -> str:
-    """A digest of what the weights are fitted on: the feature names, the code that computes the features and
-    the analysis they read, and the vocabulary file."""
-    from . import compose, question, refuse  # the feature code (they import this module)
-
-    parts = [
-        vocabulary().fingerprint,
-        ",".join(UNIT_FEATURES),
-        ",".join(DECISION_FEATURES),
-        inspect.getsource(question),
-        inspect.getsource(compose.Composer.candidates),
-        inspect.getsource(compose.Composer._unit_info),
-        inspect.getsource(compose._query_coverage),
-        inspect.getsource(compose._focus_coverage),
-        inspect.getsource(refuse.decision_features),
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _logistic(weights: dict[str, float], names, values) -> float:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.model import ModelSpec, make_embedder, resolve_model
+from indexer.encoders import make_embedder
+from indexer.model import ModelSpec, resolve_model
 from indexer.onnx_model import OnnxEmbedder
 from indexer.settings import IndexSettings
 

@@ -14,6 +14,13 @@ from server.answering.engine import IndexState
 from server.answering.weights import Weights
 
 PAGES = Path(__file__).resolve().parent / "pages"
+# Hand-set weights that rank by the focus and the asked kind: the unit tests never read the shipped, fitted file
+# (whose figures are the integration tests' business).
+UNIT_TEST_WEIGHTS = Weights(
+    unit={"bias": -4.0, "focus": 4.0, "kind": 2.0, "semantic": 1.0, "lexical": 1.0, "leadin": 1.0},
+    decision={"bias": -2.0, "dense": 4.0, "focus": 2.0},
+    second_unit_margin=0.5,
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +37,7 @@ def small_index(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_state(small_index) -> IndexState:
-    return IndexState.build(small_index, Weights.load(), (small_index.name, 0.0))
+    return IndexState.build(small_index, UNIT_TEST_WEIGHTS, (small_index.name, 0.0))
 
 
 @pytest.fixture(scope="session")

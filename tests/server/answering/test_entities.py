@@ -49,7 +49,7 @@ def test_corpus_terms_read_the_bm25_index(small_index, small_state):
     rows = small_index.lexical.rows_with("kinemat")  # "Kinematics", stemmed as BM25 stores it
     assert len(rows) and all("Kinematics" in small_index.chunks[int(r)].text for r in rows)
     assert len(small_index.lexical.rows_with("zzzunknown")) == 0
-    terms = small_state.refuser._terms
+    terms = small_state.linker.terms
     assert terms.docs_with("gre") == {LAKEVIEW}
     assert terms.used_in("weld", {"welding-engineers-career"}) and not terms.used_in("weld", {LAKEVIEW})
     assert terms.spells_out(HARBOR, "gpa") and not terms.spells_out(LAKEVIEW, "gpa")
