@@ -14,11 +14,27 @@ class IndexUnavailable(QAError):
 
 
 class NotFound(QAError):
-    """What the request names does not exist (a session, a turn)."""
+    """What the request names does not exist (a session, a turn, a job, a document)."""
+
+
+class Conflict(QAError):
+    """The request would clash with the state of things (a name taken, a reindex running)."""
+
+
+class JobRunning(Conflict):
+    """A reindex is already running; ``job`` is its status."""
+
+    def __init__(self, job: dict):
+        super().__init__(f"a reindex is already running (job {job['id']}); poll GET /api/reindex/{job['id']}")
+        self.job = job
+
+
+class TooLarge(QAError):
+    """What was sent is over a size limit."""
 
 
 # The status code of each error of the answering library: the HTTP layer reads this one table.
-STATUS = {InvalidRequest: 400, NotFound: 404, IndexUnavailable: 503}
+STATUS = {InvalidRequest: 400, NotFound: 404, Conflict: 409, TooLarge: 413, IndexUnavailable: 503}
 
 
 def status_of(exc: QAError) -> int:

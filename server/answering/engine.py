@@ -146,6 +146,9 @@ class QAEngine:
 
     def close(self) -> None:
         self._stopping.set()
+        suggester = self._suggester
+        if suggester is not None:
+            suggester.join(timeout=10)  # one check at most: never mid-encode when the interpreter exits
         if isinstance(self.encoder, MicroBatcher):
             self.encoder.close()
         self.aencoder.close()

@@ -10,9 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import InvalidRequest
+from ..errors import Conflict, NotFound, TooLarge
 from .deps import EngineDep, SettingsDep
-from .reindex import Change, Conflict, JobRunning, NotFound, ReindexJobs, corpus_target, plan_upload
+from .reindex import Change, ReindexJobs, corpus_target, plan_upload
 from .schemas import ErrorResponse
 
 router = APIRouter(tags=["admin"])
@@ -73,26 +73,21 @@ JobsDep = Annotated[ReindexJobs, Depends(get_jobs)]
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413)}
 
 
-def _start(jobs: ReindexJobs, changes: list[Change] | None = None) -> dict:
-    try:
-        return jobs.start(changes)
-    except JobRunning as exc:
-        raise HTTPException(409, detail=f"{exc}; poll GET /api/reindex/{exc.job['id']}") from exc
+def _idle(jobs: ReindexJobs, what: str) -> None:
+    if jobs.running():
+        raise Conflict(f"a reindex is running; {what} again when it has finished")
 
 
 @router.post("/api/reindex", response_model=JobStatus, status_code=202, dependencies=[Admin], responses=ERRORS)
 def reindex(jobs: JobsDep) -> dict:
-    """Run the incremental indexer in the background; poll the returned job."""
-    return _start(jobs)
+    """Run the incremental indexer in the background; poll the returned job (409 while one runs)."""
+    return jobs.start()
 
 
 @router.get("/api/reindex/{job_id}", response_model=JobStatus, dependencies=[Admin], responses=ERRORS)
 def reindex_status(job_id: str, jobs: JobsDep) -> dict:
     """Progress and summary of a reindex job."""
-    try:
-        return jobs.get(job_id)
-    except NotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
+    return jobs.get(job_id)
 
 
 @router.post(
@@ -100,10 +95,7 @@ def reindex_status(job_id: str, jobs: JobsDep) -> dict:
 )
 def cancel_reindex(job_id: str, jobs: JobsDep) -> dict:
     """Stop a running reindex at its next step; its corpus changes are undone."""
-    try:
-        return jobs.cancel(job_id)
-    except NotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
+    return jobs.cancel(job_id)
 
 
 @router.post("/api/documents", response_model=UploadResult, status_code=202, dependencies=[Admin], responses=ERRORS)
@@ -114,24 +106,17 @@ async def upload(
     replace: Annotated[bool, Query(description="Replace a document of the same name.")] = False,
 ) -> dict:
     """Add documents (txt, md, html, pdf, docx) to the corpus's upload folder and reindex, all or nothing."""
-    if jobs.running():
-        raise HTTPException(409, detail="a reindex is running; upload again when it has finished")
+    _idle(jobs, "upload")
     limit = int(settings.max_upload_mb * 1024 * 1024)
     staged = []
     for upload_file in files:
         data = await upload_file.read(limit + 1)
         if len(data) > limit:
-            name = upload_file.filename or "upload"
-            raise HTTPException(413, detail=f"{name}: over the {settings.max_upload_mb:g} MB upload limit")
+            raise TooLarge(f"{upload_file.filename or 'upload'}: over the {settings.max_upload_mb:g} MB upload limit")
         staged.append((upload_file.filename or "", data))
-    try:
-        # Parsing a document can take seconds: off the event loop, so the server keeps answering meanwhile.
-        changes, replaced = await run_in_threadpool(plan_upload, settings, staged, replace)
-    except InvalidRequest as exc:
-        raise HTTPException(400, detail=str(exc)) from exc
-    except Conflict as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
-    job = _start(jobs, changes)
+    # Parsing a document can take seconds: off the event loop, so the server keeps answering meanwhile.
+    changes, replaced = await run_in_threadpool(plan_upload, settings, staged, replace)
+    job = jobs.start(changes)
     corpus = settings.corpus_dir.resolve()
     return {"saved": [c.path.relative_to(corpus).as_posix() for c in changes], "replaced": replaced, "job": job}
 
@@ -143,13 +128,9 @@ def delete(doc_id: str, settings: SettingsDep, engine: EngineDep, jobs: JobsDep)
     """Remove a document from the corpus and reindex; the file is restored if the reindex fails."""
     docs = {d["doc_id"]: d for d in engine.documents()}
     if doc_id not in docs:
-        raise HTTPException(404, detail=f"unknown document {doc_id!r} (GET /api/documents lists them)")
-    if jobs.running():
-        raise HTTPException(409, detail="a reindex is running; delete again when it has finished")
-    try:
-        target = corpus_target(settings.corpus_dir, docs[doc_id]["path"])
-    except InvalidRequest as exc:
-        raise HTTPException(400, detail=str(exc)) from exc
+        raise NotFound(f"unknown document {doc_id!r} (GET /api/documents lists them)")
+    _idle(jobs, "delete")
+    target = corpus_target(settings.corpus_dir, docs[doc_id]["path"])
     if not target.is_file():
-        raise HTTPException(404, detail=f"{docs[doc_id]['path']} is no longer in the corpus; reindex to drop it")
-    return {"deleted": doc_id, "job": _start(jobs, [Change(target, None)])}
+        raise NotFound(f"{docs[doc_id]['path']} is no longer in the corpus; reindex to drop it")
+    return {"deleted": doc_id, "job": jobs.start([Change(target, None)])}

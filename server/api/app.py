@@ -20,9 +20,10 @@ from indexer.build import corpus_differs
 from indexer.model import Embedder
 
 from ..answering.engine import QAEngine
-from ..errors import QAError, status_of
+from ..errors import QAError
 from ..settings import Settings
 from .admin import router as admin_router
+from .errors import error_body, status_and_message
 from .insights import router as insights_router
 from .observability import RateLimiter
 from .observability import install as install_observability
@@ -77,16 +78,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.session_limiter = RateLimiter(per_minute) if per_minute else None
 
     def error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
-        """One error body per surface: ``{"detail": ...}``, or OpenAI's ``{"error": {...}}`` under /v1."""
-        # A message may quote the request (an unknown doc_id); a lone surrogate in it must not become a 500.
-        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
-        if request.url.path.startswith("/v1/"):
-            kind = {401: "authentication_error", 404: "not_found_error", 503: "server_error"}.get(status)
-            code = "invalid_api_key" if status == 401 else None
-            body = {"error": {"message": message, "type": kind or "invalid_request_error", "param": None, "code": code}}
-        else:
-            body = {"detail": message}
-        return JSONResponse(status_code=status, content=body, headers=headers)
+        return JSONResponse(status_code=status, content=error_body(request.url.path, status, message), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -109,8 +101,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     @app.exception_handler(QAError)
     async def answering_error(request: Request, exc: QAError) -> JSONResponse:
-        # The answering library's errors, mapped to status codes in this one place.
-        return error(request, status_of(exc), str(exc))
+        # The answering library's errors, mapped to status codes by the one table (server.errors.STATUS).
+        return error(request, *status_and_message(exc))
 
     def version_in_service() -> str | None:
         engine = getattr(app.state, "engine", None)

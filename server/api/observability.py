@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from .admin import admin_refusal
+from .errors import error_body
 
 access_log = logging.getLogger("server.access")
 
@@ -24,6 +25,10 @@ KNOWN_PATHS = (
     "/api/documents",
     "/api/suggestions",
     "/api/reindex",
+    "/api/feedback",
+    "/api/insights",
+    "/insights",
+    "/v1",
     "/healthz",
     "/metrics",
     "/docs",
@@ -95,9 +100,10 @@ CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions"}
 
 
 def is_admin(method: str, path: str) -> bool:
-    """The admin endpoints: reindex jobs, uploads and deletes (the documents list is public)."""
+    """The admin endpoints: reindex jobs, uploads and deletes (the documents list is public), insights."""
     return (
         path == "/api/reindex"
+        or path.startswith("/api/insights/")
         or path.startswith("/api/reindex/")
         or (path == "/api/documents" and method == "POST")
         or (path.startswith("/api/documents/") and method == "DELETE")
@@ -140,8 +146,8 @@ class Gate:
         self.max_upload = int(settings.max_upload_mb * 1024 * 1024) * 10 + 65536  # a few files per upload
 
     @staticmethod
-    async def _reply(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        body = json.dumps({"detail": detail}).encode()
+    async def _reply(send, path: str, status: int, detail: str, headers: list | None = None) -> None:
+        body = json.dumps(error_body(path, status, detail)).encode()
         head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": head + (headers or [])})
         await send({"type": "http.response.body", "body": body})
@@ -166,6 +172,28 @@ class Gate:
         limiters = [self.limiter, self.chat_limiter if path in CHAT_PATHS else None]
         return max((limiter.allow(client) for limiter in limiters if limiter is not None), default=0.0)
 
+    def _limit(self, path: str) -> int:
+        return self.max_upload if path == "/api/documents" else self.max_body
+
+    def _refusal(self, scope, method: str, path: str, client: str) -> tuple[int, str, list] | None:
+        """(status, message, headers) when the request is refused before the app sees it, else None."""
+        if is_admin(method, path):
+            # Every admin token is checked here, before a body is read (a stranger's gigabyte is never
+            # parsed), and wrong ones are throttled per client: guessing costs a minute per few tries.
+            auth = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
+            refusal = admin_refusal(self.admin_token, auth)
+            if refusal is not None and refusal[0] == 401 and self.admin_failures.allow(client) > 0:
+                refusal = (429, "too many wrong admin tokens; try again in a minute")
+            if refusal is not None:
+                return refusal[0], refusal[1], [(b"www-authenticate", b"Bearer")]
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and (not length.isdigit() or int(length) > self._limit(path)):
+            return 413, f"request body over the {self._limit(path) // 1024} KB limit", []
+        if (wait := self._wait(path, client)) > 0:
+            retry = [(b"retry-after", str(max(1, round(wait))).encode())]
+            return 429, f"too many requests; try again in {wait:.1f} s", retry
+        return None
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -173,25 +201,33 @@ class Gate:
         started = time.perf_counter()
         path, method = scope["path"], scope["method"]
         client = scope["client"][0] if scope.get("client") else "-"
-        limit = self.max_upload if path == "/api/documents" else self.max_body
-        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         state: dict = {"status": 500, "started": False, "refused": None}  # refused: (status, detail)
-        too_large = f"request body over the {limit // 1024} KB limit"
+        sending = self._with_headers(send, state, path)
+        try:
+            refusal = self._refusal(scope, method, path, client)
+            if refusal is not None:
+                await self._reply(sending, path, *refusal)
+            else:
+                await self._serve(scope, receive, sending, state, started)
+        finally:  # counted and logged even when the app raised (the outer layer answers 500)
+            self._record(method, path, client, state["status"], time.perf_counter() - started)
+
+    async def _serve(self, scope, receive, sending, state: dict, started: float) -> None:
+        """Hand the request to the app with its body read under the size limit and the deadline: a body that
+        passes either is answered 413 or 408, whatever the app was about to answer."""
+        path = scope["path"]
+        limit = self._limit(path)
         allowed = self.body_timeout * (10 if path == "/api/documents" else 1)  # uploads are bigger
         body_deadline = started + allowed
-        sending = self._with_headers(send, state, path)
+        received, body_done = 0, False
 
         async def send_with_headers(message):
             if state["refused"] is not None:
-                # The body passed a limit while the app read it; whatever the app answers (FastAPI turns the
-                # exception into "error parsing the body") becomes the 413 or 408 it is.
+                # FastAPI turns the exception into "error parsing the body": the 413 or 408 it is goes instead.
                 if message["type"] == "http.response.start" and not state["started"]:
-                    await self._reply(sending, *state["refused"])
+                    await self._reply(sending, path, *state["refused"])
                 return
             await sending(message)
-
-        received = 0
-        body_done = False
 
         async def limited_receive():
             nonlocal received, body_done
@@ -207,41 +243,24 @@ class Gate:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    state["refused"] = (413, too_large)
+                    state["refused"] = (413, f"request body over the {limit // 1024} KB limit")
                     raise BodyRefused
                 body_done = not message.get("more_body", False)
             return message
 
         try:
-            refusal = None
-            if is_admin(method, path):
-                # Every admin token is checked here, before a body is read (a stranger's gigabyte is never
-                # parsed), and wrong ones are throttled per client: guessing costs a minute per few tries.
-                auth = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
-                refusal = admin_refusal(self.admin_token, auth)
-                if refusal is not None and refusal[0] == 401 and self.admin_failures.allow(client) > 0:
-                    refusal = (429, "too many wrong admin tokens; try again in a minute")
-            if refusal is not None:
-                await self._reply(send_with_headers, refusal[0], refusal[1], [(b"www-authenticate", b"Bearer")])
-            elif length is not None and (not length.isdigit() or int(length) > limit):
-                await self._reply(send_with_headers, 413, too_large)
-            elif (wait := self._wait(path, client)) > 0:
-                retry = [(b"retry-after", str(max(1, round(wait))).encode())]
-                await self._reply(send_with_headers, 429, f"too many requests; try again in {wait:.1f} s", retry)
-            else:
-                try:
-                    await self.app(scope, limited_receive, send_with_headers)
-                except BodyRefused:
-                    if not state["started"]:
-                        await self._reply(sending, *state["refused"])
-        finally:  # counted and logged even when the app raised (the outer layer answers 500)
-            elapsed = time.perf_counter() - started
-            route = route_label(path)
-            self.metrics.requests.labels(route, method, str(state["status"])).inc()
-            self.metrics.latency.labels(route).observe(elapsed)
-            if access_log.isEnabledFor(logging.INFO):
-                line = {"method": method, "path": path, "status": state["status"], "ms": round(elapsed * 1000, 2)}
-                access_log.info(json.dumps(line | {"client": client, "index": self.version_of()}))
+            await self.app(scope, limited_receive, send_with_headers)
+        except BodyRefused:
+            if not state["started"]:
+                await self._reply(sending, path, *state["refused"])
+
+    def _record(self, method: str, path: str, client: str, status: int, elapsed: float) -> None:
+        route = route_label(path)
+        self.metrics.requests.labels(route, method, str(status)).inc()
+        self.metrics.latency.labels(route).observe(elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            line = {"method": method, "path": path, "status": status, "ms": round(elapsed * 1000, 2)}
+            access_log.info(json.dumps(line | {"client": client, "index": self.version_of()}))
 
 
 def install(app: FastAPI, settings, version_of: Callable[[], str | None]) -> Metrics:

@@ -17,25 +17,9 @@ from indexer.build import build, skip_reason
 from indexer.errors import DocumentError, IndexerError
 from indexer.loaders import SUPPORTED_SUFFIXES, doc_id_for, load_document
 
-from ..errors import InvalidRequest, QAError
+from ..errors import Conflict, InvalidRequest, JobRunning, NotFound
 
 logger = logging.getLogger(__name__)
-
-
-class JobRunning(QAError):
-    """A reindex is already running; ``job`` is its status."""
-
-    def __init__(self, job: dict):
-        super().__init__(f"a reindex is already running (job {job['id']})")
-        self.job = job
-
-
-class NotFound(QAError):
-    """No such job or document."""
-
-
-class Conflict(QAError):
-    """The upload would overwrite or shadow a document without being asked to."""
 
 
 class Cancelled(IndexerError):
