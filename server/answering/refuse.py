@@ -36,7 +36,14 @@ KIND_NAMES = {
 @dataclass(frozen=True)
 class Refusal:
     reason: str  # for logs and metrics
-    message: str  # for the user: what is missing and what the documents cover
+    message: str  # for the user: what is missing
+    covers: str | None = None  # the sections of the documents asked about; None: the corpus is named instead
+
+    def text(self, corpus_covers: str) -> str:
+        """The whole refusal for the user (built here only): what is missing, then what the documents cover."""
+        if self.covers:
+            return f"{self.message} They cover: {self.covers}."
+        return f"{self.message} They cover {corpus_covers}."
 
 
 def decision_features(
@@ -124,7 +131,7 @@ class Refuser:
         self, question: Question, hits: list[Hit], candidates: list[Candidate], chosen: list[Candidate]
     ) -> tuple[Refusal | None, dict[str, float]]:
         if not hits:
-            return Refusal("no matching passage", self._missing(question)), {}
+            return Refusal("no matching passage", *self._missing(question)), {}
         eligible = [c.feats for c in candidates if c.typed or not question.valued]
         best = chosen[0] if chosen else None
         feats = decision_features(
@@ -135,10 +142,10 @@ class Refuser:
             *self.doc_focus(question, hits),
         )
         if feats["dense"] < self.weights.min_dense:
-            return Refusal("no passage is close enough", self._missing(question)), feats
+            return Refusal("no passage is close enough", *self._missing(question)), feats
         if not chosen:
             what = KIND_NAMES.get(question.kind, "an answer")
-            return Refusal(f"no unit states {what}", self._missing(question)), feats
+            return Refusal(f"no unit states {what}", *self._missing(question)), feats
         # A page naming "occupational therapists" among related jobs does not give their pay.
         if question.earners and not any(names_in(self.index, side_by_side(question.earners), c) for c in chosen):
             who = " ".join(question.earners)
@@ -148,14 +155,14 @@ class Refuser:
         p = self.weights.answer_probability(feats)
         feats["p_answer"] = p
         if p < 0.5:
-            return Refusal(f"answer probability {p:.2f}", self._missing(question)), feats
+            return Refusal(f"answer probability {p:.2f}", *self._missing(question)), feats
         return None, feats
 
-    def _missing(self, question: Question) -> str:
-        """ "The pages on X don't state Y. They cover: …" naming the entity's sections when it names one."""
+    def _missing(self, question: Question) -> tuple[str, str | None]:
+        """ "The pages on X don't state Y", and the sections of X (what they cover) when it names X."""
         docs = sorted(question.doc_ids)
         if not docs:
-            return "I couldn't find an answer to that in the documents I have."
+            return "I couldn't find an answer to that in the documents I have.", None
         titles = [d["title"] for d in self.index.documents if d["doc_id"] in docs]
         sections: list[str] = []
         for d in docs:
@@ -174,7 +181,4 @@ class Refuser:
             asked = f" (the question asks about “{words}”)" if words else f" (the question asks for {what})"
         else:
             asked = ""
-        text = f"The documents on {subject} don't state that{asked}."
-        if sections:
-            text += " They cover: " + ", ".join(sections[:6]) + "."
-        return text
+        return f"The documents on {subject} don't state that{asked}.", ", ".join(sections[:6]) or None

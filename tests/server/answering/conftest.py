@@ -10,7 +10,7 @@ import pytest
 from indexer.build import build
 from indexer.settings import IndexSettings
 from indexer.store import load_current
-from server.answering.engine import IndexState
+from server.answering.index_service import IndexState
 from server.answering.weights import Weights
 
 PAGES = Path(__file__).resolve().parent / "pages"

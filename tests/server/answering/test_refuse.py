@@ -22,7 +22,8 @@ def test_no_unit_of_the_asked_kind_is_refused_with_what_the_pages_cover(small_st
     # Lakeview's page states deadlines and credits but no percentage at all.
     refusal = decide(small_state, linker, "What is the acceptance rate for Lakeview State's robotics MS?")
     assert refusal is not None and refusal.reason.startswith("no unit states a percentage")
-    assert "Lakeview State University" in refusal.message and "They cover: Admissions" in refusal.message
+    text = refusal.text("the whole corpus")
+    assert "Lakeview State University" in text and "They cover: Admissions" in text and "whole corpus" not in text
 
 
 def test_a_person_question_without_a_name_in_the_pages_is_refused(small_state, linker):

@@ -82,7 +82,7 @@ def test_fact_checks_read_a_long_adversarial_passage_a_bounded_number_of_times(m
 
 
 def test_suggestions_under_a_refusal_are_the_nearest_to_what_was_asked(linker):
-    from server.answering.engine import nearest_suggestions
+    from server.answering.answerer import nearest_suggestions
     from server.answering.question import analyse
 
     offered = [
