@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -176,19 +177,53 @@ def build(
     return summary
 
 
+@dataclass
+class _Plan:
+    """What a build starts from: the corpus scanned, and what of the previous version it can reuse."""
+
+    config: ChunkerConfig
+    model_id: str
+    sources: list[_Source]
+    previous: dict | None  # the manifest of the version in service, if readable
+    old_docs: dict[str, dict]  # its documents, when its chunks and vectors can be reused
+    unchanged_ids: set[str]
+    old_chunks: dict[str, list[Chunk]]
+    now: str
+
+
+@dataclass
+class _Vectors:
+    chunks: np.ndarray
+    units: np.ndarray | None
+    unit_rows: np.ndarray | None
+    model_hash: str | None
+
+
 def _build_locked(settings, paths, summary, *, full, embedder, progress, on_progress) -> None:
+    """The stages of a build: scan, chunk, embed, write, publish (each stage reports its progress)."""
     notify = on_progress or (lambda stage, fraction: None)
+    plan = _scan(settings, paths, summary, full, embedder, notify)
+    if plan is None:
+        return  # nothing changed: the model is not even loaded
+    documents, chunks = _chunk(settings, plan, summary, notify)
+    vectors = _embed(settings, paths, plan, chunks, summary, embedder, progress, notify)
+    notify("writing", 0.95)
+    staging, name = _write(settings, paths, plan, documents, chunks, vectors)
+    _publish(settings, paths, staging, name, summary)
+    notify("done", 1.0)
+
+
+def _scan(settings, paths, summary, full: bool, embedder, notify) -> _Plan | None:
+    """Scan the corpus and compare it with the version in service; None when nothing changed."""
     config = ChunkerConfig(
         target_words=settings.chunk_target_words,
         max_words=settings.chunk_max_words,
         min_words=settings.chunk_min_words,
         overlap_sentences=settings.chunk_overlap_sentences,
     )
-    spec = resolve_model(settings.model)
-    model_id = embedder.model_id if embedder is not None else spec.model_id
+    model_id = embedder.model_id if embedder is not None else resolve_model(settings.model).model_id
     notify("scanning", 0.0)
     sources = scan_corpus(settings.corpus_dir, summary)
-
     previous, previous_dir = (None, None) if full else _previous(paths)
     compatible = (
         previous is not None
@@ -199,18 +234,15 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
     )
     old_docs = {d["doc_id"]: d for d in previous["documents"]} if compatible else {}
     summary.version = paths.current_name()
-
-    new_ids = {s.doc_id for s in sources}
     unchanged_ids = {
         s.doc_id for s in sources if s.doc_id in old_docs and old_docs[s.doc_id]["content_hash"] == s.content_hash
     }
-    summary.removed = len(set(old_docs) - new_ids)
+    summary.removed = len(set(old_docs) - {s.doc_id for s in sources})
     if compatible and _same_corpus(previous, sources):
         # A file the last build skipped (unreadable, no text) and left unchanged is no reason to rebuild.
         summary.unchanged = len(unchanged_ids)
         summary.chunks = previous["counts"]["chunks"]
-        return  # nothing to do: the model is not even loaded
-
+        return None
     old_chunks: dict[str, list[Chunk]] = {}
     if unchanged_ids and previous_dir is not None:
         seen: set[str] = set()
@@ -218,68 +250,77 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
             if chunk.doc_id in unchanged_ids and chunk.chunk_id not in seen:  # a chunk is carried over once
                 seen.add(chunk.chunk_id)
                 old_chunks.setdefault(chunk.doc_id, []).append(chunk)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return _Plan(config, model_id, sources, previous, old_docs, unchanged_ids, old_chunks, now)
 
+
+def _chunk(settings, plan: _Plan, summary, notify) -> tuple[list[dict], list[Chunk]]:
+    """Each document's entry and chunks: carried over when unchanged, else loaded and chunked (a document that
+    cannot be is skipped, with the reason in the summary)."""
     documents: list[dict] = []
     chunks: list[Chunk] = []
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    for i, source in enumerate(sources):
-        notify("chunking", i / max(len(sources), 1))
-        if source.doc_id in unchanged_ids and source.doc_id in old_chunks:
-            doc_chunks = old_chunks[source.doc_id]
-            entry = dict(old_docs[source.doc_id])
+    for i, source in enumerate(plan.sources):
+        notify("chunking", i / max(len(plan.sources), 1))
+        if source.doc_id in plan.unchanged_ids and source.doc_id in plan.old_chunks:
+            entry, doc_chunks = dict(plan.old_docs[source.doc_id]), plan.old_chunks[source.doc_id]
             summary.unchanged += 1
         else:
-            try:
-                doc = load_document(
-                    source.path,
-                    settings.corpus_dir,
-                    max_file_mb=settings.max_file_mb,
-                    max_pdf_pages=settings.max_pdf_pages,
-                )
-                _, doc_chunks = chunk_document(doc, config)
-            except DocumentError as exc:
-                logger.warning("%s", exc)
-                summary.skipped.append(str(exc))
+            done = _chunk_source(settings, plan, source, summary)
+            if done is None:
                 continue
-            except Exception as exc:  # noqa: BLE001 - one bad document must not stop the build
-                message = f"{source.relative}: cannot be parsed ({type(exc).__name__}: {exc}); skipped"
-                logger.warning(message)
-                summary.skipped.append(message)
-                continue
-            if not doc_chunks:
-                message = f"{source.relative}: no text to index; skipped"
-                logger.warning(message)
-                summary.skipped.append(message)
-                continue
-            if source.doc_id in old_docs:
-                summary.updated += 1
-            else:
-                summary.added += 1
-            entry = {
-                "doc_id": doc.doc_id,
-                "path": doc.path,
-                "title": doc.title,
-                "source": doc.source,
-                "aliases": doc.aliases,
-                "kind": doc.kind,
-                "content_hash": source.content_hash,
-                "chunks": len(doc_chunks),
-                "indexed_at": now,
-            }
+            entry, doc_chunks = done
         documents.append(entry)
         chunks.extend(doc_chunks)
-
     if not chunks:
         raise BuildError(
             f"no documents could be indexed from {settings.corpus_dir} "
             f"({len(summary.skipped)} skipped); the previous index version stays in service"
         )
     summary.chunks = len(chunks)
+    return documents, chunks
 
+
+def _chunk_source(settings, plan: _Plan, source: _Source, summary) -> tuple[dict, list[Chunk]] | None:
+    """One new or changed document loaded and chunked, or None (skipped, logged and counted)."""
+    try:
+        doc = load_document(
+            source.path, settings.corpus_dir, max_file_mb=settings.max_file_mb, max_pdf_pages=settings.max_pdf_pages
+        )
+        _, doc_chunks = chunk_document(doc, plan.config)
+    except DocumentError as exc:
+        message = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the build
+        message = f"{source.relative}: cannot be parsed ({type(exc).__name__}: {exc}); skipped"
+    else:
+        message = None if doc_chunks else f"{source.relative}: no text to index; skipped"
+    if message is not None:
+        logger.warning("%s", message)
+        summary.skipped.append(message)
+        return None
+    if source.doc_id in plan.old_docs:
+        summary.updated += 1
+    else:
+        summary.added += 1
+    entry = {
+        "doc_id": doc.doc_id,
+        "path": doc.path,
+        "title": doc.title,
+        "source": doc.source,
+        "aliases": doc.aliases,
+        "kind": doc.kind,
+        "content_hash": source.content_hash,
+        "chunks": len(doc_chunks),
+        "indexed_at": plan.now,
+    }
+    return entry, doc_chunks
+
+
+def _embed(settings, paths, plan: _Plan, chunks, summary, embedder, progress, notify) -> _Vectors:
+    """The vectors of the chunks and of their sentences (from the embedding cache where it has them)."""
     cache = EmbeddingCache(paths.cache)
     try:
         if embedder is None:
-            embedder = make_embedder(settings, spec)
+            embedder = make_embedder(settings, resolve_model(settings.model))
         chunk_vectors = _embed_cached(
             [c.embed_text() for c in chunks],
             embedder,
@@ -290,59 +331,70 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
         )
         unit_vectors = unit_rows = None
         if settings.embed_sentences:
-            unit_texts, rows = [], []
-            for row, chunk in enumerate(chunks):
-                for n, unit in enumerate(chunk.units):
-                    unit_texts.append(unit.text)
-                    rows.append((row, n))
+            rows = [(row, n) for row, chunk in enumerate(chunks) for n in range(len(chunk.units))]
+            unit_texts = [chunks[row].units[n].text for row, n in rows]
             unit_vectors = _embed_cached(
                 unit_texts, embedder, cache, summary, progress, lambda f: notify("embedding sentences", f)
             )
             unit_rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
     finally:
         cache.close()
+    model_hash = embedder.model_hash or (plan.previous or {}).get("model", {}).get("sha256")
+    return _Vectors(chunk_vectors, unit_vectors, unit_rows, model_hash)
 
-    notify("writing", 0.95)
-    model_hash = embedder.model_hash or (previous or {}).get("model", {}).get("sha256")
+
+def _write(settings, paths, plan: _Plan, documents, chunks, vectors: _Vectors) -> tuple[Path, str]:
+    """Every file of the new version in a staging folder (removed if anything fails); returns it and its name."""
     index_type = choose_index_type(settings.index_type, len(chunks), settings.hnsw_threshold)
     name = new_version_name()
     staging = paths.new_staging()
     try:
-        save_index(build_index(chunk_vectors, index_type, hnsw_m=settings.hnsw_m), staging / "vectors.faiss")
-        np.save(staging / "chunk_vectors.npy", chunk_vectors)
-        if unit_vectors is not None:
-            np.save(staging / "unit_vectors.npy", unit_vectors)
-            np.save(staging / "unit_rows.npy", unit_rows)
+        save_index(build_index(vectors.chunks, index_type, hnsw_m=settings.hnsw_m), staging / "vectors.faiss")
+        np.save(staging / "chunk_vectors.npy", vectors.chunks)
+        if vectors.units is not None:
+            np.save(staging / "unit_vectors.npy", vectors.units)
+            np.save(staging / "unit_rows.npy", vectors.unit_rows)
         LexicalIndex.build([c.embed_text() for c in chunks]).save(staging / "bm25")
         with (staging / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
         files = {p.relative_to(staging).as_posix(): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
-        manifest = {
-            "format": FORMAT,
-            "version": name,
-            "built_at": now,
-            "model": {"id": model_id, "sha256": model_hash, "dim": int(chunk_vectors.shape[1])},
-            "chunker": {**asdict(config), "fingerprint": config.fingerprint()},
-            "embed_sentences": settings.embed_sentences,
-            "tokenizer": TOKENIZER_VERSION,
-            "index_type": index_type,
-            "counts": {
-                "documents": len(documents),
-                "chunks": len(chunks),
-                "units": 0 if unit_rows is None else len(unit_rows),
-            },
-            "documents": documents,
-            # Every file the build saw, indexed or skipped: what "the corpus changed" is measured against.
-            "sources": {src.doc_id: src.content_hash for src in sources},
-            "suggestions": suggest_questions(chunks, documents),
-            "files": files,
-        }
+        manifest = _manifest(settings, plan, name, documents, chunks, vectors, index_type, files)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging, name
+
+
+def _manifest(settings, plan: _Plan, name, documents, chunks, vectors: _Vectors, index_type, files) -> dict:
+    return {
+        "format": FORMAT,
+        "version": name,
+        "built_at": plan.now,
+        "model": {"id": plan.model_id, "sha256": vectors.model_hash, "dim": int(vectors.chunks.shape[1])},
+        "chunker": {**asdict(plan.config), "fingerprint": plan.config.fingerprint()},
+        "embed_sentences": settings.embed_sentences,
+        "tokenizer": TOKENIZER_VERSION,
+        "index_type": index_type,
+        "counts": {
+            "documents": len(documents),
+            "chunks": len(chunks),
+            "units": 0 if vectors.unit_rows is None else len(vectors.unit_rows),
+        },
+        "documents": documents,
+        # Every file the build saw, indexed or skipped: what "the corpus changed" is measured against.
+        "sources": {src.doc_id: src.content_hash for src in plan.sources},
+        "suggestions": suggest_questions(chunks, documents),
+        "files": files,
+    }
+
+
+def _publish(settings, paths, staging: Path, name: str, summary) -> None:
+    """Swap the version pointer to the new version (atomic), then prune the oldest versions."""
+    try:
         paths.publish(staging, name)
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
     summary.version = name
@@ -350,7 +402,6 @@ def _build_locked(settings, paths, summary, *, full, embedder, progress, on_prog
     removed = paths.prune(settings.keep_versions)
     if removed:
         logger.info("pruned old index versions: %s", ", ".join(removed))
-    notify("done", 1.0)
 
 
 def _embed_cached(texts, embedder, cache, summary, progress, notify) -> np.ndarray:

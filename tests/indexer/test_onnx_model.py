@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from indexer.encoders import make_embedder
-from indexer.model import ModelSpec, resolve_model
+from indexer.errors import ModelError
+from indexer.model import ModelSpec, SentenceTransformerEmbedder, resolve_model
 from indexer.onnx_model import OnnxEmbedder
 from indexer.settings import IndexSettings
 
@@ -96,7 +97,10 @@ def test_a_model_that_is_not_mean_pooled_falls_back_to_pytorch(tmp_path, real_em
     pooling = json.loads((bundled / "1_Pooling" / "config.json").read_text())
     pooling |= {"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}
     (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
-    embedder = OnnxEmbedder(ModelSpec("local:cls-model", str(folder)), tmp_path / "cache")
+    spec = ModelSpec("local:cls-model", str(folder))
+    with pytest.raises(ModelError, match="pooling is"):  # no fallback handed in: the reason, not a silent switch
+        OnnxEmbedder(spec, tmp_path / "cache").load()
+    embedder = OnnxEmbedder(spec, tmp_path / "cache", fallback=lambda: SentenceTransformerEmbedder(spec))
     vectors = embedder.embed(TEXTS[:1])
     assert embedder.backend == "torch" and vectors.shape == (1, 384)
     assert not (tmp_path / "cache" / "onnx").exists()
