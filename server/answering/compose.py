@@ -88,6 +88,31 @@ class Answer:
     citations: list[Citation]
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What unit scoring reads of the question, worked out once per question."""
+
+    q_tokens: tuple  # the question's words with their weights (see Composer._weighted)
+    focus: tuple  # its focus words likewise
+    contrasts: list[tuple]  # (focus word, the words on the other side of its contrast)
+    asks_rate: bool
+    wants_leadin: bool
+    yesno: bool
+    valued: bool
+
+    @classmethod
+    def of(cls, question: Question, weighted) -> _Asked:
+        return cls(
+            weighted([t for t in question.tokens if t not in FILLER] or list(question.tokens)),
+            weighted(question.focus),
+            [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS],
+            bool(RATE.search(question.text)),
+            question.kind == "list",
+            question.kind == "yesno",
+            question.valued,
+        )
+
+
 class Composer:
     """Scores units and renders answers for one index version."""
 
@@ -211,84 +236,69 @@ class Composer:
         self, question: Question, vector: np.ndarray, groups: list[list[Hit]], focus_vector: np.ndarray | None = None
     ) -> list[Candidate]:
         """Every unit of the top passages of each entity, scored; ``focus_vector`` is the encoded focus phrase."""
-        cfg = self.config
-        q_tokens = self._weighted([t for t in question.tokens if t not in FILLER] or list(question.tokens))
-        focus = self._weighted(question.focus)
-        contrasts = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS]
-        asks_rate = bool(RATE.search(question.text))
-        wants_leadin = question.kind == "list"
-        yesno = question.kind == "yesno"
-        context_weight = cfg.context_weight
+        asked = _Asked.of(question, self._weighted)
         out: list[Candidate] = []
-        index = self.index
         for g, hits in enumerate(groups):
-            for rank, hit in enumerate(hits[: cfg.chunks_considered]):
-                chunk = index.chunks[hit.row]
+            for rank, hit in enumerate(hits[: self.config.chunks_considered]):
+                semantic, meaning = self._similarities(hit, vector, focus_vector)
                 section = self.context_tokens(hit.row)[1]
-                if index.unit_vectors is not None:
-                    first, last = index.unit_offsets[hit.row], index.unit_offsets[hit.row + 1]
-                    semantic = (index.unit_vectors[first:last] @ vector).tolist()
-                    meaning = (
-                        (index.unit_vectors[first:last] @ focus_vector).tolist()
-                        if focus_vector is not None
-                        else semantic
-                    )
-                else:
-                    semantic = np.full(len(chunk.units), hit.dense, dtype=np.float32).tolist()
-                    meaning = semantic
-                passage = float(hit.dense)
-                rank_feat = 1.0 / (1 + rank)
-                for n, unit in enumerate(chunk.units):
+                for n, unit in enumerate(self.index.chunks[hit.row].units):
                     info = self._unit_info(hit.row, n)
                     if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
-                    have = info.have
-                    conflict = 1.0 if any(t not in have and not o.isdisjoint(have) for t, o in contrasts) else 0.0
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
-                    lexical, overlap = _query_coverage(q_tokens, info, section, context_weight)
-                    focus_score, focus_unit, focus_near, touched = _focus_coverage(
-                        focus, info, section, initials, context_weight
+                    values, touched = self._unit_values(
+                        asked, info, section, initials, typed, hit, rank, n, semantic, meaning
                     )
-                    values = [  # in the order of UNIT_FEATURES
-                        semantic[n],
-                        passage,
-                        lexical,
-                        overlap,
-                        focus_score,
-                        focus_unit,
-                        focus_near,
-                        1.0 if typed and question.valued else 0.0,
-                        rank_feat,
-                        1.0 if info.few_words and not typed else 0.0,
-                        1.0 if wants_leadin and info.leadin else 0.0,
-                        1.0 if not asks_rate and info.rate else 0.0,
-                        # names the other side of a contrast the question draws ("fall" for a spring question):
-                        # a conflict for most questions, the answer to a yes/no one ("online?" - "On ground")
-                        conflict and not yesno,
-                        conflict and yesno,
-                        meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
-                        1.0 if info.asks else 0.0,  # a question itself (an FAQ's question line), rarely an answer
-                        semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
-                    ]
                     score = self.weights.unit_score_of(values)
+                    feats = dict(zip(UNIT_FEATURES, values, strict=True))
                     touches = not question.focus or touched
-                    out.append(
-                        Candidate(
-                            hit.row,
-                            n,
-                            g,
-                            score,
-                            dict(zip(UNIT_FEATURES, values, strict=True)),
-                            unit.text,
-                            unit.start,
-                            unit.end,
-                            typed,
-                            touches,
-                        )
-                    )
+                    out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed, touches))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _similarities(self, hit: Hit, vector: np.ndarray, focus_vector: np.ndarray | None) -> tuple[list, list]:
+        """Each unit's similarity to the question, and to its focus phrase (the passage's without unit vectors)."""
+        index = self.index
+        if index.unit_vectors is None:
+            semantic = np.full(len(index.chunks[hit.row].units), hit.dense, dtype=np.float32).tolist()
+            return semantic, semantic
+        units = index.unit_vectors[index.unit_offsets[hit.row] : index.unit_offsets[hit.row + 1]]
+        semantic = (units @ vector).tolist()
+        return semantic, (units @ focus_vector).tolist() if focus_vector is not None else semantic
+
+    def _unit_values(self, asked, info, section, initials, typed, hit, rank, n, semantic, meaning) -> tuple[list, bool]:
+        """The features of one unit in the order of UNIT_FEATURES, and whether it touches the focus."""
+        have = info.have
+        conflict = 1.0 if any(t not in have and not o.isdisjoint(have) for t, o in asked.contrasts) else 0.0
+        context_weight = self.config.context_weight
+        lexical, overlap = _query_coverage(asked.q_tokens, info, section, context_weight)
+        focus_score, focus_unit, focus_near, touched = _focus_coverage(
+            asked.focus, info, section, initials, context_weight
+        )
+        values = [
+            semantic[n],
+            float(hit.dense),
+            lexical,
+            overlap,
+            focus_score,
+            focus_unit,
+            focus_near,
+            1.0 if typed and asked.valued else 0.0,
+            1.0 / (1 + rank),
+            1.0 if info.few_words and not typed else 0.0,
+            1.0 if asked.wants_leadin and info.leadin else 0.0,
+            1.0 if not asked.asks_rate and info.rate else 0.0,
+            # names the other side of a contrast the question draws ("fall" for a spring question): a conflict
+            # for most questions, the answer to a yes/no one ("online?" - "On ground")
+            conflict and not asked.yesno,
+            conflict and asked.yesno,
+            meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
+            1.0 if info.asks else 0.0,  # a question itself (an FAQ's question line), rarely an answer
+            semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
+        ]
+        return values, touched
 
     # --- choice -----------------------------------------------------------------------------
     def choose(self, question: Question, candidates: list[Candidate], n_groups: int) -> list[Candidate]:

@@ -126,43 +126,36 @@ def resolve(
         if same_school is not None:
             kept = tuple(same_school(group, inherited) or group for group in question.entities)
             question = question.with_(entities=kept)
+        switch = [] if own_focus else [m.text for m in question.mentions if m.linked and m.by_name]
         if own_focus:
             return Resolved(question, text)
-        switch = [m.text for m in question.mentions if m.linked and m.by_name]
-    anaphoric = bool(VALUE_ANAPHOR.search(text) or ENTITY_ANAPHOR.search(text) or CONTINUATION.search(text))
     if switch and own_focus:
         return Resolved(question, text)  # standalone
-    carried = state.focus_words
     if switch:
-        # The entity changes, the question stays: previous attribute and kind, new entity.
-        name = " and ".join(switch)
-        query = _with_entity(state.question, state.names, name)
-        q = question.with_(
-            focus=tuple(state.focus),
-            kind=state.kind or question.kind,
-            tokens=tuple(dict.fromkeys(question.tokens + tuple(content_tokens(query)))),
-            entities=question.entities,
-        )
-        return Resolved(q, query, query, inherited_attribute=True)
-    kind, focus, search = question.kind, question.focus, text
-    inherited_attribute = hint_only = False
-    if not own_focus:
-        focus, kind, inherited_attribute = tuple(state.focus), state.kind or kind, True
-        search = f"{text} {carried}"
-    elif INSTEAD.search(text) and kind in ("description", "yesno") and state.kind:
-        # "And if I wanted to start in spring instead?": the same question with a detail changed, so the
-        # previous attribute and kind stay and the message's words join them.
-        focus, kind = tuple(dict.fromkeys((*state.focus, *focus))), state.kind
-        search = f"{text} {carried}"
-    elif VALUE_ANAPHOR.search(text) and carried:
-        # "Can that requirement be waived?": the previous attribute is what "that" stands for. "Is it
-        # accredited?" points at the program instead, so the attribute only steers retrieval: the units
-        # are scored on the message's own words.
-        search, hint_only = f"{text} {carried}", True
-        if kind in ("description", "yesno") and state.kind and VALUE_ANAPHOR.search(text).group(0).lower() == "that":
-            kind = kind if kind == "yesno" else state.kind
+        return _switched(question, state, switch)
+    return _with_state(question, state, own_focus)
+
+
+def _switched(question: Question, state: ConversationState, switch: list[str]) -> Resolved:
+    """The entity changes, the question stays: previous attribute and kind, new entity."""
+    query = _with_entity(state.question, state.names, " and ".join(switch))
+    q = question.with_(
+        focus=tuple(state.focus),
+        kind=state.kind or question.kind,
+        tokens=tuple(dict.fromkeys(question.tokens + tuple(content_tokens(query)))),
+        entities=question.entities,
+    )
+    return Resolved(q, query, query, inherited_attribute=True)
+
+
+def _with_state(question: Question, state: ConversationState, own_focus: bool) -> Resolved:
+    """The same entity: the attribute taken from the state where the message has none of its own, and the
+    entity in focus (narrowed by names in the message that are not schools)."""
+    text, carried = question.text, state.focus_words
+    focus, kind, search, inherited_attribute, hint_only = _attribute(question, state, own_focus)
     tokens = question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search)))
     if not state.entities:
+        anaphoric = bool(VALUE_ANAPHOR.search(text) or ENTITY_ANAPHOR.search(text) or CONTINUATION.search(text))
         if not inherited_attribute and not anaphoric:
             return Resolved(question, text)
         q = question.with_(focus=focus, kind=kind, tokens=tokens)
@@ -183,6 +176,29 @@ def resolve(
     )
     query = _with_name(text, name) if name else text
     return Resolved(q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute)
+
+
+def _attribute(
+    question: Question, state: ConversationState, own_focus: bool
+) -> tuple[tuple[str, ...], str, str, bool, bool]:
+    """(focus, kind, search text, attribute inherited, attribute only a retrieval hint) of a follow-up."""
+    text, carried = question.text, state.focus_words
+    kind, focus, search = question.kind, question.focus, text
+    if not own_focus:
+        return tuple(state.focus), state.kind or kind, f"{text} {carried}", True, False
+    if INSTEAD.search(text) and kind in ("description", "yesno") and state.kind:
+        # "And if I wanted to start in spring instead?": the same question with a detail changed, so the
+        # previous attribute and kind stay and the message's words join them.
+        return tuple(dict.fromkeys((*state.focus, *focus))), state.kind, f"{text} {carried}", False, False
+    anaphor = VALUE_ANAPHOR.search(text)
+    if anaphor and carried:
+        # "Can that requirement be waived?": the previous attribute is what "that" stands for. "Is it
+        # accredited?" points at the program instead, so the attribute only steers retrieval: the units
+        # are scored on the message's own words.
+        if kind in ("description", "yesno") and state.kind and anaphor.group(0).lower() == "that":
+            kind = kind if kind == "yesno" else state.kind
+        return focus, kind, f"{text} {carried}", False, True
+    return focus, kind, search, False, False
 
 
 def _switches_program(question: Question, inherited: frozenset[str], mentioned: Mentioned) -> bool:

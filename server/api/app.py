@@ -40,6 +40,36 @@ SWAGGER = Path(importlib.util.find_spec("fastapi_swagger").submodule_search_loca
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
     settings = settings or Settings()
+    app = FastAPI(
+        title="Program Q&A",
+        version="0.1.0",
+        description="Answers questions about graduate programs and careers from a folder of documents, with citations.",
+        lifespan=_lifespan(settings, embedder),
+        docs_url=None,  # served below from the fastapi-swagger package: works offline
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    per_minute = settings.sessions_per_minute
+    app.state.session_limiter = RateLimiter(per_minute) if per_minute else None
+    _install_error_handlers(app)
+
+    def version_in_service() -> str | None:
+        engine = getattr(app.state, "engine", None)
+        return engine.version() if engine is not None else None
+
+    app.state.metrics = install_observability(app, settings, version_in_service)
+    if settings.cors_origins:  # off unless configured
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+    for router in (api_router, openai_router, admin_router, insights_router, web_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER)), name="docs-assets")
+    _install_docs(app)
+    return app
+
+
+def _lifespan(settings: Settings, embedder: Embedder | None):
+    """Start-up and shutdown: the model and index load once, the index watcher and the reindex jobs start."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -65,21 +95,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             watcher.join(timeout=5)
             engine.close()
 
-    app = FastAPI(
-        title="Program Q&A",
-        version="0.1.0",
-        description="Answers questions about graduate programs and careers from a folder of documents, with citations.",
-        lifespan=lifespan,
-        docs_url=None,  # served below from the fastapi-swagger package: works offline
-        redoc_url=None,
-    )
-    app.state.settings = settings
-    per_minute = settings.sessions_per_minute
-    app.state.session_limiter = RateLimiter(per_minute) if per_minute else None
+    return lifespan
 
-    def error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
-        return JSONResponse(status_code=status, content=error_body(request.url.path, status, message), headers=headers)
 
+def _error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=error_body(request.url.path, status, message), headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         # One readable sentence instead of pydantic's nested error list.
@@ -90,37 +113,22 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 continue
             where = ".".join(str(p) for p in err.get("loc", []) if p != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
-        return error(request, 422, "; ".join(dict.fromkeys(problems)) or "invalid request")
+        return _error(request, 422, "; ".join(dict.fromkeys(problems)) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI's words for a body that is not UTF-8 or nests too deeply to decode: not JSON to us.
-            return error(request, 422, "the body is not valid JSON")
-        return error(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+            return _error(request, 422, "the body is not valid JSON")
+        return _error(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(QAError)
     async def answering_error(request: Request, exc: QAError) -> JSONResponse:
         # The answering library's errors, mapped to status codes by the one table (server.errors.STATUS).
-        return error(request, *status_and_message(exc))
+        return _error(request, *status_and_message(exc))
 
-    def version_in_service() -> str | None:
-        engine = getattr(app.state, "engine", None)
-        return engine.version() if engine is not None else None
 
-    app.state.metrics = install_observability(app, settings, version_in_service)
-
-    if settings.cors_origins:  # off unless configured
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
-
-    app.include_router(api_router)
-    app.include_router(openai_router)
-    app.include_router(admin_router)
-    app.include_router(insights_router)
-    app.include_router(web_router)
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER)), name="docs-assets")
-
+def _install_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
@@ -130,5 +138,3 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
-
-    return app
