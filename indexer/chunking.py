@@ -163,84 +163,100 @@ def _kv_pairs(lines: list[str]) -> list[list[int]]:
 
 def clean_document(blocks: list[Block], max_piece_words: int = ChunkerConfig.max_words // 2) -> CleanedDocument:
     """Lay the blocks out as one cleaned text and cut it into sections of pieces of at most ``max_piece_words``."""
-    parts: list[str] = []
-    pos = 0
-    stack: list[tuple[int, str, bool]] = []  # (level, heading, is_plain)
-    sections: list[_Section] = [_Section(trail=[], heading_start=None)]
-    group_id = 0
-    prev_kind = None
-
-    def emit(text: str) -> int:
-        nonlocal pos
-        if parts:
-            parts.append("\n")
-            pos += 1
-        start = pos
-        parts.append(text)
-        pos += len(text)
-        return start
-
+    layout = _Layout(max_piece_words)
     for block in blocks:
         text = block.text.strip()
         if not text:
             continue
         if block.kind == "heading":
-            level = block.level
-            plain = level == 0
-            if plain:
-                plain_levels = [lv for lv, _, p in stack if p]
-                level = plain_levels[-1] if plain_levels else (stack[-1][0] + 1 if stack else 1)
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, text, plain))
-            start = emit(text)
-            sections.append(_Section(trail=[h for _, h, _ in stack], heading_start=start, page=block.page))
-            prev_kind = "heading"
-            continue
-        section = sections[-1]
+            layout.heading(block, text)
+        else:
+            layout.content(block, text)
+        layout.prev_kind = block.kind
+    return CleanedDocument(text="".join(layout.parts), sections=[s for s in layout.sections if s.pieces])
+
+
+class _Layout:
+    """The cleaned text as it is laid out, with the heading trail and the sections of pieces so far."""
+
+    def __init__(self, max_piece_words: int):
+        self.max_piece_words = max_piece_words
+        self.parts: list[str] = []
+        self.pos = 0
+        self.stack: list[tuple[int, str, bool]] = []  # (level, heading, is_plain)
+        self.sections: list[_Section] = [_Section(trail=[], heading_start=None)]
+        self.group_id = 0
+        self.prev_kind: str | None = None
+
+    def emit(self, text: str) -> int:
+        """Append a block's text (a newline between blocks); returns where it starts."""
+        if self.parts:
+            self.parts.append("\n")
+            self.pos += 1
+        start = self.pos
+        self.parts.append(text)
+        self.pos += len(text)
+        return start
+
+    def heading(self, block: Block, text: str) -> None:
+        """A heading opens a section; a plain one (level 0) sits under the last marked-up heading."""
+        level, plain = block.level, block.level == 0
+        if plain:
+            plain_levels = [lv for lv, _, p in self.stack if p]
+            level = plain_levels[-1] if plain_levels else (self.stack[-1][0] + 1 if self.stack else 1)
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text, plain))
+        start = self.emit(text)
+        self.sections.append(_Section(trail=[h for _, h, _ in self.stack], heading_start=start, page=block.page))
+
+    def content(self, block: Block, text: str) -> None:
+        section = self.sections[-1]
         if section.page is None:
             section.page = block.page
         # Rows and label/value pairs are quoted with their heading, unless it is the document's title.
-        leaf = section.trail[-1] if section.trail and stack and stack[-1][0] > 1 else ""
-        start = emit(text)
+        leaf = section.trail[-1] if section.trail and self.stack and self.stack[-1][0] > 1 else ""
+        start = self.emit(text)
         if block.kind == "row":
-            if prev_kind != "row":
-                group_id += 1
-            cells = text.split(" | ")
-            label = f"{cells[0]}: {' | '.join(cells[1:])}" if len(cells) > 1 else text
-            section.pieces.append(
-                _Piece(start, start + len(text), len(text.split()), "row", _prefix(leaf, label), group_id)
-            )
+            self._row(section, leaf, text, start)
         elif block.kind == "kv":
-            group_id += 1
-            lines = text.split("\n")
-            line_starts = []
-            offset = start
-            for line in lines:
-                line_starts.append(offset)
-                offset += len(line) + 1
-            for pair in _kv_pairs(lines):
-                a, b = pair[0], pair[-1]
-                words = sum(len(lines[k].split()) for k in pair)
-                label = ": ".join(lines[k].strip() for k in pair)
-                section.pieces.append(
-                    _Piece(line_starts[a], line_starts[b] + len(lines[b]), words, "kv", _prefix(leaf, label), group_id)
-                )
+            self._pairs(section, leaf, text, start)
         else:
-            kind = "item" if block.kind == "item" else "sentence"
-            spans = [span for s, e in _sentences(text) for span in _bounded(text, s, e, max_piece_words)]
-            for s, e in spans:
-                sentence = text[s:e].strip()
-                lead = len(text[s:e]) - len(text[s:e].lstrip())
-                label = sentence
-                if kind == "item" and len(spans) == 1 and len(sentence.split()) <= 4:
-                    label = _prefix(leaf, sentence)
-                section.pieces.append(
-                    _Piece(start + s + lead, start + s + lead + len(sentence), len(sentence.split()), kind, label)
-                )
-        prev_kind = block.kind
-    cleaned = "".join(parts)
-    return CleanedDocument(text=cleaned, sections=[s for s in sections if s.pieces])
+            self._prose(section, leaf, text, start, "item" if block.kind == "item" else "sentence")
+
+    def _row(self, section: _Section, leaf: str, text: str, start: int) -> None:
+        if self.prev_kind != "row":
+            self.group_id += 1
+        cells = text.split(" | ")
+        label = f"{cells[0]}: {' | '.join(cells[1:])}" if len(cells) > 1 else text
+        section.pieces.append(
+            _Piece(start, start + len(text), len(text.split()), "row", _prefix(leaf, label), self.group_id)
+        )
+
+    def _pairs(self, section: _Section, leaf: str, text: str, start: int) -> None:
+        self.group_id += 1
+        lines = text.split("\n")
+        line_starts, offset = [], start
+        for line in lines:
+            line_starts.append(offset)
+            offset += len(line) + 1
+        for pair in _kv_pairs(lines):
+            a, b = pair[0], pair[-1]
+            words = sum(len(lines[k].split()) for k in pair)
+            label = ": ".join(lines[k].strip() for k in pair)
+            end = line_starts[b] + len(lines[b])
+            section.pieces.append(_Piece(line_starts[a], end, words, "kv", _prefix(leaf, label), self.group_id))
+
+    def _prose(self, section: _Section, leaf: str, text: str, start: int, kind: str) -> None:
+        spans = [span for s, e in _sentences(text) for span in _bounded(text, s, e, self.max_piece_words)]
+        for s, e in spans:
+            sentence = text[s:e].strip()
+            lead = len(text[s:e]) - len(text[s:e].lstrip())
+            label = sentence
+            if kind == "item" and len(spans) == 1 and len(sentence.split()) <= 4:
+                label = _prefix(leaf, sentence)
+            begin = start + s + lead
+            section.pieces.append(_Piece(begin, begin + len(sentence), len(sentence.split()), kind, label))
 
 
 def _prefix(heading: str, label: str) -> str:
@@ -361,3 +377,8 @@ def _split(pieces: list[_Piece], config: ChunkerConfig) -> list[list[_Piece]]:
         else:
             groups.append(current)
     return groups
+
+
+def section_leaf(section: str) -> str:
+    """The last heading of a section's trail ("Spring Semester Entry" of "Admissions › Spring Semester Entry")."""
+    return section.split(TRAIL_SEPARATOR)[-1].strip() if section else ""

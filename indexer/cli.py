@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from .chunking import TRAIL_SEPARATOR
     from .encoders import make_embedder
     from .model import resolve_model
     from .search import Retriever
@@ -86,7 +87,7 @@ def _search(args: argparse.Namespace) -> int:
     hits = Retriever(index).search(args.query, embedder.embed([args.query])[0], k=max(1, min(args.k, 50)))
     for rank, hit in enumerate(hits, start=1):
         chunk = index.chunks[hit.row]
-        where = f" › {chunk.section}" if chunk.section else ""
+        where = f"{TRAIL_SEPARATOR}{chunk.section}" if chunk.section else ""
         page = f" (p. {chunk.page})" if chunk.page else ""
         print(f"{rank}. [{hit.score:.3f}] {chunk.title}{where}{page}")
         text = " ".join(chunk.text.split())

@@ -206,42 +206,10 @@ def load_document(
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{name}: unsupported file type {suffix or '(none)'}; skipped")
-    try:
-        size = path.stat().st_size
-        if size > max_file_mb * 1024 * 1024:
-            raise DocumentError(f"{name}: {size / 1e6:.1f} MB is over the {max_file_mb:g} MB limit; skipped")
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DocumentError(f"{name}: vanished while indexing; skipped") from exc
-    except PermissionError as exc:
-        raise DocumentError(f"{name}: permission denied; skipped") from exc
-    except IsADirectoryError as exc:
-        raise DocumentError(f"{name}: is a folder; skipped") from exc
-    if not data.strip():
-        raise DocumentError(f"{name}: empty file; skipped")
+    data = _read(path, name, max_file_mb)
     meta = _sidecar_meta(path)
-    fallback_title: str | None = None
-    if suffix in TEXT_SUFFIXES:
-        text = _decode(data, name)
-        front, text = _split_front_matter(text, name)
-        meta = {**front, **meta}
-        if _looks_binary(text):
-            raise DocumentError(f"{name}: looks like binary data, not text; skipped")
-        longest = max((len(line) for line in text.splitlines()), default=0)
-        if longest > MAX_LINE_CHARS:
-            raise DocumentError(
-                f"{name}: has a line of {longest:,} characters (limit {MAX_LINE_CHARS:,}); not prose; skipped"
-            )
-        blocks = parse_text(text, title=meta.get("title"))
-    elif suffix in HTML_SUFFIXES:
-        try:
-            blocks, fallback_title = _html_blocks(_decode(data, name))
-        except RecursionError as exc:
-            raise DocumentError(f"{name}: HTML is nested too deeply to read; skipped") from exc
-    elif suffix == ".pdf":
-        blocks = _parsed(name, _pdf_blocks, path, max_pdf_pages)
-    else:
-        blocks, fallback_title = _parsed(name, _docx_blocks, path)
+    blocks, fallback_title, front = _blocks(path, name, suffix, data, meta, max_pdf_pages)
+    meta = {**front, **meta}
     if not any(b.kind != "heading" for b in blocks):
         raise DocumentError(f"{name}: no readable text found; skipped")
     first_heading = next((b.text for b in blocks if b.kind == "heading"), None)
@@ -258,6 +226,50 @@ def load_document(
         blocks=blocks,
         aliases=parse_aliases(meta.get("aliases")),
     )
+
+
+def _read(path: Path, name: str, max_file_mb: float) -> bytes:
+    """The file's bytes, or DocumentError (too large, gone, unreadable, empty)."""
+    try:
+        size = path.stat().st_size
+        if size > max_file_mb * 1024 * 1024:
+            raise DocumentError(f"{name}: {size / 1e6:.1f} MB is over the {max_file_mb:g} MB limit; skipped")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DocumentError(f"{name}: vanished while indexing; skipped") from exc
+    except PermissionError as exc:
+        raise DocumentError(f"{name}: permission denied; skipped") from exc
+    except IsADirectoryError as exc:
+        raise DocumentError(f"{name}: is a folder; skipped") from exc
+    if not data.strip():
+        raise DocumentError(f"{name}: empty file; skipped")
+    return data
+
+
+def _blocks(
+    path: Path, name: str, suffix: str, data: bytes, meta: dict, max_pdf_pages: int
+) -> tuple[list[Block], str | None, dict]:
+    """The blocks of a file by its type, the title its format states (HTML, DOCX), and its front matter."""
+    if suffix in TEXT_SUFFIXES:
+        front, text = _split_front_matter(_decode(data, name), name)
+        if _looks_binary(text):
+            raise DocumentError(f"{name}: looks like binary data, not text; skipped")
+        longest = max((len(line) for line in text.splitlines()), default=0)
+        if longest > MAX_LINE_CHARS:
+            raise DocumentError(
+                f"{name}: has a line of {longest:,} characters (limit {MAX_LINE_CHARS:,}); not prose; skipped"
+            )
+        return parse_text(text, title={**front, **meta}.get("title")), None, front
+    if suffix in HTML_SUFFIXES:
+        try:
+            blocks, title = _html_blocks(_decode(data, name))
+        except RecursionError as exc:
+            raise DocumentError(f"{name}: HTML is nested too deeply to read; skipped") from exc
+        return blocks, title, {}
+    if suffix == ".pdf":
+        return _parsed(name, _pdf_blocks, path, max_pdf_pages), None, {}
+    blocks, title = _parsed(name, _docx_blocks, path)
+    return blocks, title, {}
 
 
 def parse_aliases(value: object) -> list[str]:

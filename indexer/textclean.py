@@ -158,18 +158,7 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
     """Parse plain text or markdown into blocks."""
     lines = _drop_repeats(_tokenise(raw))
     blocks: list[Block] = []
-    i = 0
-    n = len(lines)
-
-    def next_kind(k: int) -> str:
-        while k < n and lines[k].kind == "text" and _is_short(lines[k].text):
-            k += 1
-        if k >= n:
-            return "end"
-        if lines[k].kind == "text" and _is_question_heading(lines[k].text):
-            return "heading"
-        return "para" if lines[k].kind == "text" else lines[k].kind
-
+    i, n = 0, len(lines)
     while i < n:
         line = lines[i]
         if line.kind == "heading":
@@ -182,48 +171,67 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
             blocks.append(Block("heading", line.text, level=0, page=page))
             i += 1
         elif _is_short(line.text):
-            j = i
-            while j < n and lines[j].kind == "text" and _is_short(lines[j].text):
-                j += 1
-            run = [lines[k].text for k in range(i, j)]
-            after = next_kind(j)
-            prev_kind = blocks[-1].kind if blocks else "start"
-            heading = None
-            # In a run of "Label: value" lines the last line is one more value, not a heading.
-            listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
-            if not listed and after == "heading" and _heading_like(run[-1]):
-                heading = run.pop()
-                level = max((lines[j].level or 2) - 1, 1)
-            elif not listed and after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
-                heading = run.pop()
-                level = 0
-            if prev_kind == "start" and run and _heading_like(run[0]) and (not title or _norm(run[0]) == _norm(title)):
-                blocks.append(Block("heading", run.pop(0), level=1, page=page))
-            if run:
-                blocks.extend(_kv_blocks(run, page))
-            if heading:
-                blocks.append(Block("heading", heading, level=level, page=page))
-            i = j
+            i = _short_run(lines, i, blocks, title, page)
         else:
-            text = line.text
-            i += 1
-            # Re-join hard-wrapped paragraphs (PDF text, wrapped plain text).
-            while (
-                i < n
-                and lines[i].kind == "text"
-                and not lines[i].blank_before
-                and not re.search(r"[.!?:]['\")”]?$", text)
-                and not _is_question_heading(lines[i].text)
-                and (
-                    not _is_short(lines[i].text)
-                    or lines[i].text[:1].islower()
-                    or re.search(r"[.!?]['\")”]?$", lines[i].text)
-                )
-            ):
-                text = f"{text} {lines[i].text}"
-                i += 1
+            text, i = _paragraph(lines, i)
             blocks.append(Block("para", text, page=page))
     return blocks
+
+
+def _next_kind(lines: list[_Line], k: int) -> str:
+    """What follows a run of short lines from ``k``: a heading, a paragraph, an item or row, or the end."""
+    n = len(lines)
+    while k < n and lines[k].kind == "text" and _is_short(lines[k].text):
+        k += 1
+    if k >= n:
+        return "end"
+    if lines[k].kind == "text" and _is_question_heading(lines[k].text):
+        return "heading"
+    return "para" if lines[k].kind == "text" else lines[k].kind
+
+
+def _short_run(lines: list[_Line], i: int, blocks: list[Block], title: str | None, page: int | None) -> int:
+    """A run of short lines from ``i`` as blocks: label/value pairs or a short paragraph, the title when it opens
+    the document, and its last line as a heading when a paragraph or heading follows. Returns where it ends."""
+    j = i
+    while j < len(lines) and lines[j].kind == "text" and _is_short(lines[j].text):
+        j += 1
+    run = [lines[k].text for k in range(i, j)]
+    after = _next_kind(lines, j)
+    prev_kind = blocks[-1].kind if blocks else "start"
+    heading = None
+    # In a run of "Label: value" lines the last line is one more value, not a heading.
+    listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
+    if not listed and after == "heading" and _heading_like(run[-1]):
+        heading = run.pop()
+        level = max((lines[j].level or 2) - 1, 1)
+    elif not listed and after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
+        heading = run.pop()
+        level = 0
+    if prev_kind == "start" and run and _heading_like(run[0]) and (not title or _norm(run[0]) == _norm(title)):
+        blocks.append(Block("heading", run.pop(0), level=1, page=page))
+    if run:
+        blocks.extend(_kv_blocks(run, page))
+    if heading:
+        blocks.append(Block("heading", heading, level=level, page=page))
+    return j
+
+
+def _paragraph(lines: list[_Line], i: int) -> tuple[str, int]:
+    """The paragraph starting at ``i``, hard-wrapped lines (PDF text, wrapped plain text) joined; and its end."""
+    text = lines[i].text
+    i += 1
+    while (
+        i < len(lines)
+        and lines[i].kind == "text"
+        and not lines[i].blank_before
+        and not re.search(r"[.!?:]['\")”]?$", text)
+        and not _is_question_heading(lines[i].text)
+        and (not _is_short(lines[i].text) or lines[i].text[:1].islower() or re.search(r"[.!?]['\")”]?$", lines[i].text))
+    ):
+        text = f"{text} {lines[i].text}"
+        i += 1
+    return text, i
 
 
 def _kv_blocks(run: list[str], page: int | None) -> list[Block]:

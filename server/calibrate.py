@@ -31,7 +31,7 @@ from indexer.build import build
 from indexer.encoders import make_embedder
 from indexer.settings import PROJECT_ROOT
 
-from .answering.compose import ComposeConfig
+from .answering.compose import ComposeConfig, is_eligible
 from .answering.engine import QAEngine
 from .answering.fingerprint import feature_fingerprint
 from .answering.refuse import decision_features
@@ -140,7 +140,7 @@ def _best(case: Case, weights: Weights) -> int | None:
     if not len(case.units):
         return None
     scores = np.asarray([weights.unit_score(dict(zip(UNIT_FEATURES, row, strict=True))) for row in case.units])
-    eligible = np.where(case.typed)[0] if case.valued else np.arange(len(scores))
+    eligible = np.where(is_eligible(case.typed, case.valued))[0]
     if not len(eligible):
         return None
     return int(eligible[np.argmax(scores[eligible])])
@@ -154,7 +154,9 @@ def _quoted(case: Case, weights: Weights) -> list[int]:
     limits = ComposeConfig()
     scores = [weights.unit_score_of(list(row)) for row in case.units]
     # Best first; among equal scores the first unit, as ``_best`` picks it.
-    eligible = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if case.typed[i] or not case.valued]
+    eligible = [
+        i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if is_eligible(case.typed[i], case.valued)
+    ]
     if not eligible:
         return []
     sizes = [len(t) for t in case.texts] or [0] * len(scores)  # cases made by hand may carry no texts
@@ -174,7 +176,7 @@ def _decision_row(case: Case, weights: Weights) -> list[float] | None:
     if best is None:
         return None
     feats = dict(zip(UNIT_FEATURES, case.units[best], strict=True))
-    eligible = case.units[case.typed] if case.valued else case.units
+    eligible = case.units[is_eligible(case.typed, case.valued)]
     row = decision_features(
         case.dense,
         feats,
@@ -264,7 +266,7 @@ def _answers(case: Case, weights: Weights) -> bool:
     return (
         row is not None
         and case.dense >= weights.min_dense
-        and weights.answer_probability(dict(zip(DECISION_FEATURES, row, strict=True))) >= 0.5
+        and weights.answers(weights.answer_probability(dict(zip(DECISION_FEATURES, row, strict=True))))
     )
 
 

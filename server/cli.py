@@ -8,6 +8,7 @@ import logging.handlers
 import queue
 import sys
 
+from indexer.chunking import TRAIL_SEPARATOR
 from indexer.errors import IndexerError
 
 from .errors import QAError
@@ -140,7 +141,7 @@ def _ask(argv: list[str]) -> int:
     if result.citations:
         print()
         for c in result.citations:
-            where = f" › {c['section']}" if c["section"] else ""
+            where = f"{TRAIL_SEPARATOR}{c['section']}" if c["section"] else ""
             page = f", p. {c['page']}" if c["page"] else ""
             print(f"[{c['n']}] {c['title']}{where}{page} — {c['source']}")
     engine.close()

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_ANSWER = 800
@@ -78,86 +79,110 @@ class InProcess:
         return {"results": self.engine.search(body["query"], body.get("k", 5), body.get("doc_ids"))}
 
 
+@dataclass
+class _Tally:
+    """Counts of one evaluation run as it goes."""
+
+    latencies: list[float] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    fails: list[tuple[str, str]] = field(default_factory=list)
+    single: int = 0
+    single_ok: int = 0
+    oos: int = 0
+    oos_ok: int = 0
+    turns: int = 0
+    turns_ok: int = 0
+    convs: int = 0
+    convs_ok: int = 0
+    hits5: float = 0.0
+    rr: float = 0.0
+
+    def pct(self, p: float) -> float | None:
+        ordered = sorted(self.latencies)
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 1) if ordered else None
+
+    def figures(self) -> dict:
+        single = max(self.single, 1)
+        return {
+            "answer_accuracy": round(self.single_ok / single, 3),
+            "hit_at_5": round(self.hits5 / single, 3),
+            "mrr_at_10": round(self.rr / single, 3),
+            "abstention_accuracy": round(self.oos_ok / max(self.oos, 1), 3),
+            "turn_accuracy": round(self.turns_ok / max(self.turns, 1), 3),
+            "conversations_passed": f"{self.convs_ok}/{self.convs}",
+            "median_answer_chars": int(statistics.median(self.lengths)) if self.lengths else 0,
+            "latency_ms_p50": self.pct(0.5),
+            "latency_ms_p95": self.pct(0.95),
+            "latency_ms_p99": self.pct(0.99),
+            "n_single": self.single,
+            "n_oos": self.oos,
+            "n_turns": self.turns,
+        }
+
+
 def evaluate(items: list[dict], post: Callable[[str, dict], dict]) -> tuple[dict, list[tuple[str, str]]]:
-    latencies: list[float] = []
-    fails: list[tuple[str, str]] = []
-    lengths: list[int] = []
-    single = oos = turns = single_ok = oos_ok = turns_ok = convs = convs_ok = 0
-    hits5 = rr = 0.0
+    """Ask every item of a set through ``post`` (the HTTP API, or the engine in-process) and score the answers."""
+    tally = _Tally()
 
     def timed(path, body):
         t = time.perf_counter()
         out = post(path, body)
-        latencies.append((time.perf_counter() - t) * 1000)
+        tally.latencies.append((time.perf_counter() - t) * 1000)
         return out
 
     for item in items:
         if item.get("out_of_scope"):
-            oos += 1
-            r = timed("/api/chat", {"message": item["question"]})
-            if not r.get("answered"):
-                oos_ok += 1
-            else:
-                fails.append((item["id"], "answered out-of-scope: " + (r.get("answer") or "")[:120]))
-            continue
-        if "turns" in item:
-            convs += 1
-            sid, all_ok = None, True
-            for i, turn in enumerate(item["turns"]):
-                body = {"message": turn["question"], **({"session_id": sid} if sid else {})}
-                r = timed("/api/chat", body)
-                sid = r.get("session_id")
-                turns += 1
-                lengths.append(len(r.get("answer") or ""))
-                why = score_turn(r, turn)
-                if why:
-                    all_ok = False
-                    fails.append(
-                        (
-                            f"{item['id']}.{i}",
-                            "; ".join(why) + f" | q={r.get('query')!r} | " + (r.get("answer") or "")[:200],
-                        )
-                    )
-                else:
-                    turns_ok += 1
-            convs_ok += all_ok
-            continue
-        single += 1
-        r = timed("/api/chat", {"message": item["question"]})
-        lengths.append(len(r.get("answer") or ""))
-        why = score_turn(r, item)
-        if why:
-            fails.append((item["id"], "; ".join(why) + " | " + (r.get("answer") or "")[:200]))
+            _out_of_scope(item, timed, tally)
+        elif "turns" in item:
+            _conversation(item, timed, tally)
         else:
-            single_ok += 1
-        s = timed("/api/search", {"query": item["question"], "k": 10})
-        first = evidence_groups(item["evidence"])[0]
-        ranks = [i + 1 for i, p in enumerate((s.get("results") or [])[:10]) if holds(p, first)]
-        if ranks and ranks[0] <= 5:
-            hits5 += 1
-        if ranks:
-            rr += 1.0 / ranks[0]
-    latencies.sort()
+            _single(item, timed, tally)
+    return tally.figures(), tally.fails
 
-    def pct(p: float) -> float | None:
-        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))], 1) if latencies else None
 
-    figures = {
-        "answer_accuracy": round(single_ok / max(single, 1), 3),
-        "hit_at_5": round(hits5 / max(single, 1), 3),
-        "mrr_at_10": round(rr / max(single, 1), 3),
-        "abstention_accuracy": round(oos_ok / max(oos, 1), 3),
-        "turn_accuracy": round(turns_ok / max(turns, 1), 3),
-        "conversations_passed": f"{convs_ok}/{convs}",
-        "median_answer_chars": int(statistics.median(lengths)) if lengths else 0,
-        "latency_ms_p50": pct(0.5),
-        "latency_ms_p95": pct(0.95),
-        "latency_ms_p99": pct(0.99),
-        "n_single": single,
-        "n_oos": oos,
-        "n_turns": turns,
-    }
-    return figures, fails
+def _out_of_scope(item: dict, timed, tally: _Tally) -> None:
+    tally.oos += 1
+    r = timed("/api/chat", {"message": item["question"]})
+    if not r.get("answered"):
+        tally.oos_ok += 1
+    else:
+        tally.fails.append((item["id"], "answered out-of-scope: " + (r.get("answer") or "")[:120]))
+
+
+def _conversation(item: dict, timed, tally: _Tally) -> None:
+    tally.convs += 1
+    sid, all_ok = None, True
+    for i, turn in enumerate(item["turns"]):
+        r = timed("/api/chat", {"message": turn["question"], **({"session_id": sid} if sid else {})})
+        sid = r.get("session_id")
+        tally.turns += 1
+        tally.lengths.append(len(r.get("answer") or ""))
+        why = score_turn(r, turn)
+        if why:
+            all_ok = False
+            answer = (r.get("answer") or "")[:200]
+            tally.fails.append((f"{item['id']}.{i}", "; ".join(why) + f" | q={r.get('query')!r} | " + answer))
+        else:
+            tally.turns_ok += 1
+    tally.convs_ok += all_ok
+
+
+def _single(item: dict, timed, tally: _Tally) -> None:
+    tally.single += 1
+    r = timed("/api/chat", {"message": item["question"]})
+    tally.lengths.append(len(r.get("answer") or ""))
+    why = score_turn(r, item)
+    if why:
+        tally.fails.append((item["id"], "; ".join(why) + " | " + (r.get("answer") or "")[:200]))
+    else:
+        tally.single_ok += 1
+    s = timed("/api/search", {"query": item["question"], "k": 10})
+    first = evidence_groups(item["evidence"])[0]
+    ranks = [i + 1 for i, p in enumerate((s.get("results") or [])[:10]) if holds(p, first)]
+    if ranks and ranks[0] <= 5:
+        tally.hits5 += 1
+    if ranks:
+        tally.rr += 1.0 / ranks[0]
 
 
 def load_set(path: Path) -> list[dict]:

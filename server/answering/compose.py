@@ -88,6 +88,12 @@ class Answer:
     citations: list[Citation]
 
 
+def is_eligible(typed, valued: bool):
+    """Whether a unit may answer: one holding a value of the asked kind when the question wants a value (a
+    date, an amount…), any unit otherwise. Works on one unit (bools) or many (a numpy array of ``typed``)."""
+    return typed | (not valued)
+
+
 @dataclass(frozen=True)
 class _Asked:
     """What unit scoring reads of the question, worked out once per question."""
@@ -304,7 +310,7 @@ class Composer:
     def choose(self, question: Question, candidates: list[Candidate], n_groups: int) -> list[Candidate]:
         """The best unit (of each entity when the question compares), then close seconds."""
         cfg = self.config
-        eligible = [c for c in candidates if c.typed] if question.valued else candidates
+        eligible = [c for c in candidates if is_eligible(c.typed, question.valued)]
         if question.earners:
             # Who a pay question is about: the units that name them (or whose passage's title or section does)
             # are quoted before any unit about somebody else.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.encoders import make_embedder
@@ -72,6 +73,7 @@ class QAEngine:
         self.insights = Insights(self.sessions, self.facts, self.encoder.embed, enabled=settings.insights)
         self.index = IndexService(settings, self.embedder.model_id, self.weights, on_swap=self._swapped)
         self.suggest_in_background = False  # the server turns it on: the checks run after each swap
+        self.on_answer: Callable[[ChatResult], None] | None = None  # told of every stored turn (the metrics)
         self.background = BackgroundChecks(
             self._ask, self.facts, self.encoder.embed, self.aencoder.quiet_for, lambda: self.index.current
         )
@@ -273,6 +275,8 @@ class QAEngine:
         turn = Turn(message, result.query, "", result.answer, result.answered, cited, after.to_dict())
         turn.reason, turn.asked, turn.unknown = result.reason, result.asked, result.unknown
         result.turn = self.sessions.append(result.session_id, turn, new=new)
+        if self.on_answer is not None:
+            self.on_answer(result)
         return result
 
     async def acomplete(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from indexer.chunking import section_leaf
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
-from .compose import Candidate, names_in
+from .compose import Candidate, is_eligible, names_in
 from .entities import CorpusTerms
 from .names import LooseNames
 from .question import Question, content_tokens, focus_words, side_by_side
@@ -132,7 +133,7 @@ class Refuser:
     ) -> tuple[Refusal | None, dict[str, float]]:
         if not hits:
             return Refusal("no matching passage", *self._missing(question)), {}
-        eligible = [c.feats for c in candidates if c.typed or not question.valued]
+        eligible = [c.feats for c in candidates if is_eligible(c.typed, question.valued)]
         best = chosen[0] if chosen else None
         feats = decision_features(
             max((h.dense for h in hits), default=0.0),
@@ -154,7 +155,7 @@ class Refuser:
             ), feats
         p = self.weights.answer_probability(feats)
         feats["p_answer"] = p
-        if p < 0.5:
+        if not self.weights.answers(p):
             return Refusal(f"answer probability {p:.2f}", *self._missing(question)), feats
         return None, feats
 
@@ -167,7 +168,7 @@ class Refuser:
         sections: list[str] = []
         for d in docs:
             for row in self.index.doc_rows.get(d, []):
-                head = self.index.chunks[int(row)].section.split(" › ")[-1].strip()
+                head = section_leaf(self.index.chunks[int(row)].section)
                 if head and head not in sections and len(head) <= 60:
                     sections.append(head)
         what = KIND_NAMES.get(question.kind)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 
 from indexer.store import LoadedIndex
+from indexer.suggestions import question_heading
 
 from .entities import TITLE_SEPARATORS
 from .vocabulary import vocabulary
@@ -116,8 +117,8 @@ def candidates(index: LoadedIndex) -> list[Candidate]:
         chunks = [index.chunks[int(r)] for r in rows]
         found: list[Candidate] = []
         for chunk in chunks:
-            leaf = chunk.section.split(" › ")[-1].strip() if chunk.section else ""
-            if leaf.endswith("?") and 4 <= len(leaf.split()) <= 16:
+            leaf = question_heading(chunk.section)
+            if leaf is not None:
                 found.append(Candidate(leaf, doc_id, "faq"))
         lead, rest = _subject(title)
         if PROGRAM_TITLE.search(title):

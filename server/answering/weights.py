@@ -18,6 +18,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+ANSWER_AT = 0.5  # the answer probability from which the bot answers
 
 # Features of one quotable unit for one question (see compose.unit_features).
 UNIT_FEATURES = (
@@ -76,6 +77,12 @@ class Weights:
 
     def answer_probability(self, feats: dict[str, float]) -> float:
         return _logistic(self.decision, feats.keys(), feats.values())
+
+    @staticmethod
+    def answers(probability: float) -> bool:
+        """The decision: answer when answering is at least as likely right as refusing (a wrong answer and a
+        wrong refusal cost the same; see README)."""
+        return probability >= ANSWER_AT
 
     def save(self, path: Path = WEIGHTS_FILE) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -75,6 +75,8 @@ def _lifespan(settings: Settings, embedder: Embedder | None):
     async def lifespan(app: FastAPI):
         engine = QAEngine(settings, embedder=embedder)
         engine.suggest_in_background = True
+        answers = app.state.metrics.answers
+        engine.on_answer = lambda result: answers.labels(str(result.answered).lower()).inc()  # counted once here
         engine.start()
         stop = threading.Event()
         watcher = threading.Thread(target=engine.watch, args=(stop,), name="index-watcher", daemon=True)

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from indexer.chunking import TRAIL_SEPARATOR, section_leaf
+
 from ..answering.engine import ChatResult
 from ..errors import InvalidRequest
 from .deps import ApiKeyDep, EngineDep, SettingsDep
@@ -114,7 +116,7 @@ def content_with_sources(result: ChatResult) -> str:
         return result.answer
     lines = []
     for c in result.citations:
-        where = f" › {c['section'].split(' › ')[-1]}" if c["section"] else ""
+        where = f"{TRAIL_SEPARATOR}{section_leaf(c['section'])}" if c["section"] else ""
         page = f", p. {c['page']}" if c["page"] else ""
         lines.append(f"[{c['n']}] {c['title']}{where}{page} — {c['source']}")
     return result.answer + "\n\nSources:\n" + "\n".join(lines)
@@ -135,7 +137,6 @@ async def chat_completions(body: CompletionRequest, engine: EngineDep, settings:
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     # Stored under its id (as turn 1 of a session of that name): POST /api/feedback {"response_id": id} rates it.
     result = await engine.acomplete(users, body.doc_ids, record_as=ident)
-    request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     version = engine.version()
     content = content_with_sources(result)
     if not body.stream:

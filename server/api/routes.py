@@ -31,7 +31,6 @@ async def chat(body: ChatRequest, engine: EngineDep, request: Request) -> ChatRe
     # On the event loop: the query is encoded by the async batcher, the rest (a few ms of Python) inline.
     limit_new_sessions(request, engine, body.session_id)
     result = await engine.achat(body.message, body.session_id, body.doc_ids)
-    request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     return ChatResponse(**result.__dict__)
 
 

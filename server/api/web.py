@@ -54,7 +54,6 @@ async def chat_stream(body: ChatRequest, engine: EngineDep, request: Request) ->
     """The answer as server-sent events: `delta` pieces of text, then `final` with the same payload as /api/chat."""
     limit_new_sessions(request, engine, body.session_id)
     result = await engine.achat(body.message, body.session_id, body.doc_ids)
-    request.app.state.metrics.answers.labels(str(result.answered).lower()).inc()
     payload = ChatResponse(**result.__dict__).model_dump()
 
     async def events():  # async: a plain generator would be stepped in the thread pool, a hop per event
