@@ -14,7 +14,7 @@ from .compose import Candidate
 from .conversation import ConversationState, Resolved, resolve, stands_alone, update
 from .entities import EntityLinker
 from .index_service import IndexState
-from .question import Question, analyse, compound_parts, content_tokens, focus_words
+from .question import Question, content_tokens, focus_words
 from .refuse import Refusal
 from .retrieve import interleave, retrieve
 from .vectors import Vectors
@@ -103,8 +103,7 @@ def prepare(state: IndexState, resolved: Resolved, doc_ids: list[str] | None, ve
 def answer(state: IndexState, resolved: Resolved, doc_ids: list[str] | None, vectors: Vectors) -> ChatResult:
     """The answer to a resolved question (each part of a two-part one answered on its own), or its refusal."""
     question, query = resolved.question, resolved.query
-    texts = compound_parts(question.text)
-    parts = _parts(state, question, texts, doc_ids, vectors) if len(texts) > 1 else []
+    parts = _parts(state, question, doc_ids, vectors) if len(question.parts) > 1 else []
     if len(parts) > 1:
         units, more, quoted = [], {}, set()
         for q, prepared in parts:
@@ -126,16 +125,15 @@ def answer(state: IndexState, resolved: Resolved, doc_ids: list[str] | None, vec
 
 
 def _parts(
-    state: IndexState, question: Question, parts: list[str], doc_ids: list[str] | None, vectors: Vectors
+    state: IndexState, question: Question, doc_ids: list[str] | None, vectors: Vectors
 ) -> list[tuple[Question, Prepared]]:
     """The answered parts of a two-part question ("What's the median salary, and what can senior ones
-    earn?"): each part analysed on its own, the entity of the whole kept where a part names none."""
+    earn?"): each part as analysed on its own, the entity of the whole kept where a part names none."""
     out = []
-    for part in parts:
-        q = analyse(part, state.linker)
+    for q in question.parts:
         if not q.entities and question.entities:
             q = q.with_(entities=question.entities, compare=question.compare)
-        prepared = prepare(state, Resolved(q, part), doc_ids, vectors)
+        prepared = prepare(state, Resolved(q, q.text), doc_ids, vectors)
         if prepared.refusal is None:
             out.append((q, prepared))
     return out
@@ -181,9 +179,7 @@ def turn_texts(
     asked = [resolved]
     if resolved.inherited_entity and stands_alone(question):
         asked.append(Resolved(question, question.text))
-    parts = compound_parts(question.text)
-    if len(parts) > 1:
-        asked += [Resolved(analyse(part, linker), part) for part in parts]
+    asked += [Resolved(part, part.text) for part in question.parts]
     return resolved, list(dict.fromkeys(text for r in asked for text in query_texts(r)))
 
 

@@ -199,6 +199,7 @@ class Question:
     entities: tuple[frozenset[str], ...] = ()  # linked document groups, one per entity
     acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
     earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
+    parts: tuple[Question, ...] = ()  # the two questions of a two-part one ("What's X, and what can Y earn?")
 
     @property
     def valued(self) -> bool:
@@ -437,8 +438,9 @@ def _link(linker, name: str, subject: bool) -> list:
     return [mention]
 
 
-def analyse(message: str, linker=None) -> Question:
-    """Turn a message into a :class:`Question`; ``linker`` links the names it uses to documents."""
+def analyse(message: str, linker=None, *, split: bool = True) -> Question:
+    """Turn a message into a :class:`Question`; ``linker`` links the names it uses to documents. A two-part
+    question's parts are analysed too (``split``), each on its own."""
     text = " ".join((message or "").split())
     talk = small_talk_kind(text)
     if talk:
@@ -474,8 +476,11 @@ def analyse(message: str, linker=None) -> Question:
     acronyms = tuple(
         dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))
     )
+    pieces = compound_parts(text) if split else [text]
+    parts = tuple(analyse(p, linker, split=False) for p in pieces) if len(pieces) > 1 else ()
     return Question(
         text=text,
+        parts=parts,
         acronyms=acronyms,
         earners=earners,
         kind=kind,
