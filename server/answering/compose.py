@@ -529,3 +529,15 @@ def _join(units: list[Candidate]) -> str:
 
 
 END = re.compile(r"[.!?…:;)]$")
+
+
+# The code that computes the unit features: the fitted weights are tied to it (``fingerprint.py``).
+FEATURE_CODE = (
+    _Asked,
+    Composer.candidates,
+    Composer._similarities,
+    Composer._unit_values,
+    Composer._unit_info,
+    _query_coverage,
+    _focus_coverage,
+)

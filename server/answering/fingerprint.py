@@ -19,15 +19,8 @@ def feature_fingerprint() -> str:
         vocabulary().fingerprint,
         ",".join(UNIT_FEATURES),
         ",".join(DECISION_FEATURES),
-        inspect.getsource(question),
-        inspect.getsource(compose._Asked),
-        inspect.getsource(compose.Composer.candidates),
-        inspect.getsource(compose.Composer._similarities),
-        inspect.getsource(compose.Composer._unit_values),
-        inspect.getsource(compose.Composer._unit_info),
-        inspect.getsource(compose._query_coverage),
-        inspect.getsource(compose._focus_coverage),
-        inspect.getsource(refuse.decision_features),
+        inspect.getsource(question),  # the whole analysis the features read
+        *(inspect.getsource(code) for code in (*compose.FEATURE_CODE, *refuse.FEATURE_CODE)),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 

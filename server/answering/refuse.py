@@ -183,3 +183,7 @@ class Refuser:
         else:
             asked = ""
         return f"The documents on {subject} don't state that{asked}.", ", ".join(sections[:6]) or None
+
+
+# The code that computes the decision features: the fitted weights are tied to it (``fingerprint.py``).
+FEATURE_CODE = (decision_features,)
