@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from indexer.search import Hit
 
@@ -24,13 +25,30 @@ logger = logging.getLogger(__name__)
 RETRIEVE_K = 8
 
 
+class Citation(TypedDict):
+    """One numbered source of an answer: the passage, its score, and the quoted spans in its text."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    section: str
+    source: str
+    page: int | None
+    text: str
+    score: float
+    quotes: list[list[int]]
+
+
 @dataclass
 class ChatResult:
+    """A turn's result: the answer with its citations, or a refusal (``answered`` False) with its reason."""
+
     session_id: str
     answer: str
     answered: bool
     query: str
-    citations: list[dict] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     notice: str | None = None
     turn: int = 0  # its number in the session (feedback names it)
