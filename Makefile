@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # HOST / PORT override PQA_HOST / PQA_PORT (settings) only when given: `make run PORT=8080`.
 
-.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean chromium wrk
+.PHONY: setup run index serve test test-fast lint bench bench-retrieval clean chromium wrk postgres
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,7 +35,13 @@ wrk:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; } \
 	  || echo "wrk could not be installed: bench/serve_bench.py falls back to Python client threads"
 
-test: setup chromium
+# The replica tests start a real PostgreSQL server in a temporary folder (tests/postgres.py); install it when missing.
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; fi; }
+
+test: setup chromium postgres
 	$(BIN)/python -m pytest
 
 test-fast: setup

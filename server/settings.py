@@ -21,6 +21,11 @@ class Settings(IndexSettings):
     weights_file: Path | None = Field(
         None, description="Fitted answering weights (default: the package's weights.json; see calibrate --output)."
     )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://user@host:port/db): sessions shared by replicas; unset: SQLite "
+        "in PQA_SESSION_DB.",
+    )
     session_ttl_hours: float = Field(24.0, gt=0)
     session_max_turns: int = Field(20, ge=1, le=1000)
     max_message_chars: int = Field(2000, ge=10, le=100_000)

@@ -121,3 +121,14 @@ def server_settings(real_index):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server, started once for the session (tests/postgres.py)."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    server.start()
+    yield server
+    server.stop()

@@ -32,7 +32,7 @@ from .insights import Insights
 from .messages import clean_message
 from .question import Question, analyse
 from .retrieve import interleave, retrieve
-from .sessions import SessionStore, Turn
+from .sessions import Turn, open_session_store
 from .vectors import PhraseCache, Vectors
 from .weights import WEIGHTS_FILE, Weights
 
@@ -58,13 +58,7 @@ class QAEngine:
         self.embedder = embedder or make_embedder(settings)
         self.weights = weights or fitted_weights(settings.weights_file or WEIGHTS_FILE)
         self.started = int(time.time())
-        self.sessions = SessionStore(
-            settings.session_db,
-            ttl_seconds=settings.session_ttl_hours * 3600,
-            max_turns=settings.session_max_turns,
-            record_questions=settings.insights,
-            retention_days=settings.insights_retention_days,
-        )
+        self.sessions = open_session_store(settings)
         window = settings.batch_window_ms
         self.encoder = MicroBatcher(self.embedder, window_ms=window) if window > 0 else self.embedder
         self.aencoder = AsyncBatcher(self.embedder)  # for the event loop's routes (achat, asearch)
@@ -232,7 +226,11 @@ class QAEngine:
         state.check_docs(doc_ids)
         notice = None
         if session_id and not self.sessions.exists(session_id):
-            notice = f"session {session_id!r} was not found or has expired; a new conversation was started"
+            notice = (
+                f"session {session_id!r} was not found or has expired; a new conversation was started"
+                if self.sessions.available
+                else "the conversation history is unavailable right now: this question was answered on its own"
+            )
             session_id = None
         conversation = self.conversation(session_id) if session_id else ConversationState()
         return Begun(message, state, session_id, notice, conversation)

@@ -72,11 +72,13 @@ class Insights:
             return
         self.store.flush()  # the turn's own row first: a rating never stands without its question
 
+        upsert = self.store.sql(
+            "INSERT INTO feedback (session_id, n, created, rating, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
+            "(session_id, n) DO UPDATE SET created = excluded.created, rating = excluded.rating, reason = excluded.reason"
+        )
+
         def write(db):
-            db.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)",
-                (session_id, turn, time.time(), rating, reason),
-            )
+            db.execute(upsert, (session_id, turn, time.time(), rating, reason))
 
         self.store.write("feedback", write)
 
@@ -84,10 +86,12 @@ class Insights:
         """Ratings given in the last ``days``: up, down, and the reasons given for down."""
         since = time.time() - days * 86400
 
+        query = self.store.sql(
+            "SELECT rating, reason, COUNT(*) FROM feedback WHERE created >= ? GROUP BY rating, reason"
+        )
+
         def q(db):
-            return db.execute(
-                "SELECT rating, reason, COUNT(*) FROM feedback WHERE created >= ? GROUP BY rating, reason", (since,)
-            ).fetchall()
+            return db.execute(query, (since,)).fetchall()
 
         counts = {"up": 0, "down": 0, "reasons": dict.fromkeys(REASONS, 0)}
         for rating, reason, n in self.store.read("feedback counts", q, []):
@@ -101,13 +105,14 @@ class Insights:
         """The questions of the last ``days`` refused, or answered and rated down, newest first."""
         since = time.time() - days * 86400
 
+        query = self.store.sql(
+            "SELECT a.message, a.query, a.answered, a.docs, a.names, f.reason FROM asked a "
+            "LEFT JOIN feedback f ON f.session_id = a.session_id AND f.n = a.n "
+            "WHERE a.created >= ? AND (a.answered = 0 OR f.rating = 'down') ORDER BY a.created DESC LIMIT ?"
+        )
+
         def q(db):
-            return db.execute(
-                "SELECT a.message, a.query, a.answered, a.docs, a.names, f.reason FROM asked a "
-                "LEFT JOIN feedback f ON f.session_id = a.session_id AND f.n = a.n "
-                "WHERE a.created >= ? AND (a.answered = 0 OR f.rating = 'down') ORDER BY a.created DESC LIMIT ?",
-                (since, MAX_ROWS),
-            ).fetchall()
+            return db.execute(query, (since, MAX_ROWS)).fetchall()
 
         return [
             Miss(m, qy, not answered, tuple(json.loads(docs or "[]")), tuple(json.loads(names or "[]")), reason)

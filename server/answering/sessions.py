@@ -53,7 +53,7 @@ class Turn:
     unknown: list[str] = field(default_factory=list)  # names asked about that no document matches
 
 
-def _turn(session_id: str, data: str) -> Turn | None:
+def turn_from_json(session_id: str, data: str) -> Turn | None:
     """A stored turn, or None (logged) when its row is damaged: one bad row never breaks a conversation."""
     try:
         return Turn(**json.loads(data))
@@ -132,6 +132,13 @@ class SessionStore:
         logger.error("session store %s was damaged (%s): moved aside and rebuilt empty", self.path.name, exc)
         return True
 
+    available = True  # the file is local: it does not go away the way a database server can
+
+    @staticmethod
+    def sql(text: str) -> str:
+        """A query in this store's placeholder style (SQLite's ``?``, as written)."""
+        return text
+
     def read(self, what: str, fn, default):
         """``fn(connection)`` on this thread's reading connection; ``default`` (logged) when the store fails."""
         return self._read(what, fn, default)
@@ -203,7 +210,7 @@ class SessionStore:
             rows = db.execute(
                 "SELECT data FROM turns WHERE session_id = ? ORDER BY n DESC LIMIT ?", (session_id, limit)
             ).fetchall()
-            return [t for t in (_turn(session_id, r[0]) for r in reversed(rows)) if t is not None]
+            return [t for t in (turn_from_json(session_id, r[0]) for r in reversed(rows)) if t is not None]
 
         return self._read("read", q, [])
 
@@ -373,3 +380,19 @@ class SessionStore:
                 db.close()
         self._readers.clear()
         self._local = threading.local()
+
+
+def open_session_store(settings):
+    """The session store the settings ask for: PostgreSQL, shared by replicas, when ``PQA_DATABASE_URL`` is set,
+    else SQLite in ``PQA_SESSION_DB``."""
+    options = {
+        "ttl_seconds": settings.session_ttl_hours * 3600,
+        "max_turns": settings.session_max_turns,
+        "record_questions": settings.insights,
+        "retention_days": settings.insights_retention_days,
+    }
+    if settings.database_url:
+        from .pg_sessions import PgSessionStore
+
+        return PgSessionStore(settings.database_url, **options)
+    return SessionStore(settings.session_db, **options)
