@@ -29,12 +29,16 @@ class JobRunning(Conflict):
         self.job = job
 
 
+class Unavailable(QAError):
+    """A store the request needs does not answer now (the database of the reindex jobs)."""
+
+
 class TooLarge(QAError):
     """What was sent is over a size limit."""
 
 
 # The status code of each error of the answering library: the HTTP layer reads this one table.
-STATUS = {InvalidRequest: 400, NotFound: 404, Conflict: 409, TooLarge: 413, IndexUnavailable: 503}
+STATUS = {InvalidRequest: 400, NotFound: 404, Conflict: 409, TooLarge: 413, IndexUnavailable: 503, Unavailable: 503}
 
 
 def status_of(exc: QAError) -> int:

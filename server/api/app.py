@@ -86,10 +86,11 @@ def _lifespan(settings: Settings, embedder: Embedder | None):
             settings, on_published=engine.reload, on_start=app.state.metrics.reindex_runs.inc, embedder=engine.embedder
         )
         clean_stale(settings)
+        app.state.jobs.recover()  # jobs of processes that died: marked failed, the corpus indexed as it stands
         if corpus_differs(settings, engine.embedder.model_id):
             # Files added, changed or removed while the server was down (or a killed upload): catch up.
             logger.info("the corpus differs from the index in service: reindexing")
-            app.state.jobs.start()
+            app.state.jobs.catch_up()
         try:
             yield
         finally:

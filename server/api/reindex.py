@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -17,9 +18,21 @@ from indexer.build import build, skip_reason
 from indexer.errors import DocumentError, IndexerError
 from indexer.loaders import SUPPORTED_SUFFIXES, doc_id_for, load_document
 
-from ..errors import Conflict, InvalidRequest, JobRunning, NotFound
+from ..errors import Conflict, InvalidRequest, JobRunning, NotFound, Unavailable
+from ..jobboard import open_job_board
 
 logger = logging.getLogger(__name__)
+
+
+PROGRESS_SHARED_EVERY = 0.5  # seconds between two saves of a running job's progress to the shared board
+
+
+def _shared(fn, *args):
+    """A call to the shared job board; its failures (a database gone) become one clear 503."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - sqlite3, psycopg and OS errors alike
+        raise Unavailable(f"the reindex job store is unavailable ({type(exc).__name__}); try again shortly") from exc
 
 
 class Cancelled(IndexerError):
@@ -53,14 +66,19 @@ class ReindexJobs:
     A job with changes writes them into the corpus, builds, and keeps them only when the build published a
     version holding every written document; otherwise the corpus is put back as it was (and rebuilt to match).
     So an upload or a delete is checked, written, indexed and published, or it leaves nothing behind.
+
+    The job's record and the one-at-a-time lock live on a ``board`` shared by every server process of the same
+    store (``server.jobboard``): a job started through one worker or replica is seen, polled and cancelled
+    through any other, and a second one is refused with the first's id while it runs.
     """
 
-    def __init__(self, settings, on_published=None, on_start=None, keep: int = 50, embedder=None):
+    def __init__(self, settings, on_published=None, on_start=None, keep: int = 50, embedder=None, board=None):
         self.settings = settings
         self.on_published = on_published or (lambda: None)
         self.on_start = on_start or (lambda: None)
         self.embedder = embedder  # the server's own encoder: no second copy of the model for reindexing
         self.keep = keep
+        self.board = board or open_job_board(settings)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._running: Job | None = None
@@ -68,8 +86,11 @@ class ReindexJobs:
     def start(self, changes: list[Change] | None = None) -> dict:
         with self._lock:
             if self._running is not None:
-                raise JobRunning(asdict(self._running))
-            job = Job(id=uuid.uuid4().hex[:12])
+                raise JobRunning(self._public(self._running))
+            job = Job(id=uuid.uuid4().hex[:12], state="running")
+            holder = _shared(self.board.acquire, self._public(job))
+            if holder is not None:
+                raise JobRunning(holder)
             self._jobs[job.id] = job
             self._running = job
             for old in list(self._jobs)[: -self.keep]:
@@ -79,7 +100,7 @@ class ReindexJobs:
         return self._public(job)
 
     def running(self) -> bool:
-        return self._running is not None
+        return self._running is not None or _shared(self.board.running_elsewhere) is not None
 
     @staticmethod
     def _public(job: Job) -> dict:
@@ -89,16 +110,49 @@ class ReindexJobs:
 
     def get(self, job_id: str) -> dict:
         job = self._jobs.get(job_id)
-        if job is None:
+        if job is not None:
+            out = self._public(job)
+            if self._running is job:  # ended, but its record and the lock are not released yet: still running
+                out["state"] = "running"
+            return out
+        record = _shared(self.board.get, job_id)
+        if record is None:
             raise NotFound(f"no reindex job {job_id!r}")
-        return self._public(job)
+        if record["state"] in ("queued", "running") and _shared(self.board.running_elsewhere) is None:
+            # Recorded as running, yet nobody holds the lock: its process died. Index the corpus as it stands.
+            record = _shared(self.board.get, job_id)
+            self.catch_up()
+        return record
 
     def cancel(self, job_id: str) -> dict:
         job = self._jobs.get(job_id)
-        if job is None:
+        if job is not None:
+            job.cancel = True  # seen at the build's next progress step
+            return self._public(job)
+        record = _shared(self.board.get, job_id)
+        if record is None:
             raise NotFound(f"no reindex job {job_id!r}")
-        job.cancel = True  # seen at the build's next progress step
-        return self._public(job)
+        _shared(self.board.request_cancel, job_id)  # seen by the process running it at its next step
+        return record
+
+    def recover(self) -> None:
+        """At start-up: the jobs of processes that died are marked failed and the corpus indexed as it stands."""
+        try:
+            dead = _shared(self.board.recover)
+        except Unavailable as exc:
+            logger.error("could not check for interrupted reindex jobs: %s", exc)
+            return
+        if dead:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Reindex the corpus as it stands, unless a job runs already (here or in another process)."""
+        try:
+            self.start()
+        except JobRunning:
+            pass
+        except Unavailable as exc:
+            logger.error("could not start a reindex: %s", exc)
 
     def wait(self, timeout: float = 60.0) -> None:
         """Block until no job runs (tests, shutdown)."""
@@ -108,9 +162,15 @@ class ReindexJobs:
 
     def _build(self, job: Job):
         limit = self.settings.reindex_timeout_seconds
+        shared_at = [0.0]
 
         def progress(stage: str, fraction: float) -> None:
             job.stage, job.progress = stage, round(fraction, 3)
+            if time.monotonic() - shared_at[0] > PROGRESS_SHARED_EVERY:
+                shared_at[0] = time.monotonic()
+                with contextlib.suppress(Unavailable):
+                    _shared(self.board.save, self._public(job))
+                    job.cancel = job.cancel or _shared(self.board.cancel_requested, job.id)
             if job.cancel:
                 raise Cancelled("cancelled by an admin")
             if time.time() - job.started > limit:
@@ -119,7 +179,6 @@ class ReindexJobs:
         return build(self.settings, embedder=self.embedder, on_progress=progress)
 
     def _run(self, job: Job, changes: list[Change]) -> None:
-        job.state = "running"
         backups: list[tuple[Path, bytes | None]] = []
         try:
             for change in changes:
@@ -145,6 +204,16 @@ class ReindexJobs:
                 self._undo(job, backups)
         finally:
             job.finished = time.time()
+            self._finish(job)
+
+    def _finish(self, job: Job) -> None:
+        """Record the job's end and free the lock (whatever the shared store says, this process stops)."""
+        try:
+            _shared(self.board.save, self._public(job))
+        except Unavailable:
+            logger.error("reindex job %s ended (%s) but its record could not be saved", job.id, job.state)
+        finally:
+            self.board.unlock()
             with self._lock:
                 self._running = None
 

@@ -133,3 +133,65 @@ def test_the_database_stopped_mid_conversation_is_survived(replicas, postgres):
         "history is kept again",
     )
     assert follow["session_id"] == again["session_id"] and "not required" in follow["answer"]
+
+
+def big_page(title: str, paragraphs: int = 400) -> bytes:
+    """A long page of my own (its embedding keeps a reindex busy for a while)."""
+    lines = [f"# {title}"]
+    for i in range(paragraphs):
+        lines.append(
+            f"Module {i} of the {title} covers topic number {i}, with {i % 7 + 2} labs and a {i % 5 + 1}-page report."
+        )
+    return "\n\n".join(lines).encode()
+
+
+def post_reindex(server: Server) -> tuple[int, dict]:
+    req = urllib.request.Request(
+        server.url + "/api/reindex", data=b"", method="POST", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_one_reindex_at_a_time_across_replicas(replicas):
+    a, b = replicas
+    job = upload(a, "quillmoor-long-syllabus.md", big_page("Quillmoor Long Syllabus"))["job"]
+    status, body = post_reindex(b)  # while A's job embeds the new page
+    assert status == 409 and job["id"] in body["detail"]
+    wait_for(lambda: job_state(b, job["id"]) == "done", 120, "A's job seen done through B")
+    assert post_reindex(b)[0] == 202  # free again
+
+
+def test_a_replica_killed_during_a_reindex(real_index, postgres, tmp_path):
+    import signal
+
+    root = tmp_path / "killed"
+    shutil.copytree(real_index / "corpus", root / "corpus")
+    shutil.copytree(real_index / "index", root / "index")
+    name = f"killed{time.time_ns()}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres.url.rsplit("/", 1)[0] + "/" + name
+    a, b = Server(root, PQA_DATABASE_URL=url), Server(root, PQA_DATABASE_URL=url)
+    try:
+        job = upload(a, "quillmoor-killed-syllabus.md", big_page("Quillmoor Killed Syllabus"))["job"]
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(10)
+        state = wait_for(lambda: (s := job_state(b, job["id"])) in ("failed", "done") and s, 30, "the job ended")
+        assert state in ("failed", "done") and get_json(b.url + "/healthz")["status"] == "ok"
+        page = root / "corpus" / "uploads" / "quillmoor-killed-syllabus.md"
+
+        def agree() -> bool:
+            docs = {d["doc_id"] for d in get_json(b.url + "/api/documents")["documents"]}
+            return ("uploads-quillmoor-killed-syllabus" in docs) == page.is_file()
+
+        wait_for(agree, 120, "corpus and index agree")
+        assert not list((root / "corpus").rglob(".upload-*"))
+    finally:
+        if a.proc.poll() is None:
+            a.proc.kill()
+        a.log.close()
+        b.stop()

@@ -1,0 +1,74 @@
+"""The shared job board: one job at a time across processes, records readable by all, and the jobs of a
+process that died recognised as dead (SQLite and a file lock; PostgreSQL and an advisory lock)."""
+
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from server.jobboard import DEAD, LocalJobBoard, PgJobBoard
+
+HOLD = """
+import sys, time
+sys.path.insert(0, {root!r})
+from server.jobboard import {cls}
+board = {cls}(*{args!r})
+assert board.acquire({job!r}) is None
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def job(job_id: str) -> dict:
+    return {"id": job_id, "state": "running", "stage": "", "progress": 0.0, "started": time.time(),
+            "finished": None, "summary": None, "error": None}  # fmt: skip
+
+
+def hold_in_another_process(cls: str, args: tuple, job_id: str) -> subprocess.Popen:
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    code = HOLD.format(root=root, cls=cls, args=args, job=job(job_id))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def check_board(board, cls: str, args: tuple) -> None:
+    other = hold_in_another_process(cls, args, "other-job")
+    try:
+        holder = board.acquire(job("mine"))
+        assert holder is not None and holder["id"] == "other-job"  # refused, naming the running job
+        assert board.running_elsewhere()["id"] == "other-job" and board.recover() == []
+        board.request_cancel("other-job")
+        assert board.cancel_requested("other-job")
+    finally:
+        other.kill()  # a hard kill: the lock goes with the process
+        other.wait()
+    deadline = time.time() + 10
+    while board.running_elsewhere() is not None:
+        assert time.time() < deadline, "the dead process's lock was not released"
+        time.sleep(0.1)
+    record = board.get("other-job")
+    assert record["state"] == "failed" and record["error"] == DEAD
+    assert board.acquire(job("mine")) is None  # free again
+    finished = job("mine") | {"state": "done", "finished": time.time(), "summary": {"chunks": 3}}
+    board.save(finished)
+    board.unlock()
+    assert board.get("mine")["summary"] == {"chunks": 3} and board.get("nope") is None
+
+
+def test_local_board_across_processes(tmp_path):
+    args = (str(tmp_path / "s.sqlite"), str(tmp_path / "index" / ".reindex.lock"))
+    check_board(LocalJobBoard(*args), "LocalJobBoard", args)
+
+
+@pytest.mark.integration
+def test_postgres_board_across_processes(postgres):
+    name = f"jobs{time.time_ns()}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres.url.rsplit("/", 1)[0] + "/" + name
+    check_board(PgJobBoard(url), "PgJobBoard", (url,))
