@@ -63,3 +63,13 @@ class PostgresServer:
 
     def stop(self) -> None:
         self._run([_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], check=False)
+
+
+def fresh_database(server: PostgresServer, prefix: str = "t") -> str:
+    """A new, empty database on ``server``: its URL."""
+    import psycopg
+
+    name = f"{prefix}{time.time_ns()}"
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.url.rsplit("/", 1)[0] + "/" + name

@@ -9,8 +9,9 @@ import shutil
 import time
 import urllib.request
 
-import psycopg
 import pytest
+
+from tests.postgres import fresh_database
 
 from .conftest import TOKEN, Server, get_json, post_json
 
@@ -26,10 +27,7 @@ def replicas(real_index, postgres, tmp_path_factory):
     root = tmp_path_factory.mktemp("replicas")
     shutil.copytree(real_index / "corpus", root / "corpus")
     shutil.copytree(real_index / "index", root / "index")
-    name = f"replicas{time.time_ns()}"
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = postgres.url.rsplit("/", 1)[0] + "/" + name
+    url = fresh_database(postgres, "replicas")
     a = Server(root, PQA_DATABASE_URL=url)
     b = Server(root, PQA_DATABASE_URL=url)
     yield a, b
@@ -171,10 +169,7 @@ def test_a_replica_killed_during_a_reindex(real_index, postgres, tmp_path):
     root = tmp_path / "killed"
     shutil.copytree(real_index / "corpus", root / "corpus")
     shutil.copytree(real_index / "index", root / "index")
-    name = f"killed{time.time_ns()}"
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = postgres.url.rsplit("/", 1)[0] + "/" + name
+    url = fresh_database(postgres, "killed")
     a, b = Server(root, PQA_DATABASE_URL=url), Server(root, PQA_DATABASE_URL=url)
     try:
         job = upload(a, "quillmoor-killed-syllabus.md", big_page("Quillmoor Killed Syllabus"))["job"]

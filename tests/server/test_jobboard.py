@@ -5,10 +5,10 @@ import subprocess
 import sys
 import time
 
-import psycopg
 import pytest
 
 from server.jobboard import DEAD, LocalJobBoard, PgJobBoard
+from tests.postgres import fresh_database
 
 HOLD = """
 import sys, time
@@ -67,8 +67,5 @@ def test_local_board_across_processes(tmp_path):
 
 @pytest.mark.integration
 def test_postgres_board_across_processes(postgres):
-    name = f"jobs{time.time_ns()}"
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = postgres.url.rsplit("/", 1)[0] + "/" + name
+    url = fresh_database(postgres, "jobs")
     check_board(PgJobBoard(url), "PgJobBoard", (url,))

@@ -10,6 +10,7 @@ from server.answering.facts import FactCatalogue
 from server.answering.insights import Insights
 from server.answering.pg_sessions import PgSessionStore, migrate
 from server.answering.sessions import Turn
+from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +25,7 @@ def turn(message, answered=True, **extra):
 @pytest.fixture
 def database(postgres):
     """A fresh database per test."""
-    name = f"t{time.time_ns()}"
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return postgres.url.rsplit("/", 1)[0] + "/" + name
+    return fresh_database(postgres)
 
 
 def test_two_replicas_share_a_conversation(database):
