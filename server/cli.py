@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
-import queue
+import os
 import sys
 
 from indexer.chunking import TRAIL_SEPARATOR
 from indexer.errors import IndexerError
 
 from .errors import QAError
+from .runtime import configure_logging, prepare_serving_process
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
-SWITCH_INTERVAL_S = 0.0002
-
-
-def _logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _log_off_the_loop() -> logging.handlers.QueueListener:
-    """Route every log record through a queue to a listener thread: the event loop only enqueues, and a slow
-    terminal or disk never holds up an answer (one access-log line per request)."""
-    root = logging.getLogger()
-    records: queue.SimpleQueue = queue.SimpleQueue()
-    listener = logging.handlers.QueueListener(records, *root.handlers, respect_handler_level=True)
-    root.handlers = [logging.handlers.QueueHandler(records)]
-    listener.start()
-    return listener
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,27 +47,47 @@ def _serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Serve the chat page and the JSON API.")
     parser.add_argument("--host", default=None, help="default 127.0.0.1 (PQA_HOST)")
     parser.add_argument("--port", type=int, default=None, help="default 8000 (PQA_PORT)")
+    parser.add_argument("--workers", type=int, default=None, help="server processes on the port (PQA_WORKERS, 1)")
     args = parser.parse_args(argv)
-    _logging()
-    listener = _log_off_the_loop()
+    listener = prepare_serving_process()
     try:
-        return _run(args)
+        settings = Settings()
+        settings = settings.model_copy(
+            update={
+                "host": args.host or settings.host,
+                "port": args.port or settings.port,
+                "workers": args.workers or settings.workers,
+            }
+        )
+        return _run_workers(settings) if settings.workers > 1 else _run(settings)
     finally:
         listener.stop()  # writes what is still queued
 
 
-def _run(args: argparse.Namespace) -> int:
+def _config(settings: Settings, app, **extra):
     import uvicorn
 
-    # The query-encoder thread takes the GIL back a few times per batch (tokenising, arrays, results); with
-    # Python's default 5 ms switch interval it waits that long behind the event loop each time (bench/README).
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        # Forwarded headers are believed only from the configured proxies: anyone else could forge them.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        limit_concurrency=1000,  # beyond this many open connections and tasks, new requests get 503 at once
+        timeout_keep_alive=5,
+        **extra,
+    )
+
+
+def _run(settings: Settings) -> int:
+    import uvicorn
 
     from .api.app import create_app
     from .api.protocol import limited_protocol
 
-    settings = Settings()
-    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
     app = create_app(settings)
 
     class Announcing(uvicorn.Server):
@@ -102,36 +104,46 @@ def _run(args: argparse.Namespace) -> int:
                 )
                 print(f"Program Q&A is ready at http://{settings.host}:{settings.port}/ — {what}", flush=True)
 
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        # Forwarded headers are believed only from the configured proxies: anyone else could forge them.
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
-        limit_concurrency=1000,  # beyond this many open connections and tasks, new requests get 503 at once
-        timeout_keep_alive=5,
-        # Slow headers: connection closed; headers too big or too many: 431; too many connections from one
-        # client address: the new ones closed at once.
-        http=limited_protocol(
-            settings.header_timeout_seconds,
-            max_header_bytes=int(settings.max_header_kb * 1024),
-            max_headers=settings.max_headers,
-            max_connections=settings.max_connections_per_client,
-        ),
+    # Slow headers: connection closed; headers too big or too many: 431; too many connections from one client
+    # address: the new ones closed at once.
+    protocol = limited_protocol(
+        settings.header_timeout_seconds,
+        max_header_bytes=int(settings.max_header_kb * 1024),
+        max_headers=settings.max_headers,
+        max_connections=settings.max_connections_per_client,
     )
-    server = Announcing(config)
+    server = Announcing(_config(settings, app, http=protocol))
     server.run()
     return 0 if server.started else 1
+
+
+def _run_workers(settings: Settings) -> int:
+    """``settings.workers`` processes accepting on one socket (uvicorn's supervisor restarts one that dies);
+    each loads the model and the index itself and reads its settings from the environment."""
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ.update({"PQA_HOST": settings.host, "PQA_PORT": str(settings.port), "PQA_WORKERS": str(settings.workers)})
+    config = _config(
+        settings,
+        "server.api.app:create_worker_app",
+        factory=True,
+        workers=settings.workers,
+        http="server.api.protocol:LimitedProtocol",
+    )
+    sockets = [config.bind_socket()]
+    print(
+        f"Program Q&A is starting {settings.workers} worker processes at http://{settings.host}:{settings.port}/",
+        flush=True,
+    )
+    Multiprocess(config, sockets=sockets).run()
+    return 0
 
 
 def _ask(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m server ask", description="Answer one question without the server.")
     parser.add_argument("question", nargs="+")
     args = parser.parse_args(argv)
-    _logging(logging.WARNING)
+    configure_logging(logging.WARNING)
     from .answering.engine import QAEngine
 
     engine = QAEngine(Settings())

@@ -17,6 +17,7 @@ EXAMPLE_TOKENS = frozenset({"change-me", "changeme", "change-me-please", "secret
 class Settings(IndexSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="Server processes accepting on the port (--workers).")
     session_db: Path = Field(PROJECT_ROOT / "var" / "sessions.sqlite", description="SQLite file of chat sessions.")
     weights_file: Path | None = Field(
         None, description="Fitted answering weights (default: the package's weights.json; see calibrate --output)."

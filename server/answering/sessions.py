@@ -73,8 +73,15 @@ class SessionStore:
         max_turns: int = 20,
         record_questions: bool = False,
         retention_days: float = 90.0,
+        sync: bool = False,
     ):
         self.path = Path(path)
+        # Several server processes share the file (--workers): a turn is committed before its answer goes out,
+        # since the follow-up may reach another process.
+        self.sync = sync
+        self._sync_lock = threading.Lock()
+        self._sync_db: sqlite3.Connection | None = None
+        self._sync_generation = 0
         self.ttl = ttl_seconds
         self.max_turns = max_turns
         self.record_questions = record_questions  # keep each question's text for the owners' insights
@@ -232,6 +239,15 @@ class SessionStore:
         (``new``: the session starts here, nothing to count)."""
         now = time.time()
         turn.n = 1 if new else self.turns(session_id) + 1
+        if self.sync:
+            with self._sync_lock:
+                self._sync_db, self._sync_generation = self._committed(
+                    self._sync_db, self._sync_generation, [(session_id, turn, now)]
+                )
+                if self._sync_db is not None and now - self._last_purge > PURGE_EVERY_SECONDS:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._purge(self._sync_db)
+            return turn.n
         with self._pending_lock:
             self._pending[session_id] = turn
         self._ensure_writer()
@@ -371,6 +387,10 @@ class SessionStore:
             db.close()
 
     def close(self) -> None:
+        if self._sync_db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._sync_db.close()
+            self._sync_db = None
         if self._writer is not None:
             self._queue.put(None)
             self._writer.join(timeout=10)
@@ -395,4 +415,4 @@ def open_session_store(settings):
         from .pg_sessions import PgSessionStore
 
         return PgSessionStore(settings.database_url, **options)
-    return SessionStore(settings.session_db, **options)
+    return SessionStore(settings.session_db, sync=settings.workers > 1, **options)

@@ -28,6 +28,7 @@ from .insights import router as insights_router
 from .observability import RateLimiter
 from .observability import install as install_observability
 from .openai_api import router as openai_router
+from .protocol import LimitedProtocol
 from .reindex import ReindexJobs, clean_stale
 from .routes import router as api_router
 from .web import router as web_router
@@ -66,6 +67,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER)), name="docs-assets")
     _install_docs(app)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one worker process of ``python -m server --workers N`` (uvicorn calls it in each process):
+    settings from the environment, the process set up as the single server's is."""
+    from ..runtime import prepare_serving_process
+
+    prepare_serving_process()  # its log listener lives as long as the process
+    settings = Settings()
+    LimitedProtocol.configure(settings)
+    return create_app(settings)
 
 
 def _lifespan(settings: Settings, embedder: Embedder | None):

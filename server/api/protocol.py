@@ -32,6 +32,15 @@ class LimitedProtocol(HttpToolsProtocol):
     max_headers = 100
     max_connections = 0  # open connections per client address; 0: no limit
     open_by_client: collections.Counter[str] = collections.Counter()  # one event loop: no lock needed
+
+    @classmethod
+    def configure(cls, settings) -> None:
+        """Take the limits from the settings (a worker process: uvicorn imports this class by name)."""
+        cls.header_timeout = settings.header_timeout_seconds
+        cls.max_header_bytes = int(settings.max_header_kb * 1024)
+        cls.max_headers = settings.max_headers
+        cls.max_connections = settings.max_connections_per_client
+
     _deadline: asyncio.TimerHandle | None = None
     _head_bytes = 0  # bytes received while the current request's head was incomplete
     _header_count = 0

@@ -5,6 +5,9 @@ Errors of the answering library become status codes in one place, the app's exce
 
 from __future__ import annotations
 
+import os
+import socket
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -21,6 +24,7 @@ from .schemas import (
 )
 
 router = APIRouter()
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 ERRORS = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 KEYED = {**ERRORS, 401: {"model": ErrorResponse}}
 
@@ -55,7 +59,7 @@ def suggestions(engine: EngineDep) -> Suggestions:
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["health"])
 def healthz(engine: EngineDep) -> JSONResponse:
     """Readiness: 200 with the index in service, 503 while no index can be served (a load balancer skips it)."""
-    health = Health(**engine.health())
+    health = Health(**engine.health(), process=PROCESS)
     return JSONResponse(health.model_dump(), status_code=200 if health.status == "ok" else 503)
 
 

@@ -97,6 +97,7 @@ class Health(BaseModel):
     status: str
     index: IndexInfo | None
     detail: str | None = None
+    process: str | None = Field(None, description="host:pid of the server process that answered (replicas, workers).")
 
 
 class Suggestions(BaseModel):

@@ -107,3 +107,15 @@ def test_expired_sessions_are_purged_while_running(tmp_path, monkeypatch):
 
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
         assert [r[0] for r in db.execute("SELECT id FROM sessions")] == ["new"]
+
+
+def test_processes_sharing_the_file_see_a_turn_as_soon_as_it_is_answered(tmp_path):
+    # --workers N: two stores on one file stand for two processes; the follow-up may reach the other one.
+    a = SessionStore(tmp_path / "s.sqlite", sync=True)
+    b = SessionStore(tmp_path / "s.sqlite", sync=True)
+    assert a.append("s", Turn("first", "q", "t", "a", True), new=True) == 1
+    assert b.exists("s") and b.last("s").message == "first"  # no flush: committed before append returned
+    assert b.append("s", Turn("second", "q", "t", "a", True)) == 2
+    assert [t.message for t in a.history("s", flush=False)] == ["first", "second"]
+    a.close()
+    b.close()
