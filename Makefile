@@ -20,7 +20,7 @@ index: setup
 	$(BIN)/python -m indexer
 
 run: index
-	$(BIN)/python -m server $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+	$(BIN)/python -m server $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) $(if $(WORKERS),--workers $(WORKERS))
 
 # The browser tests drive Debian's chromium; install it when missing (CI machines start without it).
 chromium:

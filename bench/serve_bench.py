@@ -5,7 +5,8 @@
 Measures, in one run: raw encode of one query and of 32 queries (the limit) with both encoders
 (PyTorch sentence-transformers and ONNX Runtime on every core, and ONNX on one core as serving uses it
 under load), warm ``/api/chat`` and ``/api/search`` latency for one client (urllib, a connection per
-request) and the ratio to the raw encode, throughput and p99 with 1/4/16/64 concurrent clients, a
+request) and the ratio to the raw encode, throughput and p99 with 1/4/16/64 concurrent clients (and 16/64
+against ``--workers 2``, with every process's memory), a
 no-change reindex, and server cold start to first answer.
 
 The concurrent clients are wrk's (C, keep-alive connections, ``--seconds`` per run) when ``wrk`` is on the
@@ -129,6 +130,55 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("server did not become ready")
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024, 1)
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (uvicorn's worker processes; the supervisor's resource tracker too)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def workers_load(env: dict, wrk: str | None, args, work: Path, encode_ceiling: float) -> dict:
+    """16 and 64 clients against the server with 2 worker processes (the single process above is the base),
+    and the memory of every process."""
+    rows: dict[str, object] = {}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(url, proc)
+        seen = {json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())["process"] for _ in range(100)}
+        rows["workers2_processes_answering"] = len(seen)
+        for q in QUESTIONS * 4:
+            post(url, "/api/chat", {"message": q})
+        for clients in (16, 64):
+            if wrk:
+                rps, p99, errors = wrk_load(wrk, url, clients, args.seconds, work)
+            else:
+                rps, p99, errors = thread_load(url, clients, args.requests)
+            rows[f"workers2_c{clients}_rps"], rows[f"workers2_c{clients}_p99_ms"] = rps, p99
+            rows[f"workers2_c{clients}_errors"] = errors
+            rows[f"workers2_c{clients}_rps_over_onnx_batch"] = round(rps / encode_ceiling, 2)
+        pids = [proc.pid, *children(proc.pid)]
+        rows["workers2_rss_mb_each"] = [rss_mb(p) for p in pids]
+        rows["workers2_rss_mb_total"] = round(sum(rows["workers2_rss_mb_each"]), 1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return rows
 
 
 def main() -> int:
@@ -257,13 +307,14 @@ def main() -> int:
             rows[f"c{clients}_errors"] = errors
             # How close serving comes to its limit: the encoder's batched throughput on every core.
             rows[f"c{clients}_rps_over_onnx_batch"] = round(rps / rows["encode_onnx_queries_per_s_batched"], 2)
-        rss = Path(f"/proc/{proc.pid}/status").read_text()
-        rows["server_rss_mb"] = round(
-            int(next(line.split()[1] for line in rss.splitlines() if line.startswith("VmRSS"))) / 1024, 1
-        )
+        rows["server_rss_mb"] = rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    try:
+        rows |= workers_load(env, wrk, args, work, rows["encode_onnx_queries_per_s_batched"])
+        rows["workers2_over_1_at_64"] = round(rows["workers2_c64_rps"] / rows["c64_rps"], 2)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(rows, indent=1))
