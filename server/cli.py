@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from indexer.chunking import TRAIL_SEPARATOR
 from indexer.errors import IndexerError
@@ -123,6 +125,11 @@ def _run_workers(settings: Settings) -> int:
     from uvicorn.supervisors import Multiprocess
 
     os.environ.update({"PQA_HOST": settings.host, "PQA_PORT": str(settings.port), "PQA_WORKERS": str(settings.workers)})
+    # Metrics aggregated across the workers: each writes its values under this folder (emptied at each start).
+    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="pqa-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
     config = _config(
         settings,
         "server.api.app:create_worker_app",

@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 from .admin import admin_refusal
 from .errors import error_body
@@ -46,9 +56,19 @@ def route_label(path: str) -> str:
     return "other"
 
 
+# Set by ``python -m server --workers N`` for its workers: each process writes its values to files there, and
+# a scrape of any worker reads them all (prometheus_client's multiprocess mode).
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+LATEST = {"multiprocess_mode": "mostrecent"} if MULTIPROCESS else {}
+
+
 class Metrics:
     def __init__(self):
         self.registry = CollectorRegistry()
+        self.replica = Gauge(
+            "pqa_replica_info", "The machine this server runs on", ["replica"], registry=self.registry, **LATEST
+        )
+        self.replica.labels(socket.gethostname()).set(1)
         self.requests = Counter(
             "pqa_requests_total", "HTTP requests", ["route", "method", "status"], registry=self.registry
         )
@@ -59,14 +79,20 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
-        self.documents = Gauge("pqa_index_documents", "Documents in the index in service", registry=self.registry)
-        self.chunks = Gauge("pqa_index_chunks", "Chunks in the index in service", registry=self.registry)
-        self.version = Gauge("pqa_index_info", "Index version in service", ["version", "model"], registry=self.registry)
+        self.documents = Gauge(
+            "pqa_index_documents", "Documents in the index in service", registry=self.registry, **LATEST
+        )
+        self.chunks = Gauge("pqa_index_chunks", "Chunks in the index in service", registry=self.registry, **LATEST)
+        self.version = Gauge(
+            "pqa_index_info", "Index version in service", ["version", "model"], registry=self.registry, **LATEST
+        )
         self.reindex_runs = Counter("pqa_reindex_runs_total", "Reindex jobs started", registry=self.registry)
         # Totals since start, read from the engine's query encoder: queries / batches is the mean batch size.
-        self.encoder_batches = Gauge("pqa_encoder_batches", "Query-encoder batches since start", registry=self.registry)
+        self.encoder_batches = Gauge(
+            "pqa_encoder_batches", "Query-encoder batches since start", registry=self.registry, **LATEST
+        )
         self.encoder_queries = Gauge(
-            "pqa_encoder_queries", "Queries encoded in batches since start", registry=self.registry
+            "pqa_encoder_queries", "Queries encoded in batches since start", registry=self.registry, **LATEST
         )
         self.answers = Counter("pqa_answers_total", "Chat answers", ["answered"], registry=self.registry)
         self.feedback = Counter("pqa_feedback_total", "Ratings of answers", ["rating"], registry=self.registry)
@@ -278,6 +304,10 @@ def install(app: FastAPI, settings, version_of: Callable[[], str | None]) -> Met
             metrics.version.labels(health["index"]["version"], health["index"]["model"]).set(1)
         metrics.encoder_batches.set(engine.aencoder.batches)
         metrics.encoder_queries.set(engine.aencoder.texts)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        registry = metrics.registry
+        if MULTIPROCESS:  # every worker's values, whichever worker answers the scrape
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

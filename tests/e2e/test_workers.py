@@ -52,3 +52,19 @@ def test_a_reindex_job_is_seen_through_every_worker(workers):
     job = admin(workers.url + "/api/reindex", "POST")
     for _ in range(12):
         assert admin(f"{workers.url}/api/reindex/{job['id']}")["id"] == job["id"]  # never a 404 from the other
+
+
+def answers_counted(url: str) -> float:
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("pqa_answers_total{"))
+
+
+def test_metrics_count_the_answers_of_every_worker(workers):
+    before = answers_counted(workers.url)
+    for _ in range(20):  # new connections: both workers answer some
+        post_json(workers.url + "/api/chat", {"message": "How much does the Northeastern program cost?"})
+    for _ in range(6):  # whichever worker answers the scrape, it counts all twenty
+        assert answers_counted(workers.url) - before >= 20
+    with urllib.request.urlopen(workers.url + "/metrics", timeout=10) as r:
+        assert 'pqa_replica_info{replica="' in r.read().decode()
