@@ -184,7 +184,8 @@ def load_version(version_dir: Path, *, expected_model: str | None = None, ef_sea
         lexical = LexicalIndex.load(version_dir / "bm25")
         unit_vectors = unit_rows = None
         if (version_dir / "unit_vectors.npy").is_file():
-            unit_vectors = np.load(version_dir / "unit_vectors.npy")
+            # Memory-mapped, like the chunk vectors: worker processes share the pages (the page cache).
+            unit_vectors = np.load(version_dir / "unit_vectors.npy", mmap_mode="r")
             unit_rows = np.load(version_dir / "unit_rows.npy")
     except IndexCorruptError:
         raise
