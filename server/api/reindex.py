@@ -181,6 +181,9 @@ class ReindexJobs:
     def _run(self, job: Job, changes: list[Change]) -> None:
         backups: list[tuple[Path, bytes | None]] = []
         try:
+            # Only the holder of the job lock writes into the corpus: a partial upload found now was left by a
+            # process that died mid-write (here or on another replica).
+            clean_stale(self.settings)
             for change in changes:
                 backups.append((change.path, change.path.read_bytes() if change.path.is_file() else None))
                 _apply(change.path, change.data)
