@@ -132,6 +132,23 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError("server did not become ready")
 
 
+def start_server(port: int, env: dict, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def load(wrk: str | None, url: str, clients: int, args, work: Path) -> tuple[float, float | None, int]:
+    """(requests/s, p99 ms, errors) of ``clients`` concurrent chat clients: wrk's, else Python threads."""
+    if wrk:
+        return wrk_load(wrk, url, clients, args.seconds, work)
+    return thread_load(url, clients, args.requests)
+
+
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024, 1)
@@ -151,13 +168,7 @@ def workers_load(env: dict, wrk: str | None, args, work: Path, encode_ceiling: f
     rows: dict[str, object] = {}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_server(port, env, "--workers", "2")
     try:
         wait_ready(url, proc)
         seen = {json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())["process"] for _ in range(100)}
@@ -165,10 +176,7 @@ def workers_load(env: dict, wrk: str | None, args, work: Path, encode_ceiling: f
         for q in QUESTIONS * 4:
             post(url, "/api/chat", {"message": q})
         for clients in (16, 64):
-            if wrk:
-                rps, p99, errors = wrk_load(wrk, url, clients, args.seconds, work)
-            else:
-                rps, p99, errors = thread_load(url, clients, args.requests)
+            rps, p99, errors = load(wrk, url, clients, args, work)
             rows[f"workers2_c{clients}_rps"], rows[f"workers2_c{clients}_p99_ms"] = rps, p99
             rows[f"workers2_c{clients}_errors"] = errors
             rows[f"workers2_c{clients}_rps_over_onnx_batch"] = round(rps / encode_ceiling, 2)
@@ -269,13 +277,7 @@ def main() -> int:
         "PQA_SESSIONS_PER_MINUTE": "0",
     }
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_server(port, env)
     try:
         wait_ready(url, proc)
         post(url, "/api/chat", {"message": QUESTIONS[0]})
@@ -298,10 +300,7 @@ def main() -> int:
             "wrk (keep-alive connections)" if wrk else "Python threads (urllib, a connection per request)"
         )
         for clients in (1, 4, 16, 64):
-            if wrk:
-                rps, p99, errors = wrk_load(wrk, url, clients, args.seconds, work)
-            else:
-                rps, p99, errors = thread_load(url, clients, args.requests)
+            rps, p99, errors = load(wrk, url, clients, args, work)
             rows[f"c{clients}_rps"] = rps
             rows[f"c{clients}_p99_ms"] = p99
             rows[f"c{clients}_errors"] = errors

@@ -14,11 +14,11 @@ import contextlib
 import fcntl
 import json
 import logging
-import os
-import socket
 import sqlite3
 import threading
 from pathlib import Path
+
+from .runtime import PROCESS
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,6 @@ SCHEMA = (
 )
 JOB_LOCK = 7_213_002  # pg_advisory_lock key of the running reindex job
 DEAD = "its server process stopped before it finished; the corpus was indexed as it stands"
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _row(job: dict) -> tuple:
@@ -42,7 +41,7 @@ def _row(job: dict) -> tuple:
         job["finished"],
         json.dumps(job["summary"]) if job["summary"] is not None else None,
         job["error"],
-        OWNER,
+        PROCESS,
         0,
     )
 

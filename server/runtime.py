@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import queue
+import socket
 import sys
 
 # The query-encoder thread takes the GIL back a few times per batch (tokenising, arrays, results); with
 # Python's default 5 ms switch interval it waits that long behind the event loop each time (bench/README).
 SWITCH_INTERVAL_S = 0.0002
+# This server process among replicas and workers (in /healthz and in the reindex jobs' records).
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def configure_logging(level: int = logging.INFO) -> None:

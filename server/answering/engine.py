@@ -50,6 +50,7 @@ class Begun:
     session_id: str | None  # the session to continue; None: a new one
     notice: str | None  # why the session asked for was not continued
     conversation: ConversationState  # the conversation so far
+    previous: int = 0  # the number of its last turn (0: unknown, or a new session)
 
 
 class QAEngine:
@@ -207,7 +208,7 @@ class QAEngine:
             state, question, resolved, vectors = await self._analysed(begun, doc_ids)
             result, after = answer_turn(state, question, resolved, begun.conversation, doc_ids, vectors)
         result.notice = begun.notice
-        return self._record(begun.session_id, begun.message, result, after)
+        return self._record(begun.session_id, begun.message, result, after, previous=begun.previous)
 
     def chat(self, message: str, session_id: str | None = None, doc_ids: list[str] | None = None) -> ChatResult:
         """``achat`` for synchronous callers (the command line, calibration): vectors encoded as they are read."""
@@ -216,7 +217,7 @@ class QAEngine:
         resolved, _ = turn_texts(begun.state.linker, question, begun.conversation)
         result, after = answer_turn(begun.state, question, resolved, begun.conversation, doc_ids, self.vectors())
         result.notice = begun.notice
-        return self._record(begun.session_id, begun.message, result, after)
+        return self._record(begun.session_id, begun.message, result, after, previous=begun.previous)
 
     def _begin(self, message: str, session_id: str | None, doc_ids: list[str] | None) -> Begun:
         """The message checked, the index in service, and the session to continue with its conversation (a
@@ -232,8 +233,9 @@ class QAEngine:
                 else "the conversation history is unavailable right now: this question was answered on its own"
             )
             session_id = None
-        conversation = self.conversation(session_id) if session_id else ConversationState()
-        return Begun(message, state, session_id, notice, conversation)
+        last = self.sessions.last(session_id) if session_id else None
+        conversation = ConversationState.from_dict(last.state if last else None)
+        return Begun(message, state, session_id, notice, conversation, last.n if last else 0)
 
     async def _analysed(
         self, begun: Begun, doc_ids: list[str] | None
@@ -263,16 +265,22 @@ class QAEngine:
         return Vectors(self.encoder.embed, known)
 
     def _record(
-        self, session_id: str | None, message: str, result: ChatResult, after: ConversationState, new: bool = False
+        self,
+        session_id: str | None,
+        message: str,
+        result: ChatResult,
+        after: ConversationState,
+        new: bool = False,
+        previous: int = 0,
     ) -> ChatResult:
-        """Store the turn (in a new session when ``session_id`` is None or ``new``); the result learns its session
-        and number."""
+        """Store the turn (in a new session when ``session_id`` is None or ``new``; ``previous``: the number of the
+        session's last turn, when the caller has read it); the result learns its session and number."""
         new = new or session_id is None
         result.session_id = session_id or self.sessions.new_id()
         cited = list(dict.fromkeys(c["doc_id"] for c in result.citations))
         turn = Turn(message, result.query, "", result.answer, result.answered, cited, after.to_dict())
         turn.reason, turn.asked, turn.unknown = result.reason, result.asked, result.unknown
-        result.turn = self.sessions.append(result.session_id, turn, new=new)
+        result.turn = self.sessions.append(result.session_id, turn, new=new, previous=previous)
         if self.on_answer is not None:
             self.on_answer(result)
         return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import NotFound
+from ..errors import InvalidRequest, NotFound
 from .facts import FactCatalogue
 from .sessions import SessionStore
 
@@ -60,9 +60,11 @@ class Insights:
     def rate(self, session_id: str, turn: int, rating: str, reason: str | None = None) -> None:
         """Record a rating of a turn (a second rating of the same turn replaces the first)."""
         if rating not in RATINGS:
-            raise ValueError(f"rating must be one of {', '.join(RATINGS)}")
+            raise InvalidRequest(f"rating must be one of {', '.join(RATINGS)}")
         if reason is not None and reason not in REASONS:
-            raise ValueError(f"reason must be one of {', '.join(REASONS)}")
+            raise InvalidRequest(f"reason must be one of {', '.join(REASONS)}")
+        if reason is not None and rating != "down":
+            raise InvalidRequest("a reason is given only with rating 'down'")
         if not self.store.exists(session_id):
             raise NotFound(f"session {session_id!r} was not found or has expired")
         last = self.store.turns(session_id)

@@ -162,9 +162,10 @@ class PgSessionStore:
         return self._run("count", q, 0)
 
     # --- writing --------------------------------------------------------------------------------
-    def append(self, session_id: str, turn: Turn, *, new: bool = False) -> int:
+    def append(self, session_id: str, turn: Turn, *, new: bool = False, previous: int = 0) -> int:
         """Commit a turn (before the answer goes out: the next turn may reach another replica). Returns its
-        number (1 for a new session; the next one otherwise, also when the database is down)."""
+        number (1 for a new session; the next one otherwise, counted in the transaction whatever ``previous``
+        says: another replica may have added one)."""
         now = time.time()
 
         def tx(conn):

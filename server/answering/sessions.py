@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 WRITE_INTERVAL_SECONDS = 0.01
 CORRUPT = re.compile(r"not a database|malformed|corrupt", re.I)  # SQLite's words for a damaged file
+BUSY = re.compile(r"locked|busy", re.I)  # SQLite's words for a file another connection holds
+BUSY_RETRIES = 3
 PURGE_EVERY_SECONDS = 600.0
 
 
@@ -234,11 +236,12 @@ class SessionStore:
         return self._read("count", q, 0)
 
     # --- writing --------------------------------------------------------------------------------
-    def append(self, session_id: str, turn: Turn, *, new: bool = False) -> int:
+    def append(self, session_id: str, turn: Turn, *, new: bool = False, previous: int = 0) -> int:
         """Queue a turn for the writer; it is readable (``last``/``exists``) at once. Returns its number
-        (``new``: the session starts here, nothing to count)."""
+        (``new``: the session starts here; ``previous``: the number of its last turn, read by the caller:
+        neither is counted again)."""
         now = time.time()
-        turn.n = 1 if new else self.turns(session_id) + 1
+        turn.n = 1 if new else (previous or self.turns(session_id)) + 1
         if self.sync:
             with self._sync_lock:
                 self._sync_db, self._sync_generation = self._committed(
@@ -307,16 +310,20 @@ class SessionStore:
 
     def _committed(self, db: sqlite3.Connection | None, generation: int, batch: list) -> tuple:
         """Commit a batch on the writer's connection; a store found damaged is rebuilt and the batch committed
-        there. Returns the connection (None after a failure, logged) and the generation it belongs to."""
-        try:
-            return self._commit_on(db, generation, batch)
-        except sqlite3.Error as exc:
-            failure = exc
-            if self._recover(exc):
-                try:
-                    return self._commit_on(None, generation, batch)
-                except sqlite3.Error as again:
-                    failure = again
+        there, and a file held for a moment by another connection (a reader opening it, a schema check) is
+        waited for: a turn is worth a short wait, not a loss. Returns the connection (None after a failure,
+        logged) and the generation it belongs to."""
+        failure: sqlite3.Error | None = None
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                return self._commit_on(db, generation, batch)
+            except sqlite3.Error as exc:
+                failure, db = exc, None  # closed by _commit_on
+                if self._recover(exc):
+                    continue
+                if not BUSY.search(str(exc)):
+                    break
+                time.sleep(0.05 * (attempt + 1))
         logger.warning("session store write failed (%s): %d turns not kept", failure, len(batch))
         return None, generation
 

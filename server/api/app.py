@@ -20,10 +20,10 @@ from indexer.build import corpus_differs
 from indexer.model import Embedder
 
 from ..answering.engine import QAEngine
-from ..errors import QAError
+from ..errors import QAError, status_of
 from ..settings import Settings
 from .admin import router as admin_router
-from .errors import error_body, status_and_message
+from .errors import error_body
 from .insights import router as insights_router
 from .observability import RateLimiter
 from .observability import install as install_observability
@@ -140,7 +140,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def answering_error(request: Request, exc: QAError) -> JSONResponse:
         # The answering library's errors, mapped to status codes by the one table (server.errors.STATUS).
-        return _error(request, *status_and_message(exc))
+        return _error(request, status_of(exc), str(exc))
 
 
 def _install_docs(app: FastAPI) -> None:

@@ -1,9 +1,7 @@
-"""The HTTP side of the one error table: the status of each error of the answering library (``server.errors``)
-and the body of every error the server sends, ``{"detail": ...}``, or OpenAI's shape under ``/v1``."""
+"""The body of every error the server sends: ``{"detail": ...}``, or OpenAI's shape under ``/v1`` (the status of
+each error of the library is in ``server.errors.STATUS``)."""
 
 from __future__ import annotations
-
-from ..errors import QAError, status_of
 
 OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
 
@@ -17,7 +15,3 @@ def error_body(path: str, status: int, message: str) -> dict:
     kind = OPENAI_TYPES.get(status) or ("server_error" if status >= 500 else "invalid_request_error")
     code = "invalid_api_key" if status == 401 else "rate_limit_exceeded" if status == 429 else None
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-
-def status_and_message(exc: QAError) -> tuple[int, str]:
-    return status_of(exc), str(exc)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import InvalidRequest
+from ..answering.insights import RATINGS, REASONS
 from .admin import Admin
 from .deps import ApiKeyDep, EngineDep
 from .schemas import ErrorResponse
@@ -18,7 +18,8 @@ from .web import templates
 
 router = APIRouter()
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422, 503)}
-Reason = Literal["wrong_figure", "wrong_school", "not_asked", "outdated"]
+Reason = Literal[tuple(REASONS)]  # the reasons the insights know (answering.insights.REASONS)
+Rating = Literal[tuple(RATINGS)]
 
 
 class FeedbackRequest(BaseModel):
@@ -28,7 +29,7 @@ class FeedbackRequest(BaseModel):
     response_id: str | None = Field(
         None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="The `id` of a /v1/chat/completions answer."
     )
-    rating: Literal["up", "down"]
+    rating: Rating
     reason: Reason | None = Field(None, description="Why an answer was not helpful.")
 
     @model_validator(mode="after")
@@ -53,8 +54,6 @@ class FeedbackResult(BaseModel):
 async def feedback(body: FeedbackRequest, engine: EngineDep, request: Request) -> FeedbackResult:
     """Rate an answer: helpful (`up`) or not (`down`, with an optional reason)."""
     session_id, turn = (body.response_id, 1) if body.response_id else (body.session_id, body.turn)
-    if body.reason and body.rating == "up":
-        raise InvalidRequest("a reason is given only with rating 'down'")
     await run_in_threadpool(engine.insights.rate, session_id, turn, body.rating, body.reason)
     request.app.state.metrics.feedback.labels(body.rating).inc()
     return FeedbackResult(session_id=session_id, turn=turn, rating=body.rating, stored=engine.insights.enabled)

@@ -5,12 +5,10 @@ Errors of the answering library become status codes in one place, the app's exce
 
 from __future__ import annotations
 
-import os
-import socket
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from ..runtime import PROCESS
 from .deps import ApiKeyDep, EngineDep, limit_new_sessions
 from .schemas import (
     ChatRequest,
@@ -24,7 +22,6 @@ from .schemas import (
 )
 
 router = APIRouter()
-PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 ERRORS = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 KEYED = {**ERRORS, 401: {"model": ErrorResponse}}
 

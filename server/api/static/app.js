@@ -3,7 +3,6 @@
 
 const STORE = "pqa-chat-v1";
 const KEY_STORE = "pqa-api-key";
-const $ = (id) => document.getElementById(id);
 let state = load();
 let pending = false;     // one question at a time: Enter waits until the answer has arrived
 let follow = true;       // keep the newest answer in view, unless the reader has scrolled up
@@ -14,17 +13,6 @@ function load() {
   catch { return { sessionId: null, messages: [] }; }
 }
 function save() { localStorage.setItem(STORE, JSON.stringify(state)); }
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return node;
-}
 
 function render() {
   const log = $("log");
