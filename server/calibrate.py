@@ -121,9 +121,13 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
 
 
 # How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
-# among these by leaving one set out (see ``choose_refusal_weight``).
+# among these by leaving one set out (see ``choose_decision_settings``).
 REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
 REFUSAL_TOLERANCE = 0.005
+# How far (in logits) below the best unit a further unit may score and still be quoted: chosen among these by
+# leaving one set out, like the refusal weight (see ``choose_decision_settings``).
+SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+MARGIN_REFUSAL_WEIGHT = 2.0  # the refusal weight the margin is chosen at, before the weight itself is chosen
 
 
 def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, refusal_weight: float) -> dict[str, float]:
@@ -216,9 +220,14 @@ def _fit_ranker(cases: list[Case]) -> dict[str, float]:
     return weights
 
 
-def fit(cases: list[Case], refusal_weight: float = 3.0, unit: dict[str, float] | None = None) -> Weights:
-    """Both models on these cases; ``unit`` reuses ranker weights already fitted on the same cases."""
+def fit(
+    cases: list[Case], refusal_weight: float = 3.0, unit: dict[str, float] | None = None, margin: float | None = None
+) -> Weights:
+    """Both models on these cases; ``unit`` reuses ranker weights already fitted on the same cases; ``margin``
+    is the second-unit margin the decision is fitted for (the default's when None)."""
     weights = Weights()
+    if margin is not None:
+        weights.second_unit_margin = margin
     train = [c for c in cases if c.answerable and len(c.units) and c.labels.any()]
     weights.unit = unit if unit is not None else _fit_ranker(train)
     rows, labels = [], []
@@ -238,27 +247,35 @@ def fit(cases: list[Case], refusal_weight: float = 3.0, unit: dict[str, float] |
     return weights
 
 
-def choose_refusal_weight(cases: list[Case], names: list[str]) -> tuple[float, dict[float, float]]:
-    """The refusal weight whose decisions, fitted without a set and scored on it, do best on average (the
-    smallest of those within ``REFUSAL_TOLERANCE`` of the best).
+def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, weight: float, margin: float) -> float:
+    """The mean over held-out sets of the mean of two shares, as the question sets are scored: answerable
+    questions answered right and out-of-scope questions refused, each set's decision fitted without it."""
+    per_set = []
+    for held in names:
+        trained = fit([c for c in cases if c.set_name != held], weight, rankers[held], margin)
+        shares = decision_shares([c for c in cases if c.set_name == held], trained)
+        per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
+    return round(float(np.mean(per_set)), 4)
 
-    A held-out set's figure is the mean of two shares, as the question sets are scored: answerable questions
-    answered (whatever unit is quoted; choosing it is the ranker's part) and out-of-scope questions refused.
-    """
-    # The ranker does not depend on the refusal weight: fitted once per held-out set.
-    rankers = {held: fit([c for c in cases if c.set_name != held]).unit for held in names}
-    figures: dict[float, float] = {}
-    for weight in REFUSAL_WEIGHTS:
-        per_set = []
-        for held in names:
-            trained = fit([c for c in cases if c.set_name != held], weight, rankers[held])
-            shares = decision_shares([c for c in cases if c.set_name == held], trained)
-            per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
-        figures[weight] = round(float(np.mean(per_set)), 4)
-    # Within a hair of the best (differences this small are one question of one set), the milder weight wins.
+
+def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
+    """The smallest choice within ``REFUSAL_TOLERANCE`` of the best figure (differences this small are one
+    question of one set)."""
     top = max(figures.values())
-    best = min(w for w in REFUSAL_WEIGHTS if figures[w] >= top - REFUSAL_TOLERANCE)
-    return best, figures
+    return min(w for w in choices if figures[w] >= top - REFUSAL_TOLERANCE)
+
+
+def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[float, float, dict]:
+    """The second-unit margin, then the refusal weight, each the mildest of those whose decisions, fitted
+    without a set and scored on it, do best on average. A smaller margin means shorter answers (fewer
+    close seconds quoted), a smaller refusal weight fewer refusals: both are preferred at equal figures."""
+    # The ranker depends on neither: fitted once per held-out set.
+    rankers = {held: fit([c for c in cases if c.set_name != held]).unit for held in names}
+    by_margin = {m: _held_out_figure(cases, names, rankers, MARGIN_REFUSAL_WEIGHT, m) for m in SECOND_MARGINS}
+    margin = _mildest(by_margin, SECOND_MARGINS)
+    by_weight = {w: _held_out_figure(cases, names, rankers, w, margin) for w in REFUSAL_WEIGHTS}
+    weight = _mildest(by_weight, REFUSAL_WEIGHTS)
+    return margin, weight, {"held_out_by_margin": by_margin, "held_out_by_refusal_weight": by_weight}
 
 
 def _answers(case: Case, weights: Weights) -> bool:
@@ -381,18 +398,22 @@ def report_and_fit(cases: list[Case], *, write: bool, output: Path | None = None
     print(
         f"{'held-out set':24} {'answerable':>10} {'oos':>4} {'top1 unit':>9} {'answered right':>14} {'refused right':>13}"
     )
-    refusal_weight, by_weight = choose_refusal_weight(cases, names) if len(names) > 1 else (3.0, {})
-    report["refusal_weight"] = {"chosen": refusal_weight, "held_out_by_weight": by_weight}
-    print(f"refusal weight {refusal_weight} (held-out decision figure by weight: {by_weight})")
+    margin, refusal_weight, by_choice = (
+        choose_decision_settings(cases, names) if len(names) > 1 else (current.second_unit_margin, 3.0, {})
+    )
+    report["decision_settings"] = {"second_unit_margin": margin, "refusal_weight": refusal_weight, **by_choice}
+    print(f"second-unit margin {margin}, refusal weight {refusal_weight} (held-out figures: {by_choice})")
     for held in names:
-        trained = fit([c for c in cases if c.set_name != held], refusal_weight) if len(names) > 1 else current
+        trained = (
+            fit([c for c in cases if c.set_name != held], refusal_weight, margin=margin) if len(names) > 1 else current
+        )
         figures = score([c for c in cases if c.set_name == held], trained)
         report["held_out"][held] = figures
         print(
             f"{held:24} {figures['answerable']:>10} {figures['out_of_scope']:>4} {figures['top1_unit']:>9} "
             f"{figures['answered_right']:>14} {figures['refused_right']:>13}"
         )
-    final = fit(cases, refusal_weight)
+    final = fit(cases, refusal_weight, margin=margin)
     report["in_sample"] = score(cases, final)
     report["current_weights_in_sample"] = score(cases, current)
     print(f"in-sample with the weights fitted on all sets: {report['in_sample']}")

@@ -36,8 +36,11 @@ RATE = re.compile(
 @dataclass(frozen=True)
 class ComposeConfig:
     chunks_considered: int = 5
-    max_units: int = 3
-    max_chars: int = 480
+    # The quote budget: at most this many units of this many characters in all (lead-ins and antecedents
+    # may add up to ``max_context_chars``); within it, close seconds are quoted (``Weights.close_second``).
+    max_units: int = 4
+    max_chars: int = 600
+    max_context_chars: int = 700
     max_list_chars: int = 520  # a lead-in with its items may run this long before "and N more"
     context_weight: float = 0.5  # a query word found only in the passage's section heading counts this much
 
@@ -213,6 +216,13 @@ class Composer:
         prev = chunk.units[unit - 1]
         return unit - 1 if "\n" not in chunk.text[prev.end : chunk.units[unit].start] else None
 
+    @staticmethod
+    def context_before(chunk: Chunk, unit: int) -> set[int]:
+        """The units that set a unit's context: the one before it (the sentence before, or the line that
+        labels a row: "Fall semester: …" over "Domestic applicants: July 15"), and the first of its passage
+        (what the passage is about). Chosen by leaving one set out over the unit before alone."""
+        return {unit - 1, 0} if unit else set()
+
     def _unit_info(self, row: int, unit: int) -> _UnitInfo:
         """What scoring reads of a unit that does not depend on the question, worked out once per index version."""
         key = (row, unit)
@@ -223,8 +233,7 @@ class Composer:
             have = frozenset(self.unit_tokens(row, unit))
             lead = self.leadin_of(chunk, unit)
             focus_have = have | self.unit_tokens(row, lead) if lead is not None else have
-            before = self.paragraph_before(chunk, unit)
-            near = focus_have | self.unit_tokens(row, before) if before is not None else focus_have
+            near = focus_have.union(*(self.unit_tokens(row, j) for j in self.context_before(chunk, unit)))
             info = self._units[key] = _UnitInfo(
                 bare=bool(BARE_REPLY.match(text)),
                 have=have,
@@ -276,8 +285,8 @@ class Composer:
 
     def _unit_values(self, asked, info, section, initials, typed, hit, rank, n, semantic, meaning) -> tuple[list, bool]:
         """The features of one unit in the order of UNIT_FEATURES, and whether it touches the focus."""
-        have = info.have
-        conflict = 1.0 if any(t not in have and not o.isdisjoint(have) for t, o in asked.contrasts) else 0.0
+        near = info.near
+        conflict = 1.0 if any(t not in near and not o.isdisjoint(near) for t, o in asked.contrasts) else 0.0
         context_weight = self.config.context_weight
         lexical, overlap = _query_coverage(asked.q_tokens, info, section, context_weight)
         focus_score, focus_unit, focus_near, touched = _focus_coverage(
@@ -410,7 +419,7 @@ class Composer:
                 prev = chunk.units[cand.unit - 1]
                 if (
                     (cand.row, cand.unit - 1) not in have
-                    and total + len(prev.text) <= cfg.max_chars + 150
+                    and total + len(prev.text) <= cfg.max_context_chars
                     and prev.kind == chunk.units[cand.unit].kind
                 ):
                     add(cand, cand.unit - 1)
@@ -538,6 +547,7 @@ FEATURE_CODE = (
     Composer._similarities,
     Composer._unit_values,
     Composer._unit_info,
+    Composer.context_before,
     _query_coverage,
     _focus_coverage,
 )

@@ -6,8 +6,9 @@ from server.answering.weights import UNIT_FEATURES
 from server.calibrate import (
     REFUSAL_TOLERANCE,
     REFUSAL_WEIGHTS,
+    SECOND_MARGINS,
     Case,
-    choose_refusal_weight,
+    choose_decision_settings,
     decision_shares,
     fit,
     score,
@@ -53,14 +54,18 @@ def test_the_ranker_learns_that_the_focus_decides_not_the_similarity():
     assert figures["refused_right"] == 1.0 and figures["answered_right"] == 1.0
 
 
-def test_the_refusal_weight_is_chosen_by_leaving_each_set_out():
+def test_the_margin_and_the_refusal_weight_are_chosen_by_leaving_each_set_out():
     cases = _cases()
-    chosen, by_weight = choose_refusal_weight(cases, ["a", "b", "c"])
-    assert chosen in REFUSAL_WEIGHTS and set(by_weight) == set(REFUSAL_WEIGHTS)
-    top = max(by_weight.values())
-    assert by_weight[chosen] >= top - REFUSAL_TOLERANCE  # as good as the best, within the tolerance…
-    assert all(by_weight[w] < top - REFUSAL_TOLERANCE for w in REFUSAL_WEIGHTS if w < chosen)  # …and the mildest
-    answered, refused = decision_shares(cases, fit(cases, chosen))
+    margin, chosen, figures = choose_decision_settings(cases, ["a", "b", "c"])
+    for value, choices, by in (
+        (margin, SECOND_MARGINS, figures["held_out_by_margin"]),
+        (chosen, REFUSAL_WEIGHTS, figures["held_out_by_refusal_weight"]),
+    ):
+        assert value in choices and set(by) == set(choices)
+        top = max(by.values())
+        assert by[value] >= top - REFUSAL_TOLERANCE  # as good as the best, within the tolerance…
+        assert all(by[w] < top - REFUSAL_TOLERANCE for w in choices if w < value)  # …and the mildest
+    answered, refused = decision_shares(cases, fit(cases, chosen, margin=margin))
     assert answered == 1.0 and refused == 1.0
 
 

@@ -52,7 +52,8 @@ def test_own_question_set(post):
     assert figures["hit_at_5"] >= 0.95, fails
     assert figures["abstention_accuracy"] >= 0.9, fails
     assert figures["turn_accuracy"] >= 0.9, fails
-    assert figures["median_answer_chars"] <= 300
+    # Short answers: the quote budget (``ComposeConfig``) is 600 characters, close seconds included.
+    assert figures["median_answer_chars"] <= 450
 
 
 def test_shared_dev_set(post):
@@ -64,4 +65,5 @@ def test_shared_dev_set(post):
     assert figures["hit_at_5"] >= 0.95, fails
     assert figures["abstention_accuracy"] >= 0.99, fails
     assert figures["turn_accuracy"] >= 0.9, fails
-    assert figures["median_answer_chars"] <= 300
+    # Short answers: the quote budget (``ComposeConfig``) is 600 characters, close seconds included.
+    assert figures["median_answer_chars"] <= 450

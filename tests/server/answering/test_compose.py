@@ -95,3 +95,30 @@ def test_a_unit_naming_the_other_side_of_a_contrast_is_marked(small_state, linke
     assert by_text["Fall Application Deadline: March 15"] == 1.0  # "fall" answers no spring question
     assert by_text["Spring Application Deadline: October 1"] == 0.0
     assert by_text["Final Application Deadline: June 1"] == 0.0  # names no season: not a conflict
+
+
+def test_a_row_reads_the_label_that_opens_its_block(small_state, linker):
+    # "Domestic applicants: May 20" says no term; the line opening its block ("Fall start: …") does.
+    question = analyse("When is the fall deadline for domestic applicants at Harbor Tech?", linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(small_state.retriever, question, question.text, vector, 8)
+    composer = Composer(small_state.index, FOCUS_FIRST)
+    feats = {c.text: c.feats for c in composer.candidates(question, vector, groups)}
+    assert feats["Domestic applicants: May 20"]["conflict"] == 0.0
+    assert feats["Domestic applicants: November 20"]["conflict"] == 1.0  # its block is the spring one
+    assert feats["Domestic applicants: May 20"]["focus_near"] > feats["Domestic applicants: November 20"]["focus_near"]
+
+
+def test_the_context_of_a_unit_is_the_unit_before_it_and_the_first_of_its_passage(small_state):
+    index = small_state.index
+    row, n = next(
+        (r, i)
+        for r, chunk in enumerate(index.chunks)
+        for i, u in enumerate(chunk.units)
+        if u.text == "Domestic applicants: November 20"
+    )
+    chunk = index.chunks[row]
+    texts = {chunk.units[j].text for j in Composer.context_before(chunk, n)}
+    assert texts == {"Spring start: international applicants: August 1", chunk.units[0].text}
+    assert "Domestic applicants: May 20" not in texts  # the fall block's row is not its context
+    assert Composer.context_before(chunk, 0) == set()
