@@ -479,8 +479,9 @@ def _focus_coverage(
     weighted: Weighted, info: _UnitInfo, section: set[str], initials: set[str], context_weight: float
 ) -> tuple[float, float, float, bool]:
     """("focus", "focus_unit", "focus_near", touched): the idf share of the focus words in the unit with its
-    lead-in, in the unit alone, and with the sentence before it too (section-heading words counting
-    ``context_weight`` in the first and third); and whether the unit or its lead-in holds any focus word."""
+    lead-in, in the unit alone, and with its context too (``Composer.context_before``; section-heading words
+    counting ``context_weight`` in the first and third); and whether the unit or its lead-in holds any focus
+    word."""
     items, total = weighted
     if not items:
         return 1.0, 1.0, 1.0, True
