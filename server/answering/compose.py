@@ -284,7 +284,8 @@ class Composer:
         return semantic, (units @ focus_vector).tolist() if focus_vector is not None else semantic
 
     def _unit_values(self, asked, info, section, initials, typed, hit, rank, n, semantic, meaning) -> tuple[list, bool]:
-        """The features of one unit in the order of UNIT_FEATURES, and whether it touches the focus."""
+        """The features of one unit in the order of UNIT_FEATURES, and whether it touches the focus (or names
+        the other side of a yes/no question's contrast)."""
         near = info.near
         conflict = 1.0 if any(t not in near and not o.isdisjoint(near) for t, o in asked.contrasts) else 0.0
         context_weight = self.config.context_weight
@@ -313,7 +314,8 @@ class Composer:
             1.0 if info.asks else 0.0,  # a question itself (an FAQ's question line), rarely an answer
             semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
         ]
-        return values, touched
+        # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".
+        return values, touched or bool(conflict and asked.yesno)
 
     # --- choice -----------------------------------------------------------------------------
     def choose(self, question: Question, candidates: list[Candidate], n_groups: int) -> list[Candidate]:

@@ -6,7 +6,24 @@ import numpy as np
 
 from indexer.search import Hit, Retriever
 
-from .question import Question
+from .question import CONTRAST_GROUPS, Question, tokenize_query
+
+# Each contrast word's stem → the words on the other side of its contrast, as written ("online" → "campus
+# ground onsite residential"): a yes/no question's answer may name only the other side ("On ground").
+_OTHER_SIDE = {
+    stem: " ".join(w for w in group.split() if tokenize_query(w) != [stem])
+    for group in CONTRAST_GROUPS
+    for stem in tokenize_query(group)
+}
+
+
+def lexical_query(question: Question, query: str) -> str:
+    """The text the lexical search reads: a yes/no question on one side of a contrast also searches the
+    other side ("Is it online?" also finds "Program format: On ground")."""
+    if question.kind != "yesno":
+        return query
+    others = [_OTHER_SIDE[t] for t in question.focus if t in _OTHER_SIDE]
+    return " ".join([query, *others])
 
 
 def retrieve(
@@ -35,7 +52,7 @@ def retrieve(
         if group is not None and not group:
             out.append([])
             continue
-        out.append(retriever.search(query, vector, k=per, doc_ids=group))
+        out.append(retriever.search(lexical_query(question, query), vector, k=per, doc_ids=group))
     return out
 
 

@@ -44,6 +44,17 @@ def test_follow_ups_after_a_gre_answer_answer_their_own_kind(engine, opening):
     assert not length.answered or re.search(r"\b(2|two) Year", length.answer, re.I)
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["Can I take the Northeastern master's online?", "Is Northeastern's manufacturing degree offered online?"],
+)
+def test_a_format_question_is_answered_with_the_format_or_refused(engine, message):
+    # A newcomer's exchange (issue 19): "online?" was answered with "Completed online application form" alone,
+    # while the page's format row says "On ground" (found now by searching the other side of the contrast).
+    result = engine.chat(message)
+    assert not result.answered or "On ground" in result.answer
+
+
 def test_own_question_set(post):
     items = load_set(HERE / "eval" / "questions.jsonl")
     assert len(items) >= 40

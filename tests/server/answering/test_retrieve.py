@@ -2,7 +2,7 @@
 
 from indexer.search import Hit
 from server.answering.question import analyse
-from server.answering.retrieve import interleave, retrieve
+from server.answering.retrieve import interleave, lexical_query, retrieve
 from tests.conftest import FakeEmbedder
 
 
@@ -25,3 +25,14 @@ def test_the_callers_restriction_narrows_each_entity(small_state, linker):
     vector = FakeEmbedder().embed([question.text])[0]
     groups = retrieve(small_state.retriever, question, question.text, vector, 8, doc_ids=["harbor-tech-data-science"])
     assert groups == [[]]  # the entity asked about is outside the documents allowed
+
+
+def test_a_yes_no_question_on_one_side_of_a_contrast_also_searches_the_other_side(linker):
+    asked = analyse("Can I take the Lakeview State robotics MS online?", linker)
+    query = lexical_query(asked, asked.text)
+    assert query.startswith(asked.text) and {"campus", "ground"} <= set(query.split())
+    # Other questions search their own words only.
+    wanting = analyse("What is the online tuition at Lakeview State?", linker)
+    assert lexical_query(wanting, wanting.text) == wanting.text
+    plain = analyse("Does Lakeview State require the GRE?", linker)
+    assert lexical_query(plain, plain.text) == plain.text
