@@ -123,7 +123,7 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
 # How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
 # among these by leaving one set out (see ``choose_decision_settings``).
 REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
-REFUSAL_TOLERANCE = 0.005
+CHOICE_TOLERANCE = 0.005  # held-out figures this close to the best count as equal (one question of one set)
 # How far (in logits) below the best unit a further unit may score and still be quoted: chosen among these by
 # leaving one set out, like the refusal weight (see ``choose_decision_settings``).
 SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -194,9 +194,11 @@ def _decision_row(case: Case, weights: Weights) -> list[float] | None:
 
 def _fit_ranker(cases: list[Case]) -> dict[str, float]:
     """Pairwise logistic regression (a linear RankNet): an answering unit should outscore the others of its
-    question; then a one-feature logistic fit (Platt scaling) turns the score into a probability."""
+    question; then a one-feature logistic fit (Platt scaling) turns the score into a probability. Read from
+    the answerable questions with an answering unit among their candidates."""
     from sklearn.linear_model import LogisticRegression
 
+    cases = [c for c in cases if c.answerable and len(c.units) and c.labels.any()]
     diffs, signs = [], []
     for case in cases:
         pos = np.where(case.labels > 0)[0]
@@ -228,8 +230,7 @@ def fit(
     weights = Weights()
     if margin is not None:
         weights.second_unit_margin = margin
-    train = [c for c in cases if c.answerable and len(c.units) and c.labels.any()]
-    weights.unit = unit if unit is not None else _fit_ranker(train)
+    weights.unit = unit if unit is not None else _fit_ranker(cases)
     rows, labels = [], []
     for case in cases:
         if case.hard_refusal:
@@ -259,10 +260,10 @@ def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, weight:
 
 
 def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
-    """The smallest choice within ``REFUSAL_TOLERANCE`` of the best figure (differences this small are one
+    """The smallest choice within ``CHOICE_TOLERANCE`` of the best figure (differences this small are one
     question of one set)."""
     top = max(figures.values())
-    return min(w for w in choices if figures[w] >= top - REFUSAL_TOLERANCE)
+    return min(w for w in choices if figures[w] >= top - CHOICE_TOLERANCE)
 
 
 def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[float, float, dict]:
@@ -270,7 +271,7 @@ def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[float
     without a set and scored on it, do best on average. A smaller margin means shorter answers (fewer
     close seconds quoted), a smaller refusal weight fewer refusals: both are preferred at equal figures."""
     # The ranker depends on neither: fitted once per held-out set.
-    rankers = {held: fit([c for c in cases if c.set_name != held]).unit for held in names}
+    rankers = {held: _fit_ranker([c for c in cases if c.set_name != held]) for held in names}
     by_margin = {m: _held_out_figure(cases, names, rankers, MARGIN_REFUSAL_WEIGHT, m) for m in SECOND_MARGINS}
     margin = _mildest(by_margin, SECOND_MARGINS)
     by_weight = {w: _held_out_figure(cases, names, rankers, w, margin) for w in REFUSAL_WEIGHTS}

@@ -55,9 +55,14 @@ def _job(row) -> dict:
 
 
 class _Board:
-    """What both stores share: the SQL, written with ``?`` placeholders."""
+    """What both stores share: the SQL, written with ``?`` placeholders, and the lock's bookkeeping (each store
+    takes and drops its own kind of lock: ``_acquire``, ``_release``)."""
 
     placeholder = "?"
+
+    def __init__(self):
+        self._held = None  # the handle of the lock while this process holds it
+        self._guard = threading.Lock()
 
     def _sql(self, text: str) -> str:
         return text.replace("?", self.placeholder)
@@ -128,9 +133,24 @@ class _Board:
             self.unlock()
 
     def try_lock(self) -> bool:
-        raise NotImplementedError
+        """Take the job lock without waiting; False when any process, this one included, holds it."""
+        with self._guard:
+            if self._held is not None:
+                return False  # this process runs a job
+            self._held = self._acquire()
+            return self._held is not None
 
     def unlock(self) -> None:
+        with self._guard:
+            if self._held is not None:
+                self._release(self._held)
+                self._held = None
+
+    def _acquire(self):
+        """The lock's handle, or None when another process holds it."""
+        raise NotImplementedError
+
+    def _release(self, handle) -> None:
         raise NotImplementedError
 
 
@@ -139,9 +159,8 @@ class LocalJobBoard(_Board):
     folder (which they share)."""
 
     def __init__(self, db_path: Path, lock_path: Path):
+        super().__init__()
         self.db_path, self.lock_path = Path(db_path), Path(lock_path)
-        self._lock_file = None
-        self._guard = threading.Lock()
 
     def _execute(self, sql: str, args: tuple = ()) -> list:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,27 +172,20 @@ class LocalJobBoard(_Board):
         finally:
             db.close()
 
-    def try_lock(self) -> bool:
-        with self._guard:
-            if self._lock_file is not None:
-                return False  # this process runs a job
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            handle = self.lock_path.open("a")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                return False
-            self._lock_file = handle
-            return True
+    def _acquire(self):
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.lock_path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return handle
 
-    def unlock(self) -> None:
-        with self._guard:
-            if self._lock_file is not None:
-                with contextlib.suppress(OSError):
-                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-                self._lock_file.close()
-                self._lock_file = None
+    def _release(self, handle) -> None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 class PgJobBoard(_Board):
@@ -183,9 +195,8 @@ class PgJobBoard(_Board):
     placeholder = "%s"
 
     def __init__(self, url: str):
+        super().__init__()
         self.url = url
-        self._lock_conn = None
-        self._guard = threading.Lock()
         self._schema = False
 
     def _connect(self):
@@ -202,24 +213,17 @@ class PgJobBoard(_Board):
             cursor = conn.execute(sql, args)
             return cursor.fetchall() if cursor.description else []
 
-    def try_lock(self) -> bool:
-        with self._guard:
-            if self._lock_conn is not None:
-                return False
-            conn = self._connect()
-            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (JOB_LOCK,)).fetchone()[0]:
-                conn.close()
-                return False
-            self._lock_conn = conn
-            return True
+    def _acquire(self):
+        conn = self._connect()
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (JOB_LOCK,)).fetchone()[0]:
+            conn.close()
+            return None
+        return conn
 
-    def unlock(self) -> None:
-        with self._guard:
-            if self._lock_conn is not None:
-                with contextlib.suppress(Exception):
-                    self._lock_conn.execute("SELECT pg_advisory_unlock(%s)", (JOB_LOCK,))
-                self._lock_conn.close()
-                self._lock_conn = None
+    def _release(self, handle) -> None:
+        with contextlib.suppress(Exception):
+            handle.execute("SELECT pg_advisory_unlock(%s)", (JOB_LOCK,))
+        handle.close()
 
 
 def open_job_board(settings) -> _Board:

@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .sessions import Turn, turn_from_json
+from .sessions import Turn, asked_row, turn_from_json
 
 logger = logging.getLogger(__name__)
 
@@ -185,19 +185,7 @@ class PgSessionStore:
                     "DELETE FROM turns WHERE session_id = %s AND n <= %s", (session_id, turn.n - self.max_turns)
                 )
                 if self.record_questions:
-                    docs, names = json.dumps(turn.asked or turn.doc_ids), json.dumps(turn.unknown)
-                    row = (
-                        session_id,
-                        turn.n,
-                        now,
-                        turn.message,
-                        turn.query,
-                        int(turn.answered),
-                        turn.reason,
-                        docs,
-                        names,
-                    )
-                    conn.execute(UPSERT_ASKED, row)
+                    conn.execute(UPSERT_ASKED, asked_row(session_id, turn, now))
             return turn.n
 
         turn.n = turn.n or 1

@@ -55,6 +55,12 @@ class Turn:
     unknown: list[str] = field(default_factory=list)  # names asked about that no document matches
 
 
+def asked_row(session_id: str, turn: Turn, now: float) -> tuple:
+    """A turn's row of the owners' insights (the ``asked`` table of either store), in its columns' order."""
+    docs, names = json.dumps(turn.asked or turn.doc_ids), json.dumps(turn.unknown)
+    return (session_id, turn.n, now, turn.message, turn.query, int(turn.answered), turn.reason, docs, names)
+
+
 def turn_from_json(session_id: str, data: str) -> Turn | None:
     """A stored turn, or None (logged) when its row is damaged: one bad row never breaks a conversation."""
     try:
@@ -359,9 +365,8 @@ class SessionStore:
                 if self.record_questions:
                     db.execute(
                         "INSERT OR REPLACE INTO asked VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (session_id, n, now, turn.message, turn.query, int(turn.answered), turn.reason,
-                         json.dumps(turn.asked or turn.doc_ids), json.dumps(turn.unknown)),
-                    )  # fmt: skip
+                        asked_row(session_id, turn, now),
+                    )
 
     def _purge(self, db: sqlite3.Connection) -> int:
         self._last_purge = time.time()
