@@ -183,7 +183,7 @@ def query_texts(resolved: Resolved) -> tuple[str, str]:
 
 def resolve_with(linker: EntityLinker, question: Question, conversation: ConversationState) -> Resolved:
     """``conversation.resolve`` with what the corpus knows: which documents use a word, which share a school."""
-    return resolve(question, conversation, linker.terms.used_in, linker.same_school)
+    return resolve(question, conversation, linker.terms.used_in, linker.same_school, linker.school_pages)
 
 
 def turn_texts(

@@ -34,6 +34,7 @@ EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|wa
 COMMON_HEADS = vocabulary().institution_heads
 TRAILING = re.compile(r"[\s?.!]+$")
 Mentioned = Callable[[str, frozenset[str]], bool]  # some of these documents use this (stemmed) word
+SchoolPages = Callable[[frozenset[str], tuple[str, ...]], frozenset[str]]  # the entity with its school's page
 
 
 @dataclass
@@ -106,10 +107,12 @@ def resolve(
     state: ConversationState,
     mentioned: Mentioned | None = None,
     same_school: Callable[[frozenset[str], frozenset[str]], frozenset[str]] | None = None,
+    school_pages: SchoolPages | None = None,
 ) -> Resolved:
     """Fill the question's missing slots from the state. ``mentioned(token, docs)`` tells whether some of the
     documents use a word (a program named in the message that the entity in focus never mentions switches);
-    ``same_school(docs, of)`` keeps those of a school's (a switch within a school stays there)."""
+    ``same_school(docs, of)`` keeps those of a school's (a switch within a school stays there);
+    ``school_pages(docs, words)`` adds the school's page whose title the words match better."""
     text = question.text
     if not state.question or question.small_talk or question.unknown_subjects:
         # A question naming its own subject, even one the documents lack ("What is the tuition at <a school
@@ -133,7 +136,7 @@ def resolve(
         return Resolved(question, text)  # standalone
     if switch:
         return _switched(question, state, switch)
-    return _with_state(question, state, own_focus)
+    return _with_state(question, state, own_focus, school_pages)
 
 
 def _switched(question: Question, state: ConversationState, switch: list[str]) -> Resolved:
@@ -148,7 +151,9 @@ def _switched(question: Question, state: ConversationState, switch: list[str]) -
     return Resolved(q, query, query, inherited_attribute=True)
 
 
-def _with_state(question: Question, state: ConversationState, own_focus: bool) -> Resolved:
+def _with_state(
+    question: Question, state: ConversationState, own_focus: bool, school_pages: SchoolPages | None = None
+) -> Resolved:
     """The same entity: the attribute taken from the state where the message has none of its own, and the
     entity in focus (narrowed by names in the message that are not schools)."""
     text, carried = question.text, state.focus_words
@@ -161,6 +166,8 @@ def _with_state(question: Question, state: ConversationState, own_focus: bool) -
         q = question.with_(focus=focus, kind=kind, tokens=tokens)
         return Resolved(q, text, search, inherited_attribute=inherited_attribute)
     entities = tuple(frozenset(g) for g in state.entities)
+    if school_pages is not None:
+        entities = tuple(school_pages(g, question.tokens) for g in entities)
     name = " and ".join(state.names) if state.names else ""
     # Names in the message that are not schools (a degree, a test) narrow the entity when they can.
     narrowed = []

@@ -167,6 +167,23 @@ class EntityLinker:
         leads = {_norm(self._by_id[d].lead) for d in of if d in self._by_id}
         return frozenset(d for d in docs if d in self._by_id and _norm(self._by_id[d].lead) in leads)
 
+    def school_pages(self, group: frozenset[str], words: tuple[str, ...]) -> frozenset[str]:
+        """The entity in focus with the page of the same school whose title matches the question's words
+        better than its own pages' titles ("… the counselor education M.S.?" while a nursing page of that
+        school is in focus): a follow-up may move to another program of the school without naming it."""
+        others = self.same_school(frozenset(self._by_id), group) - group
+        if not others or not words:
+            return group
+
+        def match(d: str) -> float:
+            return sum(self._idf(t) for t in set(words) & self._by_id[d].tokens)
+
+        own = max(match(d) for d in group if d in self._by_id) if group & self._by_id.keys() else 0.0
+        best = max(match(d) for d in others)
+        if best <= own:
+            return group
+        return group | {d for d in others if match(d) == best}
+
     def name_tokens(self, doc_ids: Iterable[str]) -> set[str]:
         """Tokens of the names of these documents (not of their whole titles)."""
         out: set[str] = set()
@@ -231,19 +248,12 @@ class EntityLinker:
         of the question that appear in some of its documents' titles ("construction management" when
         "Purdue" names four pages) narrow it to those documents.
         """
-        named = [m.doc_ids for m in mentions if m.linked and m.by_name and not m.loose]
+        named = [m for m in mentions if m.linked and m.by_name and not m.loose]
         loose = [m.doc_ids for m in mentions if m.linked and m.loose]
         if not named:
-            named, loose = loose, []
+            named, loose = [m for m in mentions if m.linked and m.loose], []
         textual = [m.doc_ids for m in mentions if m.linked and not m.by_name] + loose
-        groups: list[frozenset[str]] = []
-        for docs in named:
-            for i, group in enumerate(groups):
-                if group & docs:
-                    groups[i] = group & docs
-                    break
-            else:
-                groups.append(docs)
+        groups = _named_groups(named)
         for docs in textual:
             if not groups:
                 groups.append(docs)
@@ -276,3 +286,20 @@ class EntityLinker:
         keep = frozenset(d for d, v in scores.items() if v >= 0.6 * best)
         used = set(words).intersection(*(self._by_id[d].tokens for d in keep))
         return keep, used
+
+
+def _named_groups(named: list) -> list[frozenset[str]]:
+    """Entities of the names linked by name: names whose documents overlap are one entity. A name that is
+    not the question's subject and shares no document with a subject qualifies it ("Buffalo's DPT" where
+    only another school's page says DPT): it starts no entity of its own."""
+    groups: list[frozenset[str]] = []
+    subjects = any(m.subject for m in named)
+    for m in sorted(named, key=lambda m: not m.subject):
+        for i, group in enumerate(groups):
+            if group & m.doc_ids:
+                groups[i] = group & m.doc_ids
+                break
+        else:
+            if m.subject or not subjects:
+                groups.append(m.doc_ids)
+    return groups

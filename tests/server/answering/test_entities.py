@@ -1,5 +1,7 @@
 """Names linked to documents: titles, aliases, acronyms, the source's site; unknown subjects."""
 
+import pytest
+
 from server.answering.entities import acronyms
 from server.answering.question import analyse
 
@@ -76,3 +78,56 @@ def test_a_subject_in_initials_that_a_page_spells_out_is_not_refused(linker):
     mention = linker.link("GPA", True)
     assert mention is not None and mention.known and HARBOR in mention.doc_ids
     assert linker.link("QXZ", True).known is False  # initials spelled out nowhere stay unknown
+
+
+SCHOOL_PAGES = {
+    "marlow-dpt-faq": (
+        "Marlow College - Doctor of Physical Therapy FAQs",
+        "How many observation hours are needed? Forty hours of shadowing a licensed therapist.\n",
+    ),
+    "marlow-counseling-ms": (
+        "Marlow College - M.S. in Counselor Education requirements",
+        "The clinical mental health counseling track requires 60 credits.\n",
+    ),
+    "pinecrest-dpt": (
+        "Pinecrest University - DPT admission requirements",
+        "DPT applications close on October 1 each year.\n",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def school_linker(tmp_path_factory):
+    """Two pages of one school and one of another, indexed with the fake embedder."""
+    from indexer.build import build
+    from indexer.settings import IndexSettings
+    from indexer.store import load_current
+    from server.answering.index_service import IndexState
+    from tests.conftest import FakeEmbedder
+    from tests.server.answering.conftest import UNIT_TEST_WEIGHTS
+
+    root = tmp_path_factory.mktemp("schools")
+    (root / "corpus").mkdir()
+    for doc_id, (title, text) in SCHOOL_PAGES.items():
+        (root / "corpus" / f"{doc_id}.md").write_text(f'---\ntitle: "{title}"\n---\n{text}', encoding="utf-8")
+    build(IndexSettings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None), embedder=FakeEmbedder())
+    index = load_current(root / "index")
+    return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0)).linker
+
+
+def test_a_program_name_only_another_school_uses_qualifies_the_subject(school_linker):
+    # "DPT" is written only in Pinecrest's title; the question is about Marlow's program, not Pinecrest's.
+    question = analyse("What's the application deadline for Marlow College's DPT?", school_linker)
+    assert question.entities == (frozenset({"marlow-dpt-faq", "marlow-counseling-ms"}),)
+    # Named on its own, the program still links to the page that uses it.
+    alone = analyse("When do DPT applications close?", school_linker)
+    assert alone.entities == (frozenset({"pinecrest-dpt"}),)
+
+
+def test_a_follow_up_may_move_to_another_page_of_the_same_school(school_linker):
+    in_focus = frozenset({"marlow-dpt-faq"})
+    words = analyse("How many credits is the counselor education M.S.?", school_linker).tokens
+    assert school_linker.school_pages(in_focus, words) == in_focus | {"marlow-counseling-ms"}
+    # Words no other page of the school has in its title keep the pages in focus; another school is never added.
+    assert school_linker.school_pages(in_focus, ("deadlin", "observ")) == in_focus
+    assert school_linker.school_pages(frozenset({"pinecrest-dpt"}), words) == {"pinecrest-dpt"}
