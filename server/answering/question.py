@@ -453,9 +453,11 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         return Question(text=text, small_talk=talk)
     asking = asking_sentences(text)
     clause = " ".join(asking)
-    # "Going back to Purdue: what GPA do they want?": the part after the colon is the question.
+    # "Going back to Purdue: what GPA do they want?": the part after the colon is the question, unless it only
+    # lists what the question before it is about ("… the earlier deadline: Rutgers's or Kansas State's?").
     head, colon, tail = clause.rpartition(": ")
-    kind = answer_kind(tail if colon and len(tail.split()) >= 2 else clause)
+    asks = len(tail.split()) >= 2 and (WH.search(tail) or AUX_START.search(tail))
+    kind = answer_kind(tail if colon and asks else clause)
     spans: list[tuple[str, bool]] = []
     for sentence in SENTENCE.split(text):
         in_question = sentence.strip() in asking

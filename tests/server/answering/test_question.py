@@ -192,3 +192,10 @@ def test_an_abbreviation_does_not_end_the_asking_sentence():
     message = "Do FAU's and St. Cloud State's programs require the GRE?"
     assert asking_sentences(message) == [message]
     assert dict(name_spans(message)) == {"FAU": True, "St. Cloud State": True, "GRE": False}
+
+
+def test_after_a_colon_the_question_is_the_part_that_asks():
+    # The part after the colon asks: it says what kind of answer is wanted.
+    assert analyse("Back to Lakeview State: when is the spring deadline?").kind == "date"
+    # The part after the colon only lists the options the question before it weighs.
+    assert analyse("Which robotics MS has the earlier fall deadline: Lakeview State's or Harbor Tech's?").kind == "date"
