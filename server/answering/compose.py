@@ -341,7 +341,12 @@ class Composer:
             first = chosen[0]
             doc = self.index.chunks[first.row].doc_id
             other = next(
-                (c for c in eligible if self.index.chunks[c.row].doc_id != doc and c.score >= first.score * 0.7), None
+                (
+                    c
+                    for c in eligible
+                    if self.index.chunks[c.row].doc_id != doc and self.weights.close_second(first.score, c.score)
+                ),
+                None,
             )
             if other is not None:
                 chosen.append(other)
