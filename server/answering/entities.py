@@ -55,7 +55,7 @@ def _site_name(source: str) -> set[str]:
     labels = [label for label in host.lower().split(".") if label]
     while labels and labels[-1] in HOST_NOISE:
         labels.pop()
-    return {labels[-1]} if labels else set()
+    return {_norm(labels[-1])} if labels else set()
 
 
 class DocumentNames:
@@ -203,10 +203,14 @@ class EntityLinker:
                 return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
             return None
         known = all(t in self._vocab for t in tokens)
+        by_key = {n.doc_id for n in self.names if key in n.keys}
+        if by_key and key not in self._vocab and len(by_key) <= self._generic:
+            # A document's own short name that is no word of the corpus ("K-State" of k-state.edu), even
+            # when its words are everywhere ("state").
+            return Mention(name, subject, frozenset(by_key), by_name=True, lead=True)
         in_text = set.intersection(*(self.terms.docs_with(t) for t in tokens)) if known else set()
         if len(in_text) > self._generic:
             return None  # a term used all over the corpus ("MS", "GPA", "TOEFL"), not a name
-        by_key = {n.doc_id for n in self.names if key in n.keys}
         if not by_key:
             # "MS-AAI": a degree prefix joined to the program's acronym; the acronym part is the name.
             parts = {_norm(p) for p in re.split(r"[-/]", name) if re.fullmatch(r"[A-Z][A-Za-z]{1,5}", p.strip())}
@@ -240,20 +244,22 @@ class EntityLinker:
             return None  # a common term, not a name
         return Mention(name, subject, frozenset(in_text), by_name=False)
 
-    def entities(self, mentions: tuple[Mention, ...], words: list[str]) -> tuple[tuple[frozenset[str], ...], set[str]]:
+    def entities(
+        self, mentions: tuple[Mention, ...], words: list[str], compare: bool = False
+    ) -> tuple[tuple[frozenset[str], ...], set[str]]:
         """The question's entities (document groups) and the question words that describe them.
 
         Linked names whose documents overlap are one entity (their common documents); names found only
         in the text narrow an entity but start one only when no name does. Within an entity, other words
         of the question that appear in some of its documents' titles ("construction management" when
-        "Purdue" names four pages) narrow it to those documents.
+        "Purdue" names four pages) narrow it to those documents. In a comparison every name is a side.
         """
         named = [m for m in mentions if m.linked and m.by_name and not m.loose]
         loose = [m.doc_ids for m in mentions if m.linked and m.loose]
         if not named:
             named, loose = [m for m in mentions if m.linked and m.loose], []
         textual = [m.doc_ids for m in mentions if m.linked and not m.by_name] + loose
-        groups = _named_groups(named)
+        groups = _named_groups(named, [m.doc_ids for m in mentions if m.linked and m.subject], compare)
         for docs in textual:
             if not groups:
                 groups.append(docs)
@@ -288,18 +294,20 @@ class EntityLinker:
         return keep, used
 
 
-def _named_groups(named: list) -> list[frozenset[str]]:
+def _named_groups(named: list, subjects: list[frozenset[str]], compare: bool) -> list[frozenset[str]]:
     """Entities of the names linked by name: names whose documents overlap are one entity. A name that is
-    not the question's subject and shares no document with a subject qualifies it ("Buffalo's DPT" where
-    only another school's page says DPT): it starts no entity of its own."""
+    not the question's subject and shares no document with a linked subject (``subjects``, linked by name or
+    by text) starts no entity of its own: it qualifies the subject ("Buffalo's DPT" where only another
+    school's page says DPT) or is an aside ("I live outside the US."). In a comparison a school's name is a
+    side whatever its place ("…: UC Irvine or Missouri State's?")."""
     groups: list[frozenset[str]] = []
-    subjects = any(m.subject for m in named)
     for m in sorted(named, key=lambda m: not m.subject):
+        side = m.subject or (compare and m.lead)
         for i, group in enumerate(groups):
             if group & m.doc_ids:
                 groups[i] = group & m.doc_ids
                 break
         else:
-            if m.subject or not subjects:
+            if side or not subjects or any(m.doc_ids & docs for docs in subjects):
                 groups.append(m.doc_ids)
     return groups

@@ -167,6 +167,7 @@ CALENDAR = re.compile(
     rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
 )
 # A sentence ends at ".", "!" or "?" before a capital, but not after an abbreviation such as "St." or "Dr."
+BREAK = re.compile(r"[:;,()?!]")
 SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)\s+(?=[A-Z0-9\"“])")
 
 
@@ -399,20 +400,25 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
     Returns (name, subject) pairs; a name is the subject when it is possessive or follows a word such
     as "at", "for", "does" ("tuition at X", "does X require", "X's deadline").
     """
-    words = TOKEN.findall(sentence)
+    found = list(TOKEN.finditer(sentence))
+    words = [m.group(0) for m in found]
+    # Punctuation between two words ends a name: "TOEFL: UC Irvine" is two names, and after a colon a
+    # capitalised word may open a sentence.
+    breaks = [i == 0 or bool(BREAK.search(sentence[found[i - 1].end() : m.start()])) for i, m in enumerate(found)]
     out: list[tuple[str, bool]] = []
     i = 0
     while i < len(words):
-        if not _is_name_word(words[i], first=i == 0 or words[i - 1].endswith(":")):
+        if not _is_name_word(words[i], first=i == 0 or ":" in sentence[found[i - 1].end() : found[i].start()]):
             i += 1
             continue
         j = i + 1
-        while j < len(words):
+        while j < len(words) and not breaks[j]:
             if _is_name_word(words[j], first=False) and not re.search(r"['’]s?$", words[j - 1]):
                 j += 1
             elif (
                 words[j].lower() in CONNECTORS
                 and j + 1 < len(words)
+                and not breaks[j + 1]
                 and _is_name_word(words[j + 1], first=False)
                 and not re.search(r"['’]s?$", words[j - 1])
             ):
@@ -435,12 +441,26 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
 
 
 def _link(linker, name: str, subject: bool) -> list:
-    """Link a name; "Redfield and Kessler" that names nothing as a whole is two names."""
+    """Link a name; "Redfield and Kessler" that names nothing as a whole is two names, and so is a run of
+    words that names nothing as a whole but whose words each name something ("FDU PharmD", "UC Irvine")
+    and none of which the corpus lacks ("Glenmoor Ridge MPH" stays one unknown name)."""
     mention = linker.link(name, subject)
-    if " and " in name and (mention is None or not mention.linked):
+    if mention is not None and mention.linked:
+        return [mention]
+    if " and " in name:
         parts = [linker.link(part, subject) for part in name.split(" and ")]
         if all(p is not None and p.linked for p in parts):
             return parts
+    words = [w for w in name.split() if w.lower() not in CONNECTORS]
+    if len(words) > 1:
+        parts = [linker.link(w, subject) for w in words]
+        # A word the corpus lacks may be a degree's abbreviation ("PharmD" where pages write "Pharm.D."),
+        # not a capitalised word of a name ("Glenmoor").
+        # Every word must name something: "Ohio State" is not "Ohio" where "State" is a word of every page.
+        lacking = [w for w, p in zip(words, parts, strict=True) if p is None or not p.linked]
+        abbreviations = all(sum(ch.isupper() for ch in w) >= 2 for w in lacking)
+        if abbreviations and None not in parts and any(p.linked and p.lead for p in parts):
+            return [p for p in parts if p.linked]
     return [mention]
 
 
@@ -476,7 +496,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
             name_tokens.update(content_tokens(m.text))
     if linker is not None:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
-        entities, described = linker.entities(mentions, words)
+        entities, described = linker.entities(mentions, words, compare=bool(COMPARE.search(clause)))
         name_tokens |= described
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
     earners = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # not title words

@@ -93,6 +93,11 @@ SCHOOL_PAGES = {
         "Pinecrest University - DPT admission requirements",
         "DPT applications close on October 1 each year.\n",
     ),
+    "kenmore-state-chemistry": (
+        "Kenmore State University (Chemistry) - Graduate admissions",
+        "Applicants to the state's chemistry programs send three letters.\n",
+        "https://chem.k-more.edu/grad",
+    ),
 }
 
 
@@ -108,8 +113,9 @@ def school_linker(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("schools")
     (root / "corpus").mkdir()
-    for doc_id, (title, text) in SCHOOL_PAGES.items():
-        (root / "corpus" / f"{doc_id}.md").write_text(f'---\ntitle: "{title}"\n---\n{text}', encoding="utf-8")
+    for doc_id, (title, text, *source) in SCHOOL_PAGES.items():
+        front = f'title: "{title}"\n' + "".join(f'source: "{s}"\n' for s in source)
+        (root / "corpus" / f"{doc_id}.md").write_text(f"---\n{front}---\n{text}", encoding="utf-8")
     build(IndexSettings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None), embedder=FakeEmbedder())
     index = load_current(root / "index")
     return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0)).linker
@@ -131,3 +137,27 @@ def test_a_follow_up_may_move_to_another_page_of_the_same_school(school_linker):
     # Words no other page of the school has in its title keep the pages in focus; another school is never added.
     assert school_linker.school_pages(in_focus, ("deadlin", "observ")) == in_focus
     assert school_linker.school_pages(frozenset({"pinecrest-dpt"}), words) == {"pinecrest-dpt"}
+
+
+def test_a_name_in_an_aside_starts_no_entity(school_linker):
+    question = analyse("I studied at Pinecrest University. What does Marlow College's DPT cost?", school_linker)
+    assert question.entities == (frozenset({"marlow-dpt-faq", "marlow-counseling-ms"}),)
+
+
+def test_a_comparison_keeps_every_school_it_names(school_linker):
+    question = analyse("Which DPT wants more letters: Marlow College or Pinecrest University's?", school_linker)
+    assert set().union(*question.entities) >= {"marlow-dpt-faq", "pinecrest-dpt"} and question.compare
+
+
+def test_a_short_name_from_the_site_links_even_when_its_words_are_common(school_linker):
+    mention = school_linker.link("K-More", True)
+    assert mention is not None and mention.doc_ids == {"kenmore-state-chemistry"}
+
+
+def test_a_run_of_names_links_by_its_words_when_the_whole_names_nothing(school_linker):
+    # A degree abbreviation the pages never write ("PhD") beside a school's name: the school is the entity.
+    question = analyse("How much does a Kenmore PhD student pay?", school_linker)
+    assert question.entities == (frozenset({"kenmore-state-chemistry"}),)
+    # A word of the run that names nothing and is no abbreviation keeps the run one unknown name.
+    unknown = analyse("How much does the Glenmoor Kenmore program cost?", school_linker)
+    assert unknown.unknown_subjects == ["Glenmoor Kenmore"]

@@ -185,7 +185,7 @@ def test_a_name_of_several_words_after_for_the_is_the_subject():
     assert spans == {"Glenmoor Ridge MPH": True}
     # A lone acronym there often stands for words its pages spell out; a month is a date, not a name.
     assert dict(name_spans("What is the budget for the AGPCNP track?")) == {"AGPCNP": False}
-    assert dict(name_spans("What was the pay according to the BLS (May 2017)?")) == {"BLS May": False}
+    assert dict(name_spans("What was the pay according to the BLS May 2017 data?")) == {"BLS May": False}
 
 
 def test_an_abbreviation_does_not_end_the_asking_sentence():
@@ -199,3 +199,9 @@ def test_after_a_colon_the_question_is_the_part_that_asks():
     assert analyse("Back to Lakeview State: when is the spring deadline?").kind == "date"
     # The part after the colon only lists the options the question before it weighs.
     assert analyse("Which robotics MS has the earlier fall deadline: Lakeview State's or Harbor Tech's?").kind == "date"
+
+
+def test_punctuation_ends_a_name():
+    spans = name_spans("Which wants a higher TOEFL: Glenmoor Tech or Harbor Tech's MS?")
+    assert dict(spans) == {"TOEFL": False, "Glenmoor Tech": False, "Harbor Tech": True, "MS": False}
+    assert dict(name_spans("What does the BLS (May 2017) say?")) == {"BLS": False, "May": False}
