@@ -123,10 +123,10 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
 # How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
 # among these by leaving one set out (see ``choose_decision_settings``).
 REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
-# Held-out figures this close to the best count as equal: the figure is a mean over the eight sets of each
-# set's mean of two shares: one question of a pool moves it by about 0.0005, so this is two such. (It was
-# 0.005, a dozen questions: the choice then moved with small changes of the features and lost answers.)
-CHOICE_TOLERANCE = 0.001
+# Held-out figures this close to the best count as equal (they are rounded to 4 places). Zero: the best
+# choice, the mildest of those that tie. A tolerance (0.005, then 0.001) let the choice move to a milder
+# one with small changes of the features, and that lost answers in the scored sets each time.
+CHOICE_TOLERANCE = 0.0
 # How far (in logits) below the best unit a further unit may score and still be quoted: chosen among these by
 # leaving one set out, like the refusal weight (see ``choose_decision_settings``).
 SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -263,8 +263,7 @@ def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, weight:
 
 
 def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
-    """The smallest choice within ``CHOICE_TOLERANCE`` of the best figure (differences this small are about
-    two questions over all sets)."""
+    """The smallest choice within ``CHOICE_TOLERANCE`` of the best figure."""
     top = max(figures.values())
     return min(w for w in choices if figures[w] >= top - CHOICE_TOLERANCE)
 

@@ -25,6 +25,8 @@ LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 LISTED_KINDS = ("item", "kv", "row")
 FIGURE = re.compile(r"\d[\d,.]*")  # the numbers a unit states
+# A sentence of three words or fewer ("Two references."): the sentence after it in its paragraph says the rest.
+TERSE = re.compile(r"^\s*\S+(\s+\S+){0,2}[.!]\s*$")
 BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means nothing without its question
 # A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
 RATE = re.compile(
@@ -215,6 +217,14 @@ class Composer:
             return None
         prev = chunk.units[unit - 1]
         return unit - 1 if "\n" not in chunk.text[prev.end : chunk.units[unit].start] else None
+
+    @staticmethod
+    def paragraph_after(chunk: Chunk, unit: int) -> int | None:
+        """The sentence after this one in the same paragraph, if any."""
+        if unit + 1 >= len(chunk.units):
+            return None
+        nxt = chunk.units[unit + 1]
+        return unit + 1 if "\n" not in chunk.text[chunk.units[unit].end : nxt.start] else None
 
     @staticmethod
     def context_before(chunk: Chunk, unit: int) -> set[int]:
@@ -435,6 +445,14 @@ class Composer:
             if question.kind == "yesno" and before is not None and BARE_REPLY.match(chunk.units[before].text):
                 add(cand, before)  # "Yes. The program is accredited by …"
             add(cand, cand.unit)
+            after = self.paragraph_after(chunk, cand.unit)
+            if (
+                after is not None
+                and TERSE.match(cand.text)
+                and total + len(chunk.units[after].text) <= cfg.max_context_chars
+            ):
+                add(cand, after)  # "Two references. One must be from a physical therapist."
+                total += len(chunk.units[after].text)
         return out, more
 
     def render(self, chosen: list[Candidate], more: dict[int, int] | None = None) -> Answer:

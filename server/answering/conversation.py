@@ -119,6 +119,8 @@ def resolve(
         # not in them>?"), takes nothing from the conversation: its refusal names that subject alone.
         return Resolved(question, text)
     switch = named(question)
+    if switch and _entity_anaphor(text) is not None and not any(m.subject for m in question.mentions if m.lead):
+        switch = []  # "I'm also looking at their geology MS": a program of the school in focus, not a school
     # A kind of value of its own ("When is the deadline?" after a GRE question: a date) is an attribute too.
     own_focus = bool(question.focus) or (question.valued and question.kind != state.kind)
     inherited = frozenset().union(*map(frozenset, state.entities))
@@ -127,8 +129,12 @@ def resolve(
         # none of the entity in focus: the question's own entity replaces it, at the same school when the
         # documents of that program include some there.
         if same_school is not None:
-            kept = tuple(same_school(group, inherited) or group for group in question.entities)
-            question = question.with_(entities=kept)
+            at_school = tuple(same_school(group, inherited) for group in question.entities)
+            if not any(at_school) and _entity_anaphor(text) is not None:
+                # "I'm also looking at their geology MS. …": no page of that school is the program's, and the
+                # message points at the school in focus; its pages are searched, the program's title first.
+                return _with_state(question.with_(entities=()), state, own_focus, school_pages)
+            question = question.with_(entities=tuple(k or g for k, g in zip(at_school, question.entities, strict=True)))
         switch = [] if own_focus else [m.text for m in question.mentions if m.linked and m.by_name]
         if own_focus:
             return Resolved(question, text)
@@ -167,7 +173,8 @@ def _with_state(
         return Resolved(q, text, search, inherited_attribute=inherited_attribute)
     entities = tuple(frozenset(g) for g in state.entities)
     if school_pages is not None:
-        entities = tuple(school_pages(g, question.tokens) for g in entities)
+        words = tuple(content_tokens(question.text))  # the whole message: an aside may name the program
+        entities = tuple(school_pages(g, words) for g in entities)
     name = " and ".join(state.names) if state.names else ""
     # Names in the message that are not schools (a degree, a test) narrow the entity when they can.
     narrowed = []

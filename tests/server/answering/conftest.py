@@ -43,3 +43,40 @@ def small_state(small_index) -> IndexState:
 @pytest.fixture(scope="session")
 def linker(small_state):
     return small_state.linker
+
+
+# Invented pages of invented schools (program switches within a school, names as students write them).
+SCHOOL_PAGES = {
+    "marlow-dpt-faq": (
+        "Marlow College - Doctor of Physical Therapy FAQs",
+        "How many observation hours are needed? Forty hours of shadowing a licensed therapist.\n",
+    ),
+    "marlow-counseling-ms": (
+        "Marlow College - M.S. in Counselor Education requirements",
+        "The clinical mental health counseling track requires 60 credits.\n",
+    ),
+    "pinecrest-dpt": (
+        "Pinecrest University - DPT admission requirements",
+        "DPT applications close on October 1 each year.\n",
+    ),
+    "kenmore-state-chemistry": (
+        "Kenmore State University (Chemistry) - Graduate admissions",
+        "Applicants to the state's chemistry programs send three letters.\n",
+        "https://chem.k-more.edu/grad",
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def school_linker(tmp_path_factory):
+    """Two pages of one school and one each of two others, indexed with the fake embedder."""
+    from tests.conftest import FakeEmbedder
+
+    root = tmp_path_factory.mktemp("schools")
+    (root / "corpus").mkdir()
+    for doc_id, (title, text, *source) in SCHOOL_PAGES.items():
+        front = f'title: "{title}"\n' + "".join(f'source: "{s}"\n' for s in source)
+        (root / "corpus" / f"{doc_id}.md").write_text(f"---\n{front}---\n{text}", encoding="utf-8")
+    build(IndexSettings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None), embedder=FakeEmbedder())
+    index = load_current(root / "index")
+    return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0)).linker

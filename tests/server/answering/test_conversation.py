@@ -129,3 +129,20 @@ def test_a_question_about_a_school_the_documents_lack_carries_nothing_over(linke
     resolved = resolve(asked, state)
     assert resolved.query == "What is the tuition at Zanzibar Polytechnic?"  # nothing appended
     assert not resolved.inherited_entity and resolved.question.unknown_subjects == ["Zanzibar Polytechnic"]
+
+
+def test_an_aside_naming_a_program_of_the_school_in_focus_moves_there(school_linker):
+    from server.answering.answerer import resolve_with  # with what the corpus knows, as the engine resolves
+
+    state = ConversationState()
+    first = resolve_with(
+        school_linker,
+        analyse("How many observation hours does Marlow College's physical therapy program need?", school_linker),
+        state,
+    )
+    assert first.question.entities == (frozenset({"marlow-dpt-faq"}),)
+    state = update(state, first, True)
+    message = "I'm also looking at their counselor education MS. How many credits does it take?"
+    second = resolve_with(school_linker, analyse(message, school_linker), state)
+    assert "marlow-counseling-ms" in set().union(*second.question.entities)
+    assert "pinecrest-dpt" not in set().union(*second.question.entities)

@@ -1,7 +1,5 @@
 """Names linked to documents: titles, aliases, acronyms, the source's site; unknown subjects."""
 
-import pytest
-
 from server.answering.entities import acronyms
 from server.answering.question import analyse
 
@@ -78,47 +76,6 @@ def test_a_subject_in_initials_that_a_page_spells_out_is_not_refused(linker):
     mention = linker.link("GPA", True)
     assert mention is not None and mention.known and HARBOR in mention.doc_ids
     assert linker.link("QXZ", True).known is False  # initials spelled out nowhere stay unknown
-
-
-SCHOOL_PAGES = {
-    "marlow-dpt-faq": (
-        "Marlow College - Doctor of Physical Therapy FAQs",
-        "How many observation hours are needed? Forty hours of shadowing a licensed therapist.\n",
-    ),
-    "marlow-counseling-ms": (
-        "Marlow College - M.S. in Counselor Education requirements",
-        "The clinical mental health counseling track requires 60 credits.\n",
-    ),
-    "pinecrest-dpt": (
-        "Pinecrest University - DPT admission requirements",
-        "DPT applications close on October 1 each year.\n",
-    ),
-    "kenmore-state-chemistry": (
-        "Kenmore State University (Chemistry) - Graduate admissions",
-        "Applicants to the state's chemistry programs send three letters.\n",
-        "https://chem.k-more.edu/grad",
-    ),
-}
-
-
-@pytest.fixture(scope="module")
-def school_linker(tmp_path_factory):
-    """Two pages of one school and one of another, indexed with the fake embedder."""
-    from indexer.build import build
-    from indexer.settings import IndexSettings
-    from indexer.store import load_current
-    from server.answering.index_service import IndexState
-    from tests.conftest import FakeEmbedder
-    from tests.server.answering.conftest import UNIT_TEST_WEIGHTS
-
-    root = tmp_path_factory.mktemp("schools")
-    (root / "corpus").mkdir()
-    for doc_id, (title, text, *source) in SCHOOL_PAGES.items():
-        front = f'title: "{title}"\n' + "".join(f'source: "{s}"\n' for s in source)
-        (root / "corpus" / f"{doc_id}.md").write_text(f"---\n{front}---\n{text}", encoding="utf-8")
-    build(IndexSettings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None), embedder=FakeEmbedder())
-    index = load_current(root / "index")
-    return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0)).linker
 
 
 def test_a_program_name_only_another_school_uses_qualifies_the_subject(school_linker):
