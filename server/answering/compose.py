@@ -456,7 +456,9 @@ class Composer:
         return out, more
 
     def render(self, chosen: list[Candidate], more: dict[int, int] | None = None) -> Answer:
-        """Readable order: passages in order of their best unit, units in document order, one [n] per passage."""
+        """Readable order: passages in order of their best unit; within a passage the best unit first, with the
+        context it brought (which scores as it does) in document order, then the close seconds; one [n] per
+        passage."""
         more = more or {}
         order: list[int] = []
         for c in chosen:
@@ -465,7 +467,7 @@ class Composer:
         citations: dict[int, Citation] = {}
         parts: list[str] = []
         for row in order:
-            units = sorted({c.unit: c for c in chosen if c.row == row}.values(), key=lambda c: c.unit)
+            units = sorted({c.unit: c for c in chosen if c.row == row}.values(), key=lambda c: (-c.score, c.unit))
             citations[row] = cite = Citation(n=len(citations) + 1, row=row, score=max(c.score for c in units))
             for c in units:
                 cite.quote.append((c.start, c.end))

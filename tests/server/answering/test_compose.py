@@ -1,6 +1,6 @@
 """Choosing what to quote: the row that matches the focus, lead-ins with their items, typed units."""
 
-from server.answering.compose import Composer
+from server.answering.compose import Candidate, Composer
 from server.answering.question import analyse
 from server.answering.retrieve import retrieve
 from server.answering.weights import Weights
@@ -127,3 +127,18 @@ def test_the_context_of_a_unit_is_the_unit_before_it_and_the_first_of_its_passag
     assert texts == {"Spring start: international applicants: August 1", chunk.units[0].text}
     assert "Domestic applicants: May 20" not in texts  # the fall block's row is not its context
     assert Composer.context_before(chunk, 0) == set()
+
+
+def test_within_a_passage_the_best_unit_is_quoted_first(small_state):
+    index = small_state.index
+    row = next(r for r, chunk in enumerate(index.chunks) if len(chunk.units) >= 3)
+    units = index.chunks[row].units
+
+    def cand(n, score):
+        return Candidate(row, n, 0, score, {}, units[n].text, units[n].start, units[n].end, True)
+
+    answer = Composer(index, FOCUS_FIRST).render([cand(0, 0.4), cand(2, 0.9), cand(1, 0.9)])
+    # The best unit and the context it brought (same score) in document order, then the close second.
+    first, second, third = (" ".join(units[n].text.split()) for n in (1, 2, 0))
+    assert answer.text.index(first) < answer.text.index(second) < answer.text.index(third)
+    assert len(answer.citations) == 1
