@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from .question import Question, content_tokens, focus_words
+from .question import CONTRASTS, Question, content_tokens, focus_words
 from .vocabulary import vocabulary
 
 CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|what if|but|so|then|ok(ay)?|plus|same)\b", re.I)
@@ -162,7 +162,7 @@ def _with_state(
 ) -> Resolved:
     """The same entity: the attribute taken from the state where the message has none of its own, and the
     entity in focus (narrowed by names in the message that are not schools)."""
-    text, carried = question.text, state.focus_words
+    text = question.text
     focus, kind, search, inherited_attribute, hint_only = _attribute(question, state, own_focus)
     tokens = question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search)))
     if not state.entities:
@@ -189,7 +189,8 @@ def _with_state(
         compare=question.compare or len(narrowed) > 1,
     )
     query = _with_name(text, name) if name else text
-    return Resolved(q, query, f"{query} {carried}" if search != text else query, True, inherited_attribute)
+    extra = search[len(text) :].strip()  # the attribute carried over, as the follow-up keeps it
+    return Resolved(q, query, f"{query} {extra}" if extra else query, True, inherited_attribute)
 
 
 def _attribute(
@@ -204,6 +205,16 @@ def _attribute(
         # "And if I wanted to start in spring instead?": the same question with a detail changed, so the
         # previous attribute and kind stay and the message's words join them.
         return tuple(dict.fromkeys((*state.focus, *focus))), state.kind, f"{text} {carried}", False, False
+    if carried and state.kind and not question.valued and _changes_detail(question):
+        # "And for spring?" after a fall 2023 deadline: the same question with a detail changed; the side of
+        # a contrast it names replaces the other side in the attribute carried over, with the figures that
+        # went with it ("fall 2023" goes).
+        drop = frozenset().union(*(CONTRASTS.get(t, frozenset()) for t in focus))
+        if drop:
+            drop |= {t for t in state.focus if t.isdigit()}
+        kept = " ".join(w for w in carried.split() if not drop.intersection(content_tokens(w)))
+        merged = tuple(dict.fromkeys((*(t for t in state.focus if t not in drop), *focus)))
+        return merged, state.kind, f"{text} {kept}", False, False
     anaphor = VALUE_ANAPHOR.search(text)
     if anaphor and carried:
         # "Can that requirement be waived?": the previous attribute is what "that" stands for. "Is it
@@ -213,6 +224,13 @@ def _attribute(
             kind = kind if kind == "yesno" else state.kind
         return focus, kind, f"{text} {carried}", False, True
     return focus, kind, search, False, False
+
+
+def _changes_detail(question: Question) -> bool:
+    """The message continues the previous question with a detail only ("And for spring?", "What about fall
+    2017?"): all its focus is sides of a contrast and figures, not another attribute ("And the deadline?")."""
+    focus = question.focus
+    return bool(CONTINUATION.search(question.text) and focus) and all(t in CONTRASTS or t.isdigit() for t in focus)
 
 
 def _switches_program(question: Question, inherited: frozenset[str], mentioned: Mentioned) -> bool:

@@ -146,3 +146,16 @@ def test_an_aside_naming_a_program_of_the_school_in_focus_moves_there(school_lin
     second = resolve_with(school_linker, analyse(message, school_linker), state)
     assert "marlow-counseling-ms" in set().union(*second.question.entities)
     assert "pinecrest-dpt" not in set().union(*second.question.entities)
+
+
+def test_a_follow_up_that_only_changes_a_detail_keeps_the_question(linker):
+    turns, _ = talk(linker, "When is Harbor Tech's fall 2026 deadline for domestic applicants?", "And for spring?")
+    second = turns[1]
+    assert second.question.kind == "date"
+    assert "spring" in second.question.focus and "domest" in second.question.focus
+    # The other side of the contrast and the figure that went with it are not carried over.
+    assert "fall" not in second.question.focus and "2026" not in second.question.focus
+    assert "fall" not in second.search.lower() and "domestic" in second.search.lower()
+    # A follow-up asking another attribute is not a changed detail.
+    other, _ = talk(linker, "When is Harbor Tech's fall deadline?", "And the tuition?")
+    assert other[1].question.kind == "money"
