@@ -210,6 +210,37 @@ class Composer:
                 return None
         return None
 
+    def _list_first(self, chosen: list[Candidate]) -> list[Candidate]:
+        """When the best unit is a lead-in whose items open the next passage, the list is the answer: close
+        seconds from the lead-in's own passage would stand between it and its items."""
+        best = chosen[0] if chosen else None
+        if best is None or not LEADIN.search(best.text):
+            return chosen
+        items = self.items_after(best.row, best.unit)
+        if not items or items[0][0] == best.row:
+            return chosen
+        return [best, *(c for c in chosen[1:] if c.row != best.row)]
+
+    def items_after(self, row: int, lead: int) -> list[tuple[int, int]]:
+        """(row, unit) of the items a lead-in introduces: those after it in its passage, or, when it ends its
+        passage, the list items that open the next passage of its document (a list under a sub-heading:
+        "… the following skills:" then "Essential Math Skills" and its items)."""
+        chunk = self.index.chunks[row]
+        items = []
+        for j in range(lead + 1, len(chunk.units)):
+            u = chunk.units[j]
+            if u.kind not in LISTED_KINDS and not _short(u.text) and j > lead + 1:
+                break
+            items.append((row, j))
+        nxt = row + 1
+        if items or nxt >= len(self.index.chunks) or self.index.chunks[nxt].doc_id != chunk.doc_id:
+            return items
+        for j, u in enumerate(self.index.chunks[nxt].units):
+            if u.kind not in LISTED_KINDS:
+                break
+            items.append((nxt, j))
+        return items
+
     @staticmethod
     def paragraph_before(chunk: Chunk, unit: int) -> int | None:
         """The sentence before this one in the same paragraph (no line break between them), if any."""
@@ -398,13 +429,15 @@ class Composer:
         more: dict[int, int] = {}
         have = {(c.row, c.unit) for c in chosen}
 
-        def add(c: Candidate, n: int) -> None:
-            if (c.row, n) in have and n != c.unit:
+        def add(c: Candidate, n: int, row: int | None = None) -> None:
+            row = c.row if row is None else row
+            if (row, n) in have and (row, n) != (c.row, c.unit):
                 return
-            u = self.index.chunks[c.row].units[n]
-            have.add((c.row, n))
-            out.append(Candidate(c.row, n, c.group, c.score, c.feats, u.text, u.start, u.end, c.typed))
+            u = self.index.chunks[row].units[n]
+            have.add((row, n))
+            out.append(Candidate(row, n, c.group, c.score, c.feats, u.text, u.start, u.end, c.typed))
 
+        chosen = self._list_first(chosen)
         total = sum(len(c.text) for c in chosen)
         for cand in chosen:
             chunk = self.index.chunks[cand.row]
@@ -416,21 +449,18 @@ class Composer:
             if start != cand.unit or LEADIN.search(cand.text):
                 # A lead-in: quote it with the items it introduces.
                 add(cand, start)
-                items = []
-                for j in range(start + 1, len(chunk.units)):
-                    u = chunk.units[j]
-                    if u.kind not in LISTED_KINDS and not _short(u.text) and j > start + 1:
-                        break
-                    items.append(j)
+                items = self.items_after(cand.row, start)
                 used = 0
-                for j in items:
-                    if total + len(chunk.units[j].text) > cfg.max_list_chars and used:
+                for row, j in items:
+                    text = self.index.chunks[row].units[j].text
+                    if total + len(text) > cfg.max_list_chars and used:
                         break
-                    add(cand, j)
-                    total += len(chunk.units[j].text)
+                    add(cand, j, row)
+                    total += len(text)
                     used += 1
                 if len(items) > used:
-                    more[cand.row] = more.get(cand.row, 0) + len(items) - used
+                    last = items[-1][0]
+                    more[last] = more.get(last, 0) + len(items) - used
                 continue
             if PRONOUN_START.match(cand.text) and cand.unit > 0:
                 prev = chunk.units[cand.unit - 1]

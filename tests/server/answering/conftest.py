@@ -61,14 +61,29 @@ SCHOOL_PAGES = {
     ),
     "kenmore-state-chemistry": (
         "Kenmore State University (Chemistry) - Graduate admissions",
-        "Applicants to the state's chemistry programs send three letters.\n",
+        "Applicants to the state's chemistry programs send three letters.\n"
+        "The department admits students to its master's and doctoral tracks once a year, in the autumn term. "
+        "Each applicant is read by two faculty members from the division closest to the stated research "
+        "interest, and a third reader joins when the first two disagree. Interviews are held online in "
+        "late winter for applicants on the short list, and decisions follow within a month of the interview. "
+        "Teaching assistantships cover tuition and pay a monthly stipend for nine months of each year. "
+        "Summer support comes from research grants and is arranged with the advisor. Students who arrive "
+        "with a master's degree may transfer up to twelve credits after their first year. The qualifying "
+        "examination is taken at the end of the second year and may be repeated once.\n"
+        "Transcripts must show the following laboratory skills:\n\n"
+        "# Core laboratory skills\n\n- Titration\n- Infrared spectroscopy\n- Gas chromatography\n",
         "https://chem.k-more.edu/grad",
     ),
 }
 
 
 @pytest.fixture(scope="session")
-def school_linker(tmp_path_factory):
+def school_linker(school_state):
+    return school_state.linker
+
+
+@pytest.fixture(scope="session")
+def school_state(tmp_path_factory) -> IndexState:
     """Two pages of one school and one each of two others, indexed with the fake embedder."""
     from tests.conftest import FakeEmbedder
 
@@ -79,4 +94,4 @@ def school_linker(tmp_path_factory):
         (root / "corpus" / f"{doc_id}.md").write_text(f"---\n{front}---\n{text}", encoding="utf-8")
     build(IndexSettings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None), embedder=FakeEmbedder())
     index = load_current(root / "index")
-    return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0)).linker
+    return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0))

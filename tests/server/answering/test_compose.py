@@ -142,3 +142,16 @@ def test_within_a_passage_the_best_unit_is_quoted_first(small_state):
     first, second, third = (" ".join(units[n].text.split()) for n in (1, 2, 0))
     assert answer.text.index(first) < answer.text.index(second) < answer.text.index(third)
     assert len(answer.citations) == 1
+
+
+def test_a_lead_in_ending_its_passage_is_quoted_with_the_items_opening_the_next(school_state):
+    index = school_state.index
+    row = next(r for r, c in enumerate(index.chunks) if c.text.rstrip().endswith("laboratory skills:"))
+    lead = len(index.chunks[row].units) - 1
+    assert index.chunks[row + 1].doc_id == index.chunks[row].doc_id  # the items are in the next passage
+    unit = index.chunks[row].units[lead]
+    chosen = [Candidate(row, lead, 0, 0.9, {}, unit.text, unit.start, unit.end, True)]
+    composer = Composer(index, FOCUS_FIRST)
+    units, _ = composer.with_context(analyse("Which laboratory skills are needed?"), chosen)
+    answer = composer.render(units)
+    assert "laboratory skills: [1] Titration; Infrared spectroscopy; Gas chromatography. [2]" in answer.text
