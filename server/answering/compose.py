@@ -210,16 +210,21 @@ class Composer:
                 return None
         return None
 
-    def _list_first(self, chosen: list[Candidate]) -> list[Candidate]:
-        """When the best unit is a lead-in whose items open the next passage, the list is the answer: close
-        seconds from the lead-in's own passage would stand between it and its items."""
+    def _list_first(self, question: Question, chosen: list[Candidate]) -> list[Candidate]:
+        """When the best unit is a lead-in, or an item of one for a list question, the list is the answer: close
+        seconds from its passages would take its room and stand between the lead-in and its items (the
+        items among them are quoted with the list, in their order)."""
         best = chosen[0] if chosen else None
-        if best is None or not LEADIN.search(best.text):
+        if best is None:
             return chosen
-        items = self.items_after(best.row, best.unit)
-        if not items or items[0][0] == best.row:
+        lead = best.unit if LEADIN.search(best.text) else None
+        if lead is None and question.kind == "list":
+            lead = self.leadin_of(self.index.chunks[best.row], best.unit)
+        if lead is None:
             return chosen
-        return [best, *(c for c in chosen[1:] if c.row != best.row)]
+        items = {(best.row, lead), *self.items_after(best.row, lead)}
+        rows = {row for row, _ in items}
+        return [best, *(c for c in chosen[1:] if c.row not in rows)]
 
     def items_after(self, row: int, lead: int) -> list[tuple[int, int]]:
         """(row, unit) of the items a lead-in introduces: those after it in its passage, or, when it ends its
@@ -427,6 +432,7 @@ class Composer:
         cfg = self.config
         out: list[Candidate] = []
         more: dict[int, int] = {}
+        chosen = self._list_first(question, chosen)
         have = {(c.row, c.unit) for c in chosen}
 
         def add(c: Candidate, n: int, row: int | None = None) -> None:
@@ -437,16 +443,17 @@ class Composer:
             have.add((row, n))
             out.append(Candidate(row, n, c.group, c.score, c.feats, u.text, u.start, u.end, c.typed))
 
-        chosen = self._list_first(chosen)
         total = sum(len(c.text) for c in chosen)
         for cand in chosen:
             chunk = self.index.chunks[cand.row]
             start = cand.unit
-            if question.kind == "list" and not LEADIN.search(cand.text):
+            listing = bool(LEADIN.search(cand.text))
+            if question.kind == "list" and not listing:
+                # A list is asked for: the item's lead-in with its items.
                 lead = self.leadin_of(chunk, cand.unit)
                 if lead is not None:
-                    start = lead
-            if start != cand.unit or LEADIN.search(cand.text):
+                    start, listing = lead, True
+            if listing:
                 # A lead-in: quote it with the items it introduces.
                 add(cand, start)
                 items = self.items_after(cand.row, start)

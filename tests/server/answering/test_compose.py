@@ -155,3 +155,22 @@ def test_a_lead_in_ending_its_passage_is_quoted_with_the_items_opening_the_next(
     units, _ = composer.with_context(analyse("Which laboratory skills are needed?"), chosen)
     answer = composer.render(units)
     assert "laboratory skills: [1] Titration; Infrared spectroscopy; Gas chromatography. [2]" in answer.text
+
+
+def test_a_list_answer_quotes_its_items_in_order_without_the_seconds_of_its_passage(small_state):
+    index = small_state.index
+    row = next(r for r, c in enumerate(index.chunks) if "following core courses" in c.text)
+    units = index.chunks[row].units
+    lead = next(n for n, u in enumerate(units) if u.text.endswith("core courses:"))
+    other = next(n for n, u in enumerate(units) if "thesis credits" in u.text)
+    item = next(n for n, u in enumerate(units) if u.text.startswith("ROB 540"))
+
+    def cand(n, score):
+        return Candidate(row, n, 0, score, {}, units[n].text, units[n].start, units[n].end, True)
+
+    composer = Composer(index, FOCUS_FIRST)
+    question = analyse("Which core courses do students complete?")
+    quoted, _ = composer.with_context(question, [cand(lead, 0.9), cand(other, 0.8), cand(item, 0.7)])
+    text = composer.render(quoted).text
+    assert "thesis credits" not in text
+    assert text.index("ROB 530") < text.index("ROB 540") < text.index("ROB 550")
