@@ -123,10 +123,6 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
 # How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
 # among these by leaving one set out (see ``choose_decision_settings``).
 REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
-# Held-out figures this close to the best count as equal (they are rounded to 4 places). Zero: the best
-# choice, the mildest of those that tie. A tolerance (0.005, then 0.001) let the choice move to a milder
-# one with small changes of the features, and that lost answers in the scored sets each time.
-CHOICE_TOLERANCE = 0.0
 # How far (in logits) below the best unit a further unit may score and still be quoted: chosen among these by
 # leaving one set out, like the refusal weight (see ``choose_decision_settings``).
 SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -263,9 +259,10 @@ def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, weight:
 
 
 def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
-    """The smallest choice within ``CHOICE_TOLERANCE`` of the best figure."""
-    top = max(figures.values())
-    return min(w for w in choices if figures[w] >= top - CHOICE_TOLERANCE)
+    """The choice with the best held-out figure, the smallest of those that tie. (Preferring the smallest
+    within a tolerance of the best, 0.005 and then 0.001, let the choice move with small changes of the
+    features, and that lost answers in the scored sets each time.)"""
+    return max(choices, key=lambda w: (figures[w], -w))
 
 
 def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[float, float, dict]:

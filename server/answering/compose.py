@@ -25,8 +25,6 @@ LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 LISTED_KINDS = ("item", "kv", "row")
 FIGURE = re.compile(r"\d[\d,.]*")  # the numbers a unit states
-# A sentence of three words or fewer ("Two references."): the sentence after it in its paragraph says the rest.
-TERSE = re.compile(r"^\s*\S+(\s+\S+){0,2}[.!]\s*$")
 BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means nothing without its question
 # A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
 RATE = re.compile(
@@ -215,16 +213,21 @@ class Composer:
         seconds from its passages would take its room and stand between the lead-in and its items (the
         items among them are quoted with the list, in their order)."""
         best = chosen[0] if chosen else None
-        if best is None:
-            return chosen
-        lead = best.unit if LEADIN.search(best.text) else None
-        if lead is None and question.kind == "list":
-            lead = self.leadin_of(self.index.chunks[best.row], best.unit)
+        lead = self._list_lead(question, best) if best is not None else None
         if lead is None:
             return chosen
         items = {(best.row, lead), *self.items_after(best.row, lead)}
         rows = {row for row, _ in items}
         return [best, *(c for c in chosen[1:] if c.row not in rows)]
+
+    def _list_lead(self, question: Question, cand: Candidate) -> int | None:
+        """The lead-in a quoted unit brings its list with: the unit itself when it is one, else, for a list
+        question, the lead-in of the item it is."""
+        if LEADIN.search(cand.text):
+            return cand.unit
+        if question.kind == "list":
+            return self.leadin_of(self.index.chunks[cand.row], cand.unit)
+        return None
 
     def items_after(self, row: int, lead: int) -> list[tuple[int, int]]:
         """(row, unit) of the items a lead-in introduces: those after it in its passage, or, when it ends its
@@ -253,14 +256,6 @@ class Composer:
             return None
         prev = chunk.units[unit - 1]
         return unit - 1 if "\n" not in chunk.text[prev.end : chunk.units[unit].start] else None
-
-    @staticmethod
-    def paragraph_after(chunk: Chunk, unit: int) -> int | None:
-        """The sentence after this one in the same paragraph, if any."""
-        if unit + 1 >= len(chunk.units):
-            return None
-        nxt = chunk.units[unit + 1]
-        return unit + 1 if "\n" not in chunk.text[chunk.units[unit].end : nxt.start] else None
 
     @staticmethod
     def context_before(chunk: Chunk, unit: int) -> set[int]:
@@ -446,14 +441,8 @@ class Composer:
         total = sum(len(c.text) for c in chosen)
         for cand in chosen:
             chunk = self.index.chunks[cand.row]
-            start = cand.unit
-            listing = bool(LEADIN.search(cand.text))
-            if question.kind == "list" and not listing:
-                # A list is asked for: the item's lead-in with its items.
-                lead = self.leadin_of(chunk, cand.unit)
-                if lead is not None:
-                    start, listing = lead, True
-            if listing:
+            start = self._list_lead(question, cand)
+            if start is not None:
                 # A lead-in: quote it with the items it introduces.
                 add(cand, start)
                 items = self.items_after(cand.row, start)
@@ -482,14 +471,6 @@ class Composer:
             if question.kind == "yesno" and before is not None and BARE_REPLY.match(chunk.units[before].text):
                 add(cand, before)  # "Yes. The program is accredited by …"
             add(cand, cand.unit)
-            after = self.paragraph_after(chunk, cand.unit)
-            if (
-                after is not None
-                and TERSE.match(cand.text)
-                and total + len(chunk.units[after].text) <= cfg.max_context_chars
-            ):
-                add(cand, after)  # "Two references. One must be from a physical therapist."
-                total += len(chunk.units[after].text)
         return out, more
 
     def render(self, chosen: list[Candidate], more: dict[int, int] | None = None) -> Answer:

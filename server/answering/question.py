@@ -167,7 +167,6 @@ CALENDAR = re.compile(
     rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
 )
 # A sentence ends at ".", "!" or "?" before a capital, but not after an abbreviation such as "St." or "Dr."
-BREAK = re.compile(r"[:;,()?!]")
 SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)\s+(?=[A-Z0-9\"“])")
 
 
@@ -400,25 +399,20 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
     Returns (name, subject) pairs; a name is the subject when it is possessive or follows a word such
     as "at", "for", "does" ("tuition at X", "does X require", "X's deadline").
     """
-    found = list(TOKEN.finditer(sentence))
-    words = [m.group(0) for m in found]
-    # Punctuation between two words ends a name: "TOEFL: UC Irvine" is two names, and after a colon a
-    # capitalised word may open a sentence.
-    breaks = [i == 0 or bool(BREAK.search(sentence[found[i - 1].end() : m.start()])) for i, m in enumerate(found)]
+    words = TOKEN.findall(sentence)
     out: list[tuple[str, bool]] = []
     i = 0
     while i < len(words):
-        if not _is_name_word(words[i], first=i == 0 or ":" in sentence[found[i - 1].end() : found[i].start()]):
+        if not _is_name_word(words[i], first=i == 0):
             i += 1
             continue
         j = i + 1
-        while j < len(words) and not breaks[j]:
+        while j < len(words):
             if _is_name_word(words[j], first=False) and not re.search(r"['’]s?$", words[j - 1]):
                 j += 1
             elif (
                 words[j].lower() in CONNECTORS
                 and j + 1 < len(words)
-                and not breaks[j + 1]
                 and _is_name_word(words[j + 1], first=False)
                 and not re.search(r"['’]s?$", words[j - 1])
             ):

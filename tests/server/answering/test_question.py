@@ -199,9 +199,3 @@ def test_after_a_colon_the_question_is_the_part_that_asks():
     assert analyse("Back to Lakeview State: when is the spring deadline?").kind == "date"
     # The part after the colon only lists the options the question before it weighs.
     assert analyse("Which robotics MS has the earlier fall deadline: Lakeview State's or Harbor Tech's?").kind == "date"
-
-
-def test_punctuation_ends_a_name():
-    spans = name_spans("Which wants a higher TOEFL: Glenmoor Tech or Harbor Tech's MS?")
-    assert dict(spans) == {"TOEFL": False, "Glenmoor Tech": False, "Harbor Tech": True, "MS": False}
-    assert dict(name_spans("What does the BLS (May 2017) say?")) == {"BLS": False, "May": False}
