@@ -16,6 +16,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from .runtime import PROCESS
@@ -28,6 +29,8 @@ SCHEMA = (
     "started DOUBLE PRECISION, finished DOUBLE PRECISION, summary TEXT, error TEXT, owner TEXT, cancel INTEGER)"
 )
 JOB_LOCK = 7_213_002  # pg_advisory_lock key of the running reindex job
+UNKNOWN = "(unknown)"  # the id reported for a lock held with no unfinished job on record
+SETTLE_TRIES, SETTLE_WAIT_S = 20, 0.05  # how long such a lock is waited for (about a second)
 DEAD = "its server process stopped before it finished; the corpus was indexed as it stands"
 
 
@@ -113,15 +116,24 @@ class _Board:
             self.unlock()
             return None
         unfinished = self._unfinished()
-        return unfinished[-1] if unfinished else {"id": "(unknown)", "state": "running"}
+        return unfinished[-1] if unfinished else {"id": UNKNOWN, "state": "running"}
 
     def acquire(self, job: dict) -> dict | None:
-        """Take the lock and record ``job`` as running; or the job that holds the lock (nothing recorded)."""
-        if not self.try_lock():
-            return self.running_elsewhere() or {"id": "(unknown)", "state": "running"}
-        self._mark_dead()
-        self.save(job)
-        return None
+        """Take the lock and record ``job`` as running; or the job that holds the lock (nothing recorded).
+
+        A lock held with no unfinished job on record is a job between its record and its lock (just
+        recorded done, or just locked): waited for a moment, so that a client that saw "done" can start
+        the next job at once."""
+        for _ in range(SETTLE_TRIES):
+            if self.try_lock():
+                self._mark_dead()
+                self.save(job)
+                return None
+            holder = self.running_elsewhere()
+            if holder is not None and holder["id"] != UNKNOWN:
+                return holder
+            time.sleep(SETTLE_WAIT_S)
+        return {"id": UNKNOWN, "state": "running"}
 
     def recover(self) -> list[dict]:
         """Mark the jobs of dead processes failed (when no live process holds the lock); returns them."""

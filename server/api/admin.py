@@ -116,7 +116,7 @@ async def upload(
         staged.append((upload_file.filename or "", data))
     # Parsing a document can take seconds: off the event loop, so the server keeps answering meanwhile.
     changes, replaced = await run_in_threadpool(plan_upload, settings, staged, replace)
-    job = jobs.start(changes)
+    job = await run_in_threadpool(jobs.start, changes)  # the job board's I/O, and its wait for a finishing job
     corpus = settings.corpus_dir.resolve()
     return {"saved": [c.path.relative_to(corpus).as_posix() for c in changes], "replaced": replaced, "job": job}
 

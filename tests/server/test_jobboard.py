@@ -69,3 +69,35 @@ def test_local_board_across_processes(tmp_path):
 def test_postgres_board_across_processes(postgres):
     url = fresh_database(postgres, "jobs")
     check_board(PgJobBoard(url), "PgJobBoard", (url,))
+
+
+FINISHING = """
+import sys, time
+sys.path.insert(0, {root!r})
+from server.jobboard import LocalJobBoard
+board = LocalJobBoard(*{args!r})
+assert board.acquire({job!r}) is None
+board.save({done!r})
+print("recorded done", flush=True)
+time.sleep(0.3)  # between the job's last record and its lock dropped
+board.unlock()
+time.sleep(600)
+"""
+
+
+def test_a_job_recorded_done_whose_lock_is_still_held_is_waited_for(tmp_path):
+    from pathlib import Path
+
+    args = (str(tmp_path / "s.sqlite"), str(tmp_path / "index" / ".reindex.lock"))
+    done = job("ending") | {"state": "done", "finished": time.time()}
+    code = FINISHING.format(root=str(Path(__file__).resolve().parents[2]), args=args, job=job("ending"), done=done)
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "recorded done"
+        board = LocalJobBoard(*args)
+        assert board.acquire(job("next")) is None  # a client that saw "done" starts the next job at once
+        assert board.get("next")["state"] == "running" and board.get("ending")["state"] == "done"
+        board.unlock()
+    finally:
+        other.kill()
+        other.wait()
