@@ -5,8 +5,9 @@ indexed in a temporary folder. Two logistic regressions are fitted, both small a
 
 - unit scoring: which quotable unit answers (a unit is positive when it matches an answer pattern
   and its passage holds the evidence), on the features of ``weights.UNIT_FEATURES``;
-- answer or refuse: answerable questions against out-of-scope ones, on the best unit's features
-  (``weights.DECISION_FEATURES``), with balanced class weights.
+- answer or refuse: answering right against answering wrong, on the best unit's features
+  (``weights.DECISION_FEATURES``). Answering an out-of-scope question and answering with the wrong unit are
+  weighed apart (``REFUSAL_WEIGHTS``, ``WRONG_UNIT_WEIGHTS``), each against a wrong refusal's cost of 1.
 
 Figures are cross-validated by leaving one set out: fit on the others, score the held-out one (top-1
 unit accuracy on answerable questions, balanced accuracy of the decision). ``--write`` saves the
@@ -127,13 +128,26 @@ REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
 # leaving one set out, like the refusal weight (see ``choose_decision_settings``).
 SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 MARGIN_REFUSAL_WEIGHT = 2.0  # the refusal weight the margin is chosen at, before the weight itself is chosen
+# How much answering an answerable question with a unit that does not answer it weighs against refusing it:
+# chosen among these by leaving one set out, after the refusal weight. Both are misses as scored; the user
+# sees the cited passage of a wrong answer, and the refusal weight already covers out-of-scope questions.
+WRONG_UNIT_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 3.0)
 
 
-def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, refusal_weight: float) -> dict[str, float]:
+@dataclass(frozen=True)
+class DecisionSettings:
+    """The choices the decision is fitted with (see ``choose_decision_settings``)."""
+
+    margin: float
+    refusal_weight: float
+    wrong_weight: float
+
+
+def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, sample_weight: np.ndarray) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1.0, class_weight={0.0: refusal_weight, 1.0: 1.0}, max_iter=2000)
-    model.fit(x, y)
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit(x, y, sample_weight=sample_weight)
     weights = {name: round(float(w), 4) for name, w in zip(names, model.coef_[0], strict=True)}
     weights["bias"] = round(float(model.intercept_[0]), 4)
     return weights
@@ -222,15 +236,21 @@ def _fit_ranker(cases: list[Case]) -> dict[str, float]:
 
 
 def fit(
-    cases: list[Case], refusal_weight: float = 3.0, unit: dict[str, float] | None = None, margin: float | None = None
+    cases: list[Case],
+    refusal_weight: float = 3.0,
+    unit: dict[str, float] | None = None,
+    margin: float | None = None,
+    wrong_weight: float | None = None,
 ) -> Weights:
     """Both models on these cases; ``unit`` reuses ranker weights already fitted on the same cases; ``margin``
-    is the second-unit margin the decision is fitted for (the default's when None)."""
+    is the second-unit margin the decision is fitted for (the default's when None); ``wrong_weight`` weighs an
+    answerable question answered with a wrong unit (the refusal weight when None)."""
     weights = Weights()
     if margin is not None:
         weights.second_unit_margin = margin
     weights.unit = unit if unit is not None else _fit_ranker(cases)
-    rows, labels = [], []
+    wrong = refusal_weight if wrong_weight is None else wrong_weight
+    rows, labels, costs = [], [], []
     for case in cases:
         if case.hard_refusal:
             continue
@@ -239,20 +259,23 @@ def fit(
             rows.append(row)
             # Answering is right when the question is answerable and the chosen unit answers it; an out-of-scope
             # question or a wrong unit makes answering wrong (a wrong answer, the worst miss, is refused instead).
-            labels.append(1.0 if _right(case, weights) else 0.0)
-    weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, refusal_weight=refusal_weight)
+            right = _right(case, weights)
+            labels.append(1.0 if right else 0.0)
+            costs.append(1.0 if right else wrong if case.answerable else refusal_weight)
+    weights.decision = _fit(np.asarray(rows), np.asarray(labels), DECISION_FEATURES, sample_weight=np.asarray(costs))
     dense = [c.dense for c in cases if c.answerable and not c.hard_refusal]
     # The similarity floor for off-topic questions: below every answerable question's best passage, less a margin.
     weights.min_dense = round(max(0.0, min(dense) - 0.05), 3) if dense else weights.min_dense
     return weights
 
 
-def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, weight: float, margin: float) -> float:
+def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, choice: DecisionSettings) -> float:
     """The mean over held-out sets of the mean of two shares, as the question sets are scored: answerable
     questions answered right and out-of-scope questions refused, each set's decision fitted without it."""
     per_set = []
     for held in names:
-        trained = fit([c for c in cases if c.set_name != held], weight, rankers[held], margin)
+        rest = [c for c in cases if c.set_name != held]
+        trained = fit(rest, choice.refusal_weight, rankers[held], choice.margin, choice.wrong_weight)
         shares = decision_shares([c for c in cases if c.set_name == held], trained)
         per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
     return round(float(np.mean(per_set)), 4)
@@ -265,17 +288,29 @@ def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
     return max(choices, key=lambda w: (figures[w], -w))
 
 
-def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[float, float, dict]:
-    """The second-unit margin, then the refusal weight, each the mildest of those whose decisions, fitted
-    without a set and scored on it, do best on average. A smaller margin means shorter answers (fewer
-    close seconds quoted), a smaller refusal weight fewer refusals: both are preferred at equal figures."""
-    # The ranker depends on neither: fitted once per held-out set.
+def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[DecisionSettings, dict]:
+    """The second-unit margin, then the refusal weight, then the wrong-unit weight, each the mildest of those
+    whose decisions, fitted without a set and scored on it, do best on average. A smaller margin means shorter
+    answers (fewer close seconds quoted), smaller weights fewer refusals: they are preferred at equal figures."""
+    # The ranker depends on none of them: fitted once per held-out set.
     rankers = {held: _fit_ranker([c for c in cases if c.set_name != held]) for held in names}
-    by_margin = {m: _held_out_figure(cases, names, rankers, MARGIN_REFUSAL_WEIGHT, m) for m in SECOND_MARGINS}
+    base = MARGIN_REFUSAL_WEIGHT
+
+    def figure(margin: float, weight: float, wrong: float) -> float:
+        return _held_out_figure(cases, names, rankers, DecisionSettings(margin, weight, wrong))
+
+    by_margin = {m: figure(m, base, base) for m in SECOND_MARGINS}
     margin = _mildest(by_margin, SECOND_MARGINS)
-    by_weight = {w: _held_out_figure(cases, names, rankers, w, margin) for w in REFUSAL_WEIGHTS}
+    by_weight = {w: figure(margin, w, w) for w in REFUSAL_WEIGHTS}
     weight = _mildest(by_weight, REFUSAL_WEIGHTS)
-    return margin, weight, {"held_out_by_margin": by_margin, "held_out_by_refusal_weight": by_weight}
+    by_wrong = {w: figure(margin, weight, w) for w in WRONG_UNIT_WEIGHTS}
+    wrong = _mildest(by_wrong, WRONG_UNIT_WEIGHTS)
+    figures = {
+        "held_out_by_margin": by_margin,
+        "held_out_by_refusal_weight": by_weight,
+        "held_out_by_wrong_unit_weight": by_wrong,
+    }
+    return DecisionSettings(margin, weight, wrong), figures
 
 
 def _answers(case: Case, weights: Weights) -> bool:
@@ -398,22 +433,31 @@ def report_and_fit(cases: list[Case], *, write: bool, output: Path | None = None
     print(
         f"{'held-out set':24} {'answerable':>10} {'oos':>4} {'top1 unit':>9} {'answered right':>14} {'refused right':>13}"
     )
-    margin, refusal_weight, by_choice = (
-        choose_decision_settings(cases, names) if len(names) > 1 else (current.second_unit_margin, 3.0, {})
+    choice, by_choice = (
+        choose_decision_settings(cases, names)
+        if len(names) > 1
+        else (DecisionSettings(current.second_unit_margin, 3.0, 3.0), {})
     )
-    report["decision_settings"] = {"second_unit_margin": margin, "refusal_weight": refusal_weight, **by_choice}
-    print(f"second-unit margin {margin}, refusal weight {refusal_weight} (held-out figures: {by_choice})")
+    report["decision_settings"] = {
+        "second_unit_margin": choice.margin,
+        "refusal_weight": choice.refusal_weight,
+        "wrong_unit_weight": choice.wrong_weight,
+        **by_choice,
+    }
+    print(f"decision settings {choice} (held-out figures: {by_choice})")
+
+    def fitted(on: list[Case]) -> Weights:
+        return fit(on, choice.refusal_weight, margin=choice.margin, wrong_weight=choice.wrong_weight)
+
     for held in names:
-        trained = (
-            fit([c for c in cases if c.set_name != held], refusal_weight, margin=margin) if len(names) > 1 else current
-        )
+        trained = fitted([c for c in cases if c.set_name != held]) if len(names) > 1 else current
         figures = score([c for c in cases if c.set_name == held], trained)
         report["held_out"][held] = figures
         print(
             f"{held:24} {figures['answerable']:>10} {figures['out_of_scope']:>4} {figures['top1_unit']:>9} "
             f"{figures['answered_right']:>14} {figures['refused_right']:>13}"
         )
-    final = fit(cases, refusal_weight, margin=margin)
+    final = fitted(cases)
     report["in_sample"] = score(cases, final)
     report["current_weights_in_sample"] = score(cases, current)
     print(f"in-sample with the weights fitted on all sets: {report['in_sample']}")

@@ -6,6 +6,7 @@ from server.answering.weights import UNIT_FEATURES
 from server.calibrate import (
     REFUSAL_WEIGHTS,
     SECOND_MARGINS,
+    WRONG_UNIT_WEIGHTS,
     Case,
     choose_decision_settings,
     decision_shares,
@@ -53,19 +54,37 @@ def test_the_ranker_learns_that_the_focus_decides_not_the_similarity():
     assert figures["refused_right"] == 1.0 and figures["answered_right"] == 1.0
 
 
-def test_the_margin_and_the_refusal_weight_are_chosen_by_leaving_each_set_out():
+def test_the_margin_and_the_weights_are_chosen_by_leaving_each_set_out():
     cases = _cases()
-    margin, chosen, figures = choose_decision_settings(cases, ["a", "b", "c"])
+    chosen, figures = choose_decision_settings(cases, ["a", "b", "c"])
     for value, choices, by in (
-        (margin, SECOND_MARGINS, figures["held_out_by_margin"]),
-        (chosen, REFUSAL_WEIGHTS, figures["held_out_by_refusal_weight"]),
+        (chosen.margin, SECOND_MARGINS, figures["held_out_by_margin"]),
+        (chosen.refusal_weight, REFUSAL_WEIGHTS, figures["held_out_by_refusal_weight"]),
+        (chosen.wrong_weight, WRONG_UNIT_WEIGHTS, figures["held_out_by_wrong_unit_weight"]),
     ):
         assert value in choices and set(by) == set(choices)
         top = max(by.values())
         assert by[value] == top  # the best held-out figure…
         assert all(by[w] < top for w in choices if w < value)  # …and the mildest of those that tie
-    answered, refused = decision_shares(cases, fit(cases, chosen, margin=margin))
+    weights = fit(cases, chosen.refusal_weight, margin=chosen.margin, wrong_weight=chosen.wrong_weight)
+    answered, refused = decision_shares(cases, weights)
     assert answered == 1.0 and refused == 1.0
+
+
+def _lookalike(set_name: str, i: int, answerable: bool) -> Case:
+    # Every question's best unit looks alike; a third of the answerable ones lack an answering unit.
+    units = _units({"focus": 0.5, "semantic": 0.5, "passage": 0.5, "kind": 1.0}, {"semantic": 0.2})
+    right = answerable and i % 3 != 0
+    labels = np.asarray([1.0 if right else 0.0, 0.0])
+    return Case(set_name, f"{set_name}{i}", answerable, True, units, labels, np.ones(2, bool), dense=0.5, doc_focus=1)
+
+
+def test_a_wrong_unit_is_weighed_apart_from_an_out_of_scope_question():
+    # Answering is right for 2 of 3 answerable questions: worth it while a wrong unit weighs less than twice a
+    # wrong refusal, and no longer when it weighs more.
+    cases = [_lookalike("a", i, True) for i in range(30)]
+    assert decision_shares(cases, fit(cases, 3.0, wrong_weight=1.5))[0] > 0.6
+    assert decision_shares(cases, fit(cases, 3.0, wrong_weight=3.0))[0] == 0.0
 
 
 def test_a_question_refused_before_retrieval_is_never_answered():
