@@ -69,6 +69,7 @@ class Case:
     dense: float = 0.0
     doc_focus: float = 0.0
     doc_missing: float = 0.0
+    acronym_missing: float = 0.0
     hard_refusal: bool = False  # refused before retrieval (unknown name): no weight decides it
     kind: str = "description"
     texts: list[str] = field(default_factory=list)  # the units' texts, in the order of ``units``
@@ -88,7 +89,9 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
             cases.append(case)
             return
         case.dense = max((h.dense for h in prepared.hits), default=0.0)
-        case.doc_focus, case.doc_missing = state.refuser.doc_focus(resolved.question, prepared.hits)
+        case.doc_focus, case.doc_missing, case.acronym_missing = state.refuser.doc_focus(
+            resolved.question, prepared.hits
+        )
         rows, labels, typed = [], [], []
         for cand in prepared.candidates:
             rows.append([cand.feats[f] for f in UNIT_FEATURES])
@@ -201,6 +204,7 @@ def _decision_row(case: Case, weights: Weights) -> list[float] | None:
         [dict(zip(UNIT_FEATURES, r, strict=True)) for r in eligible],
         case.doc_focus,
         case.doc_missing,
+        case.acronym_missing,
     )
     return [row[f] for f in DECISION_FEATURES]
 
@@ -269,14 +273,18 @@ def fit(
     return weights
 
 
-def _held_out_figure(cases: list[Case], names: list[str], rankers: dict, choice: DecisionSettings) -> float:
+def _held_out_figure(
+    cases: list[Case], names: list[str], rankers: dict, choice: DecisionSettings, *, answers_only: bool = False
+) -> float:
     """The mean over held-out sets of the mean of two shares, as the question sets are scored: answerable
-    questions answered right and out-of-scope questions refused, each set's decision fitted without it."""
+    questions answered right and out-of-scope questions refused, each set's decision fitted without it
+    (``answers_only``: the first share alone)."""
     per_set = []
     for held in names:
         rest = [c for c in cases if c.set_name != held]
         trained = fit(rest, choice.refusal_weight, rankers[held], choice.margin, choice.wrong_weight)
         shares = decision_shares([c for c in cases if c.set_name == held], trained)
+        shares = shares[:1] if answers_only else shares
         per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
     return round(float(np.mean(per_set)), 4)
 
@@ -289,17 +297,20 @@ def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
 
 
 def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[DecisionSettings, dict]:
-    """The second-unit margin, then the refusal weight, then the wrong-unit weight, each the mildest of those
-    whose decisions, fitted without a set and scored on it, do best on average. A smaller margin means shorter
+    """The second-unit margin (on answerable questions), then the refusal weight, then the wrong-unit weight,
+    each the mildest of those whose decisions, fitted without a set and scored on it, do best on average. A smaller margin means shorter
     answers (fewer close seconds quoted), smaller weights fewer refusals: they are preferred at equal figures."""
     # The ranker depends on none of them: fitted once per held-out set.
     rankers = {held: _fit_ranker([c for c in cases if c.set_name != held]) for held in names}
     base = MARGIN_REFUSAL_WEIGHT
 
-    def figure(margin: float, weight: float, wrong: float) -> float:
-        return _held_out_figure(cases, names, rankers, DecisionSettings(margin, weight, wrong))
+    def figure(margin: float, weight: float, wrong: float, answers_only: bool = False) -> float:
+        choice = DecisionSettings(margin, weight, wrong)
+        return _held_out_figure(cases, names, rankers, choice, answers_only=answers_only)
 
-    by_margin = {m: figure(m, base, base) for m in SECOND_MARGINS}
+    # The margin decides what an answer quotes, so it is chosen on the answerable questions alone: a refused
+    # out-of-scope question more or less, through the decision refitted for each margin, is noise to it.
+    by_margin = {m: figure(m, base, base, answers_only=True) for m in SECOND_MARGINS}
     margin = _mildest(by_margin, SECOND_MARGINS)
     by_weight = {w: figure(margin, w, w) for w in REFUSAL_WEIGHTS}
     weight = _mildest(by_weight, REFUSAL_WEIGHTS)

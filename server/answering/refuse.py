@@ -54,6 +54,7 @@ def decision_features(
     eligible: list[dict[str, float]],
     doc_focus: float,
     doc_missing: float,
+    acronym_missing: float = 0.0,
 ) -> dict[str, float]:
     """What the answer-or-refuse model reads: retrieval, the chosen unit, and the best evidence of the asked kind.
 
@@ -67,6 +68,8 @@ def decision_features(
         "doc_focus": doc_focus,
         "doc_missing": doc_missing,  # the most specific word asked about is nowhere in the entity's pages
         "doc_gap": 1.0 if doc_focus < 0.999 else 0.0,  # some word asked about is nowhere in them
+        # a focus word written in capitals ("TOEFL", "PCAT") is nowhere in them, nor spelled out
+        "acronym_missing": acronym_missing,
         "max_focus": max((f["focus"] for f in eligible), default=0.0),
         "max_semantic": max((f["semantic"] for f in eligible), default=0.0),
         "focus_semantic": best["focus_semantic"] if best else 0.0,
@@ -82,11 +85,11 @@ class Refuser:
         self._terms = terms
         self._idf = index.lexical.idf
 
-    def doc_focus(self, question: Question, hits: list[Hit]) -> tuple[float, float]:
-        """Share (idf-weighted) of the focus words found anywhere in the entity's documents, and 1.0 when the
-        most specific of them (highest idf) is not found."""
+    def doc_focus(self, question: Question, hits: list[Hit]) -> tuple[float, float, float]:
+        """Share (idf-weighted) of the focus words found anywhere in the entity's documents; 1.0 when the most
+        specific of them (highest idf) is not found; 1.0 when one written in capitals is not found."""
         if not question.focus:
-            return 1.0, 0.0
+            return 1.0, 0.0, 0.0
         docs = set(question.doc_ids) or {self.index.chunks[h.row].doc_id for h in hits[:5]}
 
         def found(t: str) -> bool:
@@ -97,7 +100,8 @@ class Refuser:
         present = {t for t in question.focus if found(t)}
         total = sum(self._idf(t) for t in question.focus) or 1.0
         rarest = max(question.focus, key=self._idf)
-        return sum(self._idf(t) for t in present) / total, 0.0 if rarest in present else 1.0
+        acronym_missing = any(t in question.acronyms and t not in present for t in question.focus)
+        return sum(self._idf(t) for t in present) / total, 0.0 if rarest in present else 1.0, float(acronym_missing)
 
     def before_retrieval(self, question: Question) -> Refusal | None:
         if not question.tokens:

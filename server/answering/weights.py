@@ -48,6 +48,7 @@ DECISION_FEATURES = (
     "semantic",
     "doc_focus",
     "doc_missing",
+    "acronym_missing",
     "doc_gap",
     "max_focus",
     "max_semantic",

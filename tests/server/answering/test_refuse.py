@@ -52,5 +52,17 @@ def test_decision_features_read_the_chosen_unit_and_the_best_of_the_asked_kind()
     assert feats["score"] == 0.8 and feats["focus"] == 0.5 and feats["focus_semantic"] == 0.3
     assert feats["max_focus"] == 1.0 and feats["max_semantic"] == 0.4 and feats["max_focus_semantic"] == 0.6
     assert feats["doc_gap"] == 1.0 and feats["doc_missing"] == 1.0  # a word asked about is in none of the pages
+    assert feats["acronym_missing"] == 0.0  # none written in capitals is missing (the default)
     nothing = decision_features(0.55, None, 0.0, [], doc_focus=1.0, doc_missing=0.0)
     assert nothing["score"] == 0.0 and nothing["doc_gap"] == 0.0 and nothing["max_focus"] == 0.0
+
+
+def test_a_test_asked_about_by_its_capitals_and_missing_from_the_entitys_pages_is_a_feature(small_state, linker):
+    # Lakeview's page names the GRE and no English test; Harbor Tech's page names the TOEFL.
+    def acronym_missing(text):
+        question = analyse(text, linker)
+        return small_state.refuser.doc_focus(question, [])[2]
+
+    assert acronym_missing("What TOEFL score does Lakeview State's robotics MS want?") == 1.0
+    assert acronym_missing("Is the GRE required for Lakeview State's robotics MS?") == 0.0
+    assert acronym_missing("What TOEFL score does Harbor Tech's data science program want?") == 0.0
