@@ -145,6 +145,10 @@ class DecisionSettings:
     refusal_weight: float
     wrong_weight: float
 
+    def fit(self, cases: list[Case], unit: dict[str, float] | None = None) -> Weights:
+        """``fit`` with these settings."""
+        return fit(cases, self.refusal_weight, unit, self.margin, self.wrong_weight)
+
 
 def _fit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, sample_weight: np.ndarray) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
@@ -281,8 +285,7 @@ def _held_out_figure(
     (``answers_only``: the first share alone)."""
     per_set = []
     for held in names:
-        rest = [c for c in cases if c.set_name != held]
-        trained = fit(rest, choice.refusal_weight, rankers[held], choice.margin, choice.wrong_weight)
+        trained = choice.fit([c for c in cases if c.set_name != held], rankers[held])
         shares = decision_shares([c for c in cases if c.set_name == held], trained)
         shares = shares[:1] if answers_only else shares
         per_set.append(float(np.mean([v for v in shares if not np.isnan(v)])))
@@ -298,8 +301,9 @@ def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
 
 def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[DecisionSettings, dict]:
     """The second-unit margin (on answerable questions), then the refusal weight, then the wrong-unit weight,
-    each the mildest of those whose decisions, fitted without a set and scored on it, do best on average. A smaller margin means shorter
-    answers (fewer close seconds quoted), smaller weights fewer refusals: they are preferred at equal figures."""
+    each the mildest of those whose decisions, fitted without a set and scored on it, do best on average. A
+    smaller margin means shorter answers (fewer close seconds quoted), smaller weights fewer refusals: they
+    are preferred at equal figures."""
     # The ranker depends on none of them: fitted once per held-out set.
     rankers = {held: _fit_ranker([c for c in cases if c.set_name != held]) for held in names}
     base = MARGIN_REFUSAL_WEIGHT
@@ -456,19 +460,15 @@ def report_and_fit(cases: list[Case], *, write: bool, output: Path | None = None
         **by_choice,
     }
     print(f"decision settings {choice} (held-out figures: {by_choice})")
-
-    def fitted(on: list[Case]) -> Weights:
-        return fit(on, choice.refusal_weight, margin=choice.margin, wrong_weight=choice.wrong_weight)
-
     for held in names:
-        trained = fitted([c for c in cases if c.set_name != held]) if len(names) > 1 else current
+        trained = choice.fit([c for c in cases if c.set_name != held]) if len(names) > 1 else current
         figures = score([c for c in cases if c.set_name == held], trained)
         report["held_out"][held] = figures
         print(
             f"{held:24} {figures['answerable']:>10} {figures['out_of_scope']:>4} {figures['top1_unit']:>9} "
             f"{figures['answered_right']:>14} {figures['refused_right']:>13}"
         )
-    final = fitted(cases)
+    final = choice.fit(cases)
     report["in_sample"] = score(cases, final)
     report["current_weights_in_sample"] = score(cases, current)
     print(f"in-sample with the weights fitted on all sets: {report['in_sample']}")
