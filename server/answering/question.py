@@ -160,7 +160,6 @@ TOKEN = re.compile(r"[A-Za-z0-9][\w&.\-]*(?:['’]s?)?")
 CONNECTORS = VOCAB.connectors  # inside a name: "University of X", "Texas A&M"
 # Words before a name that make it the subject of the question ("tuition at X", "does X", "X's").
 SUBJECT_MARKERS = VOCAB.subject_markers
-ARTICLES = VOCAB.articles
 OPENERS = VOCAB.openers
 ACRONYM = re.compile(r"[A-Z]{2,5}s?")
 CALENDAR = re.compile(
@@ -425,10 +424,6 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
         text = re.sub(r"['’]s?$", "", text).strip(" .,-")
         before = words[i - 1].lower() if i > 0 else ""
         subject = possessive or before in SUBJECT_MARKERS
-        if not subject and before in ARTICLES and i > 1 and words[i - 2].lower() in SUBJECT_MARKERS:
-            # "for the X Y MPH": a name of several words after an article is the subject too (a single
-            # acronym there, "for the AGPCNP master's", often stands for words its pages spell out).
-            subject = len(run) >= 2 and any(not w.isupper() and not CALENDAR.match(w) for w in run)
         out.append((text, subject))
         i = j
     return out

@@ -25,7 +25,6 @@ class Vocabulary:
     kind_filler: dict[str, tuple[str, ...]]  # words a kind of answer already says ("deadline" of a date)
     connectors: frozenset[str]  # inside a name: "University of X", "Texas A&M"
     subject_markers: frozenset[str]  # before a name that is the question's subject ("tuition at X")
-    articles: frozenset[str]  # between a subject marker and a name ("for the X MPH")
     openers: frozenset[str]  # capitalised at the start of a question without being a name
     after_who: tuple[str, ...]  # words that end who a pay question is about ("… according to")
     generic_earners: tuple[str, ...]  # people in general, not an occupation ("graduates")
@@ -42,15 +41,7 @@ class Vocabulary:
         raw = path.read_bytes()
         data = json.loads(raw)
         data.pop("_about", None)
-        sets = {
-            "connectors",
-            "subject_markers",
-            "articles",
-            "openers",
-            "function_words",
-            "institution_heads",
-            "host_noise",
-        }
+        sets = {"connectors", "subject_markers", "openers", "function_words", "institution_heads", "host_noise"}
         values = {}
         for name, value in data.items():
             if name == "kind_filler":

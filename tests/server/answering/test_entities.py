@@ -116,5 +116,5 @@ def test_a_run_of_names_links_by_its_words_when_the_whole_names_nothing(school_l
     question = analyse("How much does a Kenmore PhD student pay?", school_linker)
     assert question.entities == (frozenset({"kenmore-state-chemistry"}),)
     # A word of the run that names nothing and is no abbreviation keeps the run one unknown name.
-    unknown = analyse("How much does the Glenmoor Kenmore program cost?", school_linker)
+    unknown = analyse("How much does Glenmoor Kenmore's program cost?", school_linker)
     assert unknown.unknown_subjects == ["Glenmoor Kenmore"]

@@ -180,14 +180,6 @@ def test_more_synonyms_of_the_domain():
     assert covers("aid", stems("Financial support: a TEACH Grant of up to $4,000"))
 
 
-def test_a_name_of_several_words_after_for_the_is_the_subject():
-    spans = dict(name_spans("What are the admission requirements for the Glenmoor Ridge MPH?"))
-    assert spans == {"Glenmoor Ridge MPH": True}
-    # A lone acronym there often stands for words its pages spell out; a month is a date, not a name.
-    assert dict(name_spans("What is the budget for the AGPCNP track?")) == {"AGPCNP": False}
-    assert dict(name_spans("What was the pay according to the BLS May 2017 data?")) == {"BLS May": False}
-
-
 def test_an_abbreviation_does_not_end_the_asking_sentence():
     message = "Do FAU's and St. Cloud State's programs require the GRE?"
     assert asking_sentences(message) == [message]
