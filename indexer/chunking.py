@@ -17,7 +17,7 @@ from .textclean import INLINE_VALUE
 
 TRAIL_SEPARATOR = " › "
 # Bump when cleaning or chunking changes what chunks hold: older indexes are then rebuilt, not reused.
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,12 @@ class _Layout:
             self.stack.pop()
         self.stack.append((level, text, plain))
         start = self.emit(text)
-        self.sections.append(_Section(trail=[h for _, h, _ in self.stack], heading_start=start, page=block.page))
+        section = _Section(trail=[h for _, h, _ in self.stack], heading_start=start, page=block.page)
+        if plain:
+            # A heading guessed from a short line ("Deadline: February 1", "150-hour practicum") may be the
+            # answer itself: it is quotable too, as the first unit of the section it opens.
+            section.pieces.append(_Piece(start, start + len(text), len(text.split()), "heading", text))
+        self.sections.append(section)
 
     def content(self, block: Block, text: str) -> None:
         section = self.sections[-1]

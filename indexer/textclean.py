@@ -19,6 +19,7 @@ BULLET = re.compile(r"^\s*(?:[*\-•+‣◦]|\d{1,3}[.)])\s+(.*)$")
 TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 RULE = re.compile(r"^\s*([*\-_=]\s*){3,}$")
 INLINE_VALUE = re.compile(r"^[^:]{1,60}:\s*\S")
+CURRENCY = re.compile(r"[$€£]\s?\d")
 TERMINAL = re.compile(r"[.!?;:,]$")
 
 # Interface text of saved web pages: whole lines that are never content.
@@ -202,6 +203,8 @@ def _short_run(lines: list[_Line], i: int, blocks: list[Block], title: str | Non
     heading = None
     # In a run of "Label: value" lines the last line is one more value, not a heading.
     listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
+    # So is a last line that states a value itself ("Deadline: February 1", "Lab Fee – $100 – $300").
+    listed = listed or bool(INLINE_VALUE.match(run[-1]) or CURRENCY.search(run[-1]))
     if not listed and after == "heading" and _heading_like(run[-1]):
         heading = run.pop()
         level = max((lines[j].level or 2) - 1, 1)

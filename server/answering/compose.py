@@ -72,6 +72,7 @@ class _UnitInfo:
     leadin: bool
     rate: bool
     asks: bool  # ends with a question mark
+    heading: bool  # a short line read as a heading (quotable, but often only a label)
     initials: tuple[list[str], str] | None = None  # first letters of its words, read when a question has acronyms
 
 
@@ -244,6 +245,8 @@ class Composer:
         if items or nxt >= len(self.index.chunks) or self.index.chunks[nxt].doc_id != chunk.doc_id:
             return items
         for j, u in enumerate(self.index.chunks[nxt].units):
+            if u.kind == "heading":
+                continue  # a sub-heading within the list ("Essential Computer Science Skills")
             if u.kind not in LISTED_KINDS:
                 break
             items.append((nxt, j))
@@ -285,6 +288,7 @@ class Composer:
                 leadin=bool(LEADIN.search(text)),
                 rate=bool(RATE.search(text)),
                 asks=text.rstrip().endswith("?"),
+                heading=chunk.units[unit].kind == "heading",
             )
         return info
 
@@ -354,6 +358,7 @@ class Composer:
             meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
             1.0 if info.asks else 0.0,  # a question itself (an FAQ's question line), rarely an answer
             semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
+            1.0 if info.heading else 0.0,
         ]
         # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".
         return values, touched or bool(conflict and asked.yesno)
@@ -407,7 +412,27 @@ class Composer:
                 continue
             chosen.append(cand)
             length += len(cand.text)
-        return chosen
+        return self._with_other_side(question, eligible, chosen, docs)
+
+    def _with_other_side(
+        self, question: Question, eligible: list[Candidate], chosen: list[Candidate], docs: set[str]
+    ) -> list[Candidate]:
+        """A yes/no question about one side of a contrast is answered by a row or label/value pair of its
+        documents naming the other side ("Program Format: On ground" for "online?"): the best such unit not
+        quoted yet is quoted too, close in score or not."""
+        sides = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS]
+        if question.kind != "yesno" or not sides:
+            return chosen
+        quoted = {(c.row, c.unit) for c in chosen}
+
+        def names_other_side(c: Candidate) -> bool:
+            if (c.row, c.unit) in quoted or self.index.chunks[c.row].units[c.unit].kind not in LISTED_KINDS:
+                return False
+            words = self.unit_tokens(c.row, c.unit)
+            return any(t not in words and not other.isdisjoint(words) for t, other in sides)
+
+        other = next((c for c in eligible if self.index.chunks[c.row].doc_id in docs and names_other_side(c)), None)
+        return chosen if other is None else [*chosen, other]
 
     def _continues(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """The unit goes on from a chosen one in the same paragraph ("… is required. However, …")."""

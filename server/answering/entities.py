@@ -254,6 +254,7 @@ class EntityLinker:
         of the question that appear in some of its documents' titles ("construction management" when
         "Purdue" names four pages) narrow it to those documents. In a comparison every name is a side.
         """
+        mentions = _without_asides(mentions)
         named = [m for m in mentions if m.linked and m.by_name and not m.loose]
         loose = [m.doc_ids for m in mentions if m.linked and m.loose]
         if not named:
@@ -292,6 +293,15 @@ class EntityLinker:
         keep = frozenset(d for d, v in scores.items() if v >= 0.6 * best)
         used = set(words).intersection(*(self._by_id[d].tokens for d in keep))
         return keep, used
+
+
+def _without_asides(mentions: tuple[Mention, ...]) -> tuple[Mention, ...]:
+    """The names of a sentence that does not ask ("I'm applying from outside the US.") yield to those of the
+    question itself ("… for the Illinois MSF?") when they share no document: the question says what it is about."""
+    asked = [m.doc_ids for m in mentions if m.linked and m.asked]
+    if not asked:
+        return mentions
+    return tuple(m for m in mentions if m.asked or not m.linked or any(m.doc_ids & docs for docs in asked))
 
 
 def _named_groups(named: list, subjects: list[frozenset[str]], compare: bool) -> list[frozenset[str]]:

@@ -180,6 +180,7 @@ class Mention:
     known: bool = True  # the corpus uses the word somewhere
     lead: bool = False  # names the subject of its documents (a school), not a program or page word
     loose: bool = False  # linked by a loose match (initials, a short form): starts an entity only if no name does
+    asked: bool = True  # used in a sentence that asks (not in an aside such as "I live outside the US.")
 
     @property
     def linked(self) -> bool:
@@ -473,9 +474,9 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         found = name_spans(sentence)
         if linker is not None:
             found += linker.lowercase_names(sentence, SUBJECT_MARKERS)
-        spans.extend((name, subject and in_question) for name, subject in found)
-    mentions = tuple(m for name, subject in spans for m in _link(linker, name, subject)) if linker else ()
-    mentions = tuple(m for m in mentions if m is not None)
+        spans.extend((name, subject and in_question, in_question) for name, subject in found)
+    linked = ((m, asked) for name, subject, asked in spans for m in _link(linker, name, subject)) if linker else ()
+    mentions = tuple(replace(m, asked=asked) for m, asked in linked if m is not None)
     tokens = tuple(dict.fromkeys(content_tokens(clause)))
     entities: tuple[frozenset[str], ...] = ()
     name_tokens: set[str] = set()

@@ -39,6 +39,7 @@ UNIT_FEATURES = (
     "focus_semantic",
     "asks",
     "previous_semantic",
+    "heading",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (

@@ -62,3 +62,23 @@ def test_long_sections_split_at_sentences_with_overlap():
     for a, b in zip(chunks, chunks[1:], strict=False):
         assert a.text.split(". ")[-1].rstrip(".") in b.text  # one sentence of overlap
         assert b.text.startswith("Sentence number")
+
+
+def test_a_heading_guessed_from_a_short_line_is_quotable_too():
+    from indexer.textclean import parse_text
+
+    text = (
+        "Field Work\n\nStudents complete supervised hours in a partner clinic.\n\n"
+        "Clinical Hours\n220-hour residency\n\nThe residency is completed in the final year.\n"
+    )
+    blocks = parse_text(text)
+    assert ("heading", "220-hour residency") in [(b.kind, b.text) for b in blocks]
+    from indexer.blocks import ParsedDocument
+
+    doc = ParsedDocument("d", "d.txt", "D", "d.txt", "txt", "h", blocks)
+    _, chunks = chunk_document(doc, ChunkerConfig())
+    units = [(u.kind, u.text) for c in chunks for u in c.units]
+    assert ("heading", "220-hour residency") in units
+    # It comes just before the sentence it heads, so that sentence's context is still its heading.
+    texts = [u.text for c in chunks for u in c.units]
+    assert texts.index("The residency is completed in the final year.") == texts.index("220-hour residency") + 1

@@ -65,3 +65,17 @@ def test_question_lines_become_headings_and_wrapped_lines_join():
     assert blocks[0].kind == "heading" and blocks[0].text == "What does it cost?"
     assert blocks[1].kind == "para"
     assert blocks[1].text == "The program costs a lot of money and takes two years to finish."
+
+
+def test_a_line_stating_a_value_is_not_taken_for_a_heading():
+    text = (
+        "How to Apply\nSpring\nPriority Deadline: March 3\n\nSend every document through the portal.\n\n"
+        "Optional Costs\nStudio Fee – $40 – $90 per term\n\nFees are billed with tuition.\n\n"
+        "Visiting Scholars\nOpen House\n\nCome and meet the faculty in the spring.\n"
+    )
+    blocks = parse_text(text)
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Priority Deadline: March 3" not in headings and "Studio Fee – $40 – $90 per term" not in headings
+    assert "Open House" in headings  # a plain label over a paragraph still opens a section
+    body = "\n".join(b.text for b in blocks if b.kind != "heading")
+    assert "Priority Deadline: March 3" in body and "Studio Fee – $40 – $90 per term" in body

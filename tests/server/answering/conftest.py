@@ -71,7 +71,7 @@ SCHOOL_PAGES = {
         "with a master's degree may transfer up to twelve credits after their first year. The qualifying "
         "examination is taken at the end of the second year and may be repeated once.\n"
         "Transcripts must show the following laboratory skills:\n\n"
-        "# Core laboratory skills\n\n- Titration\n- Infrared spectroscopy\n- Gas chromatography\n",
+        "# Core laboratory skills\n\n- Titration\n- Infrared spectroscopy\n\nInstrument Skills\n- Gas chromatography\n",
         "https://chem.k-more.edu/grad",
     ),
 }

@@ -118,3 +118,13 @@ def test_a_run_of_names_links_by_its_words_when_the_whole_names_nothing(school_l
     # A word of the run that names nothing and is no abbreviation keeps the run one unknown name.
     unknown = analyse("How much does Glenmoor Kenmore's program cost?", school_linker)
     assert unknown.unknown_subjects == ["Glenmoor Kenmore"]
+
+
+def test_an_aside_yields_to_the_name_the_question_itself_uses(school_linker):
+    # Neither name is marked as the subject ("the Marlow DPT" follows "the"): the asking sentence's own name wins.
+    question = analyse("I live near Pinecrest University. Which hours apply in the Marlow DPT?", school_linker)
+    assert set().union(*question.entities) <= {"marlow-dpt-faq", "marlow-counseling-ms"}
+    assert "marlow-dpt-faq" in set().union(*question.entities)
+    # An aside sharing documents with the question's name is kept: it narrows nothing away.
+    same = analyse("I like Marlow College. Which hours apply in the Marlow DPT?", school_linker)
+    assert "marlow-dpt-faq" in set().union(*same.entities)
