@@ -98,8 +98,12 @@ def stands_alone(question: Question) -> bool:
 
 
 def named(question: Question) -> list[str]:
-    """Names of schools or organisations in the message: the entities it switches to."""
-    return [m.text.title() if m.text.islower() else m.text for m in question.mentions if m.linked and m.lead]
+    """Names of schools or organisations in the message: the entities it switches to. A name true of more
+    documents than another one's ("MS" beside "University of Cincinnati") is a broader word, not a name of its own."""
+    leads = [m for m in question.mentions if m.linked and m.lead]
+    return [
+        m.text.title() if m.text.islower() else m.text for m in leads if not any(o.doc_ids < m.doc_ids for o in leads)
+    ]
 
 
 def resolve(
@@ -130,7 +134,7 @@ def resolve(
         # documents of that program include some there.
         if same_school is not None:
             at_school = tuple(same_school(group, inherited) for group in question.entities)
-            if not any(at_school) and _entity_anaphor(text) is not None:
+            if not any(at_school) and _points_before_names(question):
                 # "I'm also looking at their geology MS. …": no page of that school is the program's, and the
                 # message points at the school in focus; its pages are searched, the program's title first.
                 return _with_state(question.with_(entities=()), state, own_focus, school_pages)
@@ -212,7 +216,10 @@ def _attribute(
         drop = frozenset().union(*(CONTRASTS.get(t, frozenset()) for t in focus))
         if drop:
             drop |= {t for t in state.focus if t.isdigit()}
-        kept = " ".join(w for w in carried.split() if not drop.intersection(content_tokens(w)))
+        # The previous question is searched again with the detail swapped ("When was the deadline for entry"),
+        # not only its focus words: what the kind of answer restates ("deadline") is part of what it asked.
+        previous = TRAILING.sub("", state.question or carried)
+        kept = " ".join(w for w in previous.split() if not drop.intersection(content_tokens(w)))
         merged = tuple(dict.fromkeys((*(t for t in state.focus if t not in drop), *focus)))
         return merged, state.kind, f"{text} {kept}", False, False
     anaphor = VALUE_ANAPHOR.search(text)
@@ -231,6 +238,16 @@ def _changes_detail(question: Question) -> bool:
     2017?"): all its focus is sides of a contrast and figures, not another attribute ("And the deadline?")."""
     focus = question.focus
     return bool(CONTINUATION.search(question.text) and focus) and all(t in CONTRASTS or t.isdigit() for t in focus)
+
+
+def _points_before_names(question: Question) -> bool:
+    """The message points at the entity in focus before it names a program ("their geology MS"), not after it
+    ("the Kenmore MS in Finance: what was its deadline?", where "its" is the program just named)."""
+    anaphor = _entity_anaphor(question.text)
+    if anaphor is None:
+        return False
+    named_at = [i for m in question.mentions if m.linked and m.by_name if (i := question.text.find(m.text)) >= 0]
+    return not named_at or anaphor.start() < min(named_at)
 
 
 def _switches_program(question: Question, inherited: frozenset[str], mentioned: Mentioned) -> bool:

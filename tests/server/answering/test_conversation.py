@@ -159,3 +159,33 @@ def test_a_follow_up_that_only_changes_a_detail_keeps_the_question(linker):
     # A follow-up asking another attribute is not a changed detail.
     other, _ = talk(linker, "When is Harbor Tech's fall deadline?", "And the tuition?")
     assert other[1].question.kind == "money"
+
+
+def test_a_changed_detail_searches_the_previous_question_with_its_kind_word(linker):
+    # "deadline" restates the date kind, so it is no focus word; the search still asks for a deadline.
+    turns, _ = talk(linker, "When was Harbor Tech's deadline for fall 2026 entry?", "And for spring?")
+    search = turns[1].search.lower()
+    assert "deadline" in search and "entry" in search and "spring" in search
+    assert "fall" not in search and "2026" not in search
+
+
+def test_a_broader_word_beside_a_school_is_not_kept_as_a_name_in_focus():
+    from server.answering.conversation import named
+    from server.answering.question import Mention, Question
+
+    school = Mention("Harbor Tech", True, frozenset({"harbor"}), by_name=True, lead=True)
+    degree = Mention("MS", False, frozenset({"harbor", "lakeview"}), by_name=True, lead=True)
+    assert named(Question("q", mentions=(school, degree))) == ["Harbor Tech"]
+    other = Mention("Lakeview State", True, frozenset({"lakeview"}), by_name=True, lead=True)
+    assert named(Question("q", mentions=(school, other))) == ["Harbor Tech", "Lakeview State"]
+
+
+def test_a_pronoun_after_a_program_name_points_at_that_program_not_at_the_school_in_focus():
+    from server.answering.conversation import _points_before_names
+    from server.answering.question import Mention, Question
+
+    program = Mention("Geology MS", False, frozenset({"kenmore-geology"}), by_name=True)
+    before = "I'm also looking at their Geology MS. How long is it?"
+    after = "What about the Geology MS: what is its deadline?"
+    assert _points_before_names(Question(before, mentions=(program,)))
+    assert not _points_before_names(Question(after, mentions=(program,)))
