@@ -109,7 +109,8 @@ ASK: list[tuple[str, re.Pattern]] = [
 MONEY = r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d"
 PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b"
 VALUE: dict[str, re.Pattern] = {
-    "money": re.compile(MONEY, re.I),
+    # A sum asked "how much" may be stated as a share of another ("150% of resident tuition", "rises 2-3% a year").
+    "money": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "percent": re.compile(PERCENT, re.I),
     "amount": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "date": re.compile(

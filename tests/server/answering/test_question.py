@@ -191,3 +191,13 @@ def test_after_a_colon_the_question_is_the_part_that_asks():
     assert analyse("Back to Lakeview State: when is the spring deadline?").kind == "date"
     # The part after the colon only lists the options the question before it weighs.
     assert analyse("Which robotics MS has the earlier fall deadline: Lakeview State's or Harbor Tech's?").kind == "date"
+
+
+def test_a_sum_asked_how_much_may_be_answered_by_a_share():
+    from server.answering.question import analyse, matches_kind
+
+    question = analyse("How much does tuition usually go up each year?")
+    assert question.kind == "money"
+    assert matches_kind("The board raises tuition by about 4% each year.", question.kind)
+    assert matches_kind("Out-of-region students pay 175 percent of the resident rate.", question.kind)
+    assert not matches_kind("Tuition is set each spring by the board.", question.kind)
