@@ -212,9 +212,19 @@ class Composer:
     def _list_first(self, question: Question, chosen: list[Candidate]) -> list[Candidate]:
         """When the best unit is a lead-in, or an item of one for a list question, the list is the answer: close
         seconds from its passages would take its room and stand between the lead-in and its items (the
-        items among them are quoted with the list, in their order)."""
-        best = chosen[0] if chosen else None
-        lead = self._list_lead(question, best) if best is not None else None
+        items among them are quoted with the list, in their order). A list question whose best unit is no
+        list but one of whose seconds brings one ("… four core courses." then "Core Courses:") quotes the
+        best unit, then the list, before any other second."""
+        if not chosen:
+            return chosen
+        best = chosen[0]
+        lead = self._list_lead(question, best)
+        if lead is None and question.kind == "list":
+            listed = next((c for c in chosen[1:] if self._list_lead(question, c) is not None), None)
+            if listed is not None:
+                items = self.items_after(listed.row, self._list_lead(question, listed))
+                rows = {listed.row} | {row for row, _ in items}
+                return [best, listed, *(c for c in chosen[1:] if c is not listed and c.row not in rows)]
         if lead is None:
             return chosen
         items = {(best.row, lead), *self.items_after(best.row, lead)}

@@ -171,3 +171,26 @@ def test_a_list_answer_quotes_its_items_in_order_without_the_seconds_of_its_pass
     text = composer.render(quoted).text
     assert "thesis credits" not in text
     assert text.index("ROB 530") < text.index("ROB 540") < text.index("ROB 550")
+
+
+def test_a_list_question_quotes_a_seconds_list_before_other_seconds(small_state):
+    # The best unit is a sentence and a second is an item of a list: the list follows the best unit, whole,
+    # and another second of its passage gives it room.
+    composer = Composer(small_state.index, FOCUS_FIRST)
+    composer.config = type(composer.config)(max_list_chars=250)
+    index = small_state.index
+    row = next(r for r, c in enumerate(index.chunks) if "following core courses" in c.text)
+    units = index.chunks[row].units
+    credits = next(n for n, u in enumerate(units) if "thesis credits" in u.text)
+    electives = next(n for n, u in enumerate(units) if u.text.startswith("Electives"))
+    item = next(n for n, u in enumerate(units) if u.text.startswith("ROB 540"))
+
+    def cand(n, score):
+        return Candidate(row, n, 0, score, {}, units[n].text, units[n].start, units[n].end, True)
+
+    question = analyse("Which core courses do robotics students complete?")
+    assert question.kind == "list"
+    quoted, more = composer.with_context(question, [cand(credits, 0.9), cand(electives, 0.85), cand(item, 0.8)])
+    text = composer.render(quoted, more).text
+    assert "30 credits" in text and "advisor" not in text and not more
+    assert text.index("ROB 510") < text.index("ROB 530") < text.index("ROB 550")
