@@ -17,6 +17,7 @@ class Block:
     text: str
     level: int = 0
     page: int | None = None
+    header: tuple[str, ...] = ()  # a row's column names, when its table has a header row
 
 
 @dataclass

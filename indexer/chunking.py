@@ -17,7 +17,7 @@ from .textclean import INLINE_VALUE
 
 TRAIL_SEPARATOR = " › "
 # Bump when cleaning or chunking changes what chunks hold: older indexes are then rebuilt, not reused.
-CHUNKER_VERSION = 7
+CHUNKER_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -223,17 +223,20 @@ class _Layout:
         leaf = section.trail[-1] if section.trail and self.stack and self.stack[-1][0] > 1 else ""
         start = self.emit(text)
         if block.kind == "row":
-            self._row(section, leaf, text, start)
+            self._row(section, leaf, text, start, block.header)
         elif block.kind == "kv":
             self._pairs(section, leaf, text, start)
         else:
             self._prose(section, leaf, text, start, "item" if block.kind == "item" else "sentence")
 
-    def _row(self, section: _Section, leaf: str, text: str, start: int) -> None:
+    def _row(self, section: _Section, leaf: str, text: str, start: int, header: tuple[str, ...] = ()) -> None:
         if self.prev_kind != "row":
             self.group_id += 1
         cells = text.split(" | ")
         label = f"{cells[0]}: {' | '.join(cells[1:])}" if len(cells) > 1 else text
+        if len(header) == len(cells):
+            # Each value with the name of its column: "Employment: 125,570; Mean annual wage: $104,210".
+            label = "; ".join(f"{name}: {cell}" for name, cell in zip(header, cells, strict=True))
         section.pieces.append(
             _Piece(start, start + len(text), len(text.split()), "row", _prefix(leaf, label), self.group_id)
         )

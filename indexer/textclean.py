@@ -69,10 +69,44 @@ def _is_question_heading(text: str) -> bool:
 
 
 class _Line:
-    __slots__ = ("kind", "text", "level", "blank_before")
+    __slots__ = ("kind", "text", "level", "blank_before", "header")
 
     def __init__(self, kind: str, text: str, level: int = 0, blank_before: bool = False):
         self.kind, self.text, self.level, self.blank_before = kind, text, level, blank_before
+        self.header: tuple[str, ...] = ()  # a table row's column names, when its table has a header row
+
+
+FOOTNOTE_MARK = re.compile(r"\s*\(\d+\)")
+
+
+def _header_before(out: list[_Line]) -> tuple[str, ...]:
+    """The column names over a table's separator line: the cells of the lines just before it (a header row
+    saved over several lines: "Employment (1) | Employment RSE (3) |", "Mean hourly wage |", …)."""
+    cells: list[str] = []
+    for line in reversed(out):
+        if line.kind == "row" or (line.kind == "text" and line.text.endswith("|")):
+            cells = [c.strip() for c in line.text.strip().strip("|").split("|") if c.strip()] + cells
+            if line.blank_before:
+                break
+            continue
+        break
+    return tuple(FOOTNOTE_MARK.sub("", c) for c in cells)
+
+
+def _shape(cell: str) -> str:
+    cell = FOOTNOTE_MARK.sub("", cell)
+    if "$" in cell:
+        return "money"
+    if "%" in cell:
+        return "percent"
+    return "figure" if any(ch.isdigit() for ch in cell) else "words"
+
+
+def _names_columns(header: tuple[str, ...], cells: list[str]) -> bool:
+    """A header names the columns of a row when it has as many cells and they read otherwise ("Mean annual
+    wage" over "$104,210", "25%" over "$75,450"): a first row of data above the separator ("Early Action |
+    December 1") reads like the rows under it."""
+    return len(header) == len(cells) and [_shape(c) for c in header] != [_shape(c) for c in cells]
 
 
 def _tokenise(raw: str) -> list[_Line]:
@@ -84,6 +118,7 @@ def _tokenise(raw: str) -> list[_Line]:
     out: list[_Line] = []
     blank = False
     skip_level = 0  # inside a "Related programs"-style section of this heading level
+    header: tuple[str, ...] = ()  # the column names of the table being read, if it has a header row
     for original, line in zip(raw_lines, delinked, strict=True):
         if not line:
             blank = True
@@ -98,7 +133,10 @@ def _tokenise(raw: str) -> list[_Line]:
         text_without_links = LINK.sub("", original)
         if LINK.search(original) and not re.sub(r"[\s*#\-•|+]", "", text_without_links):
             continue  # a line of links only: navigation, menus, "related programs"
-        if RULE.match(line) or TABLE_SEPARATOR.match(line):
+        if TABLE_SEPARATOR.match(line):
+            header = _header_before(out)
+            continue
+        if RULE.match(line):
             continue
         plain = _norm(line)
         if BOILERPLATE_LINES.match(plain) or BOILERPLATE_FRAGMENTS.search(line) or BYLINE.match(line):
@@ -111,11 +149,59 @@ def _tokenise(raw: str) -> list[_Line]:
             out.append(_Line("item", m.group(1).strip(), blank_before=blank))
         elif "|" in line and len([c for c in line.strip("| ").split("|") if c.strip()]) >= 2:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            out.append(_Line("row", " | ".join(c for c in cells if c), blank_before=blank))
+            row = _Line("row", " | ".join(c for c in cells if c), blank_before=blank)
+            if _names_columns(header, [c for c in cells if c]):
+                row.header = header
+            out.append(row)
         else:
+            header = ()
             out.append(_Line("text", re.sub(r"\s+", " ", line), blank_before=blank))
         blank = False
-    return _drop_menus(out, counts)
+    return _drop_menus(_vertical_tables(out), counts)
+
+
+def _cell(line: _Line) -> str | None:
+    """The text of a line that is one cell of a table saved a cell per line ("Mean hourly wage |")."""
+    if line.kind != "text" or not line.text.endswith("|") or "|" in line.text[:-1]:
+        return None
+    return line.text[:-1].strip() or None
+
+
+def _vertical_tables(lines: list[_Line]) -> list[_Line]:
+    """Tables saved a cell per line (header cells, then each row's cells) as rows with their column names."""
+    out: list[_Line] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _cell(lines[j]) is not None:
+            j += 1
+        rows = _as_rows([_cell(line) for line in lines[i:j]]) if j - i >= 4 else None
+        if rows is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        header, *data = rows
+        # Each row reads as its cells did on the page, a bar after each ("105,850 | 1.8 % |").
+        out.append(_Line("row", " | ".join(header) + " |", blank_before=lines[i].blank_before))
+        for cells in data:
+            row = _Line("row", " | ".join(cells) + " |")
+            row.header = tuple(FOOTNOTE_MARK.sub("", c) for c in header)
+            out.append(row)
+        i = j
+    return out
+
+
+def _as_rows(cells: list[str]) -> list[list[str]] | None:
+    """The cells cut into a header and rows of the fewest columns for which every row reads alike and the
+    header reads otherwise ("Employment (1)" … over "105,850", "1.8 %" …); None when no cut fits."""
+    for width in range(2, len(cells) // 2 + 1):
+        if len(cells) % width:
+            continue
+        rows = [cells[k : k + width] for k in range(0, len(cells), width)]
+        shapes = {tuple(map(_shape, row)) for row in rows[1:]}
+        if len(shapes) == 1 and tuple(map(_shape, rows[0])) not in shapes:
+            return rows
+    return None
 
 
 def _drop_menus(lines: list[_Line], counts: Counter) -> list[_Line]:
@@ -166,7 +252,7 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
             blocks.append(Block("heading", line.text, level=line.level, page=page))
             i += 1
         elif line.kind in ("item", "row"):
-            blocks.append(Block(line.kind, line.text, page=page))
+            blocks.append(Block(line.kind, line.text, page=page, header=line.header))
             i += 1
         elif _is_question_heading(line.text) and (i + 1 < n and lines[i + 1].kind != "heading"):
             blocks.append(Block("heading", line.text, level=0, page=page))

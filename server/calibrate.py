@@ -377,13 +377,14 @@ def score(cases: list[Case], weights: Weights) -> dict[str, float]:
 
 def _index_for(pages: Path | None, corpus: Path, root: Path) -> Path:
     folder = root / (f"{pages.parent.name}-{pages.name}" if pages else "corpus-only")  # pools all hold a corpus/
-    if (folder / "index").is_dir():
-        return folder
-    shutil.copytree(corpus, folder / "corpus")
-    if pages:
-        for path in sorted(pages.iterdir()):
-            if path.is_file():
-                shutil.copy(path, folder / "corpus" / path.name)
+    if not (folder / "corpus").is_dir():
+        shutil.copytree(corpus, folder / "corpus")
+        if pages:
+            for path in sorted(pages.iterdir()):
+                if path.is_file():
+                    shutil.copy(path, folder / "corpus" / path.name)
+    # An index kept from an earlier run is built again when the chunker or tokeniser changed since (an
+    # incremental build publishes nothing new otherwise).
     build(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index", _env_file=None))
     return folder
 

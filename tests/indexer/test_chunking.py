@@ -82,3 +82,13 @@ def test_a_heading_guessed_from_a_short_line_is_quotable_too():
     # It comes just before the sentence it heads, so that sentence's context is still its heading.
     texts = [u.text for c in chunks for u in c.units]
     assert texts.index("The residency is completed in the final year.") == texts.index("220-hour residency") + 1
+
+
+def test_a_row_under_column_names_is_quoted_with_them():
+    from indexer.blocks import Block, ParsedDocument
+
+    header = ("Headcount", "Mean hourly pay", "Mean yearly pay")
+    blocks = [Block("heading", "Wages", level=1), Block("row", "48,210 | $31.20 | $64,900", header=header)]
+    _, chunks = chunk_document(ParsedDocument("d", "d.txt", "D", "d.txt", "txt", "h", blocks), ChunkerConfig())
+    units = [u.text for c in chunks for u in c.units]
+    assert "Headcount: 48,210; Mean hourly pay: $31.20; Mean yearly pay: $64,900" in units

@@ -79,3 +79,29 @@ def test_a_line_stating_a_value_is_not_taken_for_a_heading():
     assert "Open House" in headings  # a plain label over a paragraph still opens a section
     body = "\n".join(b.text for b in blocks if b.kind != "heading")
     assert "Priority Deadline: March 3" in body and "Studio Fee – $40 – $90 per term" in body
+
+
+def test_a_table_with_a_header_row_names_each_value_by_its_column():
+    text = (
+        "Wage estimates:\n\nHeadcount (1) | Mean hourly pay |\nMean yearly pay (2) |\n---|---|---|\n"
+        "48,210 | $31.20 | $64,900 |\n\nIntake dates:\n\nEarly Round | November 3\n---|---\nLate Round | March 9\n"
+    )
+    rows = [b for b in parse_text(text) if b.kind == "row"]
+    named = [b for b in rows if b.header]
+    assert [b.header for b in named] == [("Headcount", "Mean hourly pay", "Mean yearly pay")]
+    assert named[0].text == "48,210 | $31.20 | $64,900"
+    # A first row of data over the separator reads like the row under it: no column names.
+    assert not [b for b in rows if "Late Round" in b.text][0].header
+
+
+def test_a_table_saved_a_cell_per_line_becomes_rows_with_column_names():
+    cells = ["Percentile", "10%", "50% (Median)", "90%", "Hourly Pay", "$14.10", "$22.80", "$41.05"]
+    cells += ["Yearly Pay (2)", "$29,330", "$47,420", "$85,380"]
+    text = "Pay by percentile:\n" + "\n".join(f"{c} |" for c in cells) + "\nSource: a survey of employers.\n"
+    rows = [b for b in parse_text(text) if b.kind == "row"]
+    assert [b.text for b in rows] == [
+        "Percentile | 10% | 50% (Median) | 90% |",
+        "Hourly Pay | $14.10 | $22.80 | $41.05 |",
+        "Yearly Pay (2) | $29,330 | $47,420 | $85,380 |",
+    ]
+    assert rows[2].header == ("Percentile", "10%", "50% (Median)", "90%")
