@@ -210,7 +210,7 @@ class _Layout:
         start = self.emit(text)
         section = _Section(trail=[h for _, h, _ in self.stack], heading_start=start, page=block.page)
         if plain:
-            # A heading guessed from a short line ("Deadline: February 1", "150-hour practicum") may be the
+            # A heading guessed from a short line ("Deadline: March 3", "220-hour residency") may be the
             # answer itself: it is quotable too, as the first unit of the section it opens.
             section.pieces.append(_Piece(start, start + len(text), len(text.split()), "heading", text))
         self.sections.append(section)
@@ -235,7 +235,7 @@ class _Layout:
         cells = text.split(" | ")
         label = f"{cells[0]}: {' | '.join(cells[1:])}" if len(cells) > 1 else text
         if len(header) == len(cells):
-            # Each value with the name of its column: "Employment: 125,570; Mean annual wage: $104,210".
+            # Each value with the name of its column: "Headcount: 48,210; Mean yearly pay: $64,900".
             label = "; ".join(f"{name}: {cell}" for name, cell in zip(header, cells, strict=True))
         section.pieces.append(
             _Piece(start, start + len(text), len(text.split()), "row", _prefix(leaf, label), self.group_id)

@@ -81,7 +81,7 @@ FOOTNOTE_MARK = re.compile(r"\s*\(\d+\)")
 
 def _header_before(out: list[_Line]) -> tuple[str, ...]:
     """The column names over a table's separator line: the cells of the lines just before it (a header row
-    saved over several lines: "Employment (1) | Employment RSE (3) |", "Mean hourly wage |", …)."""
+    saved over several lines: "Headcount (1) | Mean hourly pay |", "Mean yearly pay (2) |", …)."""
     cells: list[str] = []
     for line in reversed(out):
         if line.kind == "row" or (line.kind == "text" and line.text.endswith("|")):
@@ -103,8 +103,8 @@ def _shape(cell: str) -> str:
 
 
 def _names_columns(header: tuple[str, ...], cells: list[str]) -> bool:
-    """A header names the columns of a row when it has as many cells and they read otherwise ("Mean annual
-    wage" over "$104,210", "25%" over "$75,450"): a first row of data above the separator ("Early Action |
+    """A header names the columns of a row when it has as many cells and they read otherwise ("Mean yearly
+    pay" over "$64,900", "25%" over "$75,450"): a first row of data above the separator ("Early Action |
     December 1") reads like the rows under it."""
     return len(header) == len(cells) and [_shape(c) for c in header] != [_shape(c) for c in cells]
 
@@ -161,7 +161,7 @@ def _tokenise(raw: str) -> list[_Line]:
 
 
 def _cell(line: _Line) -> str | None:
-    """The text of a line that is one cell of a table saved a cell per line ("Mean hourly wage |")."""
+    """The text of a line that is one cell of a table saved a cell per line ("Mean hourly pay |")."""
     if line.kind != "text" or not line.text.endswith("|") or "|" in line.text[:-1]:
         return None
     return line.text[:-1].strip() or None
@@ -181,7 +181,7 @@ def _vertical_tables(lines: list[_Line]) -> list[_Line]:
             i += 1
             continue
         header, *data = rows
-        # Each row reads as its cells did on the page, a bar after each ("105,850 | 1.8 % |").
+        # Each row reads as its cells did on the page, a bar after each ("48,210 | $31.20 |").
         out.append(_Line("row", " | ".join(header) + " |", blank_before=lines[i].blank_before))
         for cells in data:
             row = _Line("row", " | ".join(cells) + " |")
@@ -193,7 +193,7 @@ def _vertical_tables(lines: list[_Line]) -> list[_Line]:
 
 def _as_rows(cells: list[str]) -> list[list[str]] | None:
     """The cells cut into a header and rows of the fewest columns for which every row reads alike and the
-    header reads otherwise ("Employment (1)" … over "105,850", "1.8 %" …); None when no cut fits."""
+    header reads otherwise ("Headcount (1)" … over "48,210", "$31.20" …); None when no cut fits."""
     for width in range(2, len(cells) // 2 + 1):
         if len(cells) % width:
             continue
@@ -289,7 +289,7 @@ def _short_run(lines: list[_Line], i: int, blocks: list[Block], title: str | Non
     heading = None
     # In a run of "Label: value" lines the last line is one more value, not a heading.
     listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
-    # So is a last line that states a value itself ("Deadline: February 1", "Lab Fee – $100 – $300").
+    # So is a last line that states a value itself ("Deadline: March 3", "Studio Fee – $40 – $90").
     listed = listed or bool(INLINE_VALUE.match(run[-1]) or CURRENCY.search(run[-1]))
     if not listed and after == "heading" and _heading_like(run[-1]):
         heading = run.pop()

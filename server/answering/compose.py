@@ -213,7 +213,7 @@ class Composer:
         """When the best unit is a lead-in, or an item of one for a list question, the list is the answer: close
         seconds from its passages would take its room and stand between the lead-in and its items (the
         items among them are quoted with the list, in their order). A list question whose best unit is no
-        list but one of whose seconds brings one ("… four core courses." then "Core Courses:") quotes the
+        list but one of whose seconds brings one ("… five core courses." then "Core courses:") quotes the
         best unit, then the list, before any other second."""
         if not chosen:
             return chosen
@@ -256,7 +256,7 @@ class Composer:
             return items
         for j, u in enumerate(self.index.chunks[nxt].units):
             if u.kind == "heading":
-                continue  # a sub-heading within the list ("Essential Computer Science Skills")
+                continue  # a sub-heading within the list ("Instrument Skills")
             if u.kind not in LISTED_KINDS:
                 break
             items.append((nxt, j))

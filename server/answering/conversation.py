@@ -99,7 +99,7 @@ def stands_alone(question: Question) -> bool:
 
 def named(question: Question) -> list[str]:
     """Names of schools or organisations in the message: the entities it switches to. A name true of more
-    documents than another one's ("MS" beside "University of Cincinnati") is a broader word, not a name of its own."""
+    documents than another one's ("MS" beside "Harbor Tech") is a broader word, not a name of its own."""
     leads = [m for m in question.mentions if m.linked and m.lead]
     return [
         m.text.title() if m.text.islower() else m.text for m in leads if not any(o.doc_ids < m.doc_ids for o in leads)

@@ -297,7 +297,7 @@ class EntityLinker:
 
 def _without_asides(mentions: tuple[Mention, ...]) -> tuple[Mention, ...]:
     """The names of a sentence that does not ask ("I'm applying from outside the US.") yield to those of the
-    question itself ("… for the Illinois MSF?") when they share no document: the question says what it is about."""
+    question itself ("… for the Kenmore MSF?") when they share no document: the question says what it is about."""
     asked = [m.doc_ids for m in mentions if m.linked and m.asked]
     if not asked:
         return mentions

@@ -109,7 +109,7 @@ ASK: list[tuple[str, re.Pattern]] = [
 MONEY = r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d"
 PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b"
 VALUE: dict[str, re.Pattern] = {
-    # A sum asked "how much" may be stated as a share of another ("150% of resident tuition", "rises 2-3% a year").
+    # A sum asked "how much" may be stated as a share of another ("175% of the resident rate", "rises about 4% a year").
     "money": re.compile(f"{MONEY}|{PERCENT}", re.I),
     "percent": re.compile(PERCENT, re.I),
     "amount": re.compile(f"{MONEY}|{PERCENT}", re.I),
