@@ -94,6 +94,7 @@ def _html_blocks(html: str) -> tuple[list[Block], str | None]:
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]):
         tag.decompose()
     blocks: list[Block] = []
+    headers: dict[int, tuple[str, ...]] = {}  # each table's column names, from its header row
     body = soup.body or soup
     for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "pre", "blockquote"]):
         if el.find_parent(["li", "p", "tr", "pre", "blockquote"]) is not None and el.name not in ("tr",):
@@ -104,10 +105,15 @@ def _html_blocks(html: str) -> tuple[list[Block], str | None]:
         if el.name.startswith("h"):
             blocks.append(Block("heading", text, level=int(el.name[1])))
         elif el.name == "tr":
-            cells = [re.sub(r"\s+", " ", c.get_text(" ", strip=True)) for c in el.find_all(["td", "th"])]
-            cells = [c for c in cells if c]
-            if cells:
-                blocks.append(Block("row", " | ".join(cells)))
+            found = [c for c in el.find_all(["td", "th"]) if c.get_text(strip=True)]
+            cells = [re.sub(r"\s+", " ", c.get_text(" ", strip=True)) for c in found]
+            if not cells:
+                continue
+            table = id(el.find_parent("table"))
+            header = headers.get(table, ())
+            if all(c.name == "th" for c in found):
+                headers[table], header = tuple(cells), ()  # a header row names the columns of the rows under it
+            blocks.append(Block("row", " | ".join(cells), header=header if len(header) == len(cells) else ()))
         elif el.name == "li":
             blocks.append(Block("item", text))
         else:

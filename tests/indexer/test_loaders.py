@@ -199,3 +199,17 @@ def test_a_parser_library_error_is_one_skipped_file_with_the_same_message_at_upl
     with pytest.raises(InvalidRequest) as upload_error:
         check_upload("brochure.pdf", b"%PDF-1.4 not empty", Settings(_env_file=None))
     assert str(upload_error.value) == str(indexer_error.value)
+
+
+def test_html_table_rows_carry_the_names_of_their_columns(tmp_path: Path):
+    (tmp_path / "fees.html").write_text(
+        "<html><body><h1>Fees</h1><table>"
+        "<tr><th>Term</th><th>Tuition</th><th>Studio fee</th></tr>"
+        "<tr><td>Autumn</td><td>$7,400</td><td>$85</td></tr>"
+        "<tr><th>Summer</th><td>$2,150</td><td>$40</td></tr>"
+        "</table><table><tr><td>Orientation</td><td>August 20</td></tr></table></body></html>"
+    )
+    rows = [b for b in load_document(tmp_path / "fees.html", tmp_path).blocks if b.kind == "row"]
+    assert rows[0].text == "Term | Tuition | Studio fee" and rows[0].header == ()
+    assert rows[1].header == ("Term", "Tuition", "Studio fee") == rows[2].header  # a row's own label cell too
+    assert rows[3].header == ()  # another table, without a header row
