@@ -233,10 +233,11 @@ class _Layout:
         if self.prev_kind != "row":
             self.group_id += 1
         cells = text.split(" | ")
-        label = f"{cells[0]}: {' | '.join(cells[1:])}" if len(cells) > 1 else text
         if len(header) == len(cells):
             # Each value with the name of its column: "Headcount: 48,210; Mean yearly pay: $64,900".
             label = "; ".join(f"{name}: {cell}" for name, cell in zip(header, cells, strict=True))
+        else:
+            label = f"{cells[0]}: {' | '.join(cells[1:])}" if len(cells) > 1 else text
         section.pieces.append(
             _Piece(start, start + len(text), len(text.split()), "row", _prefix(leaf, label), self.group_id)
         )

@@ -71,12 +71,21 @@ def _is_question_heading(text: str) -> bool:
 class _Line:
     __slots__ = ("kind", "text", "level", "blank_before", "header")
 
-    def __init__(self, kind: str, text: str, level: int = 0, blank_before: bool = False):
+    def __init__(self, kind: str, text: str, level: int = 0, blank_before: bool = False, header: tuple[str, ...] = ()):
         self.kind, self.text, self.level, self.blank_before = kind, text, level, blank_before
-        self.header: tuple[str, ...] = ()  # a table row's column names, when its table has a header row
+        self.header = header  # a table row's column names, when its table has a header row
 
 
 FOOTNOTE_MARK = re.compile(r"\s*\(\d+\)")
+
+
+def _cells(text: str) -> list[str]:
+    """The non-empty cells of a table line ("a | b |")."""
+    return [c.strip() for c in text.strip().strip("|").split("|") if c.strip()]
+
+
+def _column_names(cells: list[str]) -> tuple[str, ...]:
+    return tuple(FOOTNOTE_MARK.sub("", c) for c in cells)
 
 
 def _header_before(out: list[_Line]) -> tuple[str, ...]:
@@ -85,12 +94,12 @@ def _header_before(out: list[_Line]) -> tuple[str, ...]:
     cells: list[str] = []
     for line in reversed(out):
         if line.kind == "row" or (line.kind == "text" and line.text.endswith("|")):
-            cells = [c.strip() for c in line.text.strip().strip("|").split("|") if c.strip()] + cells
+            cells = _cells(line.text) + cells
             if line.blank_before:
                 break
             continue
         break
-    return tuple(FOOTNOTE_MARK.sub("", c) for c in cells)
+    return _column_names(cells)
 
 
 def _shape(cell: str) -> str:
@@ -148,11 +157,9 @@ def _tokenise(raw: str) -> list[_Line]:
         elif m := BULLET.match(line):
             out.append(_Line("item", m.group(1).strip(), blank_before=blank))
         elif "|" in line and len([c for c in line.strip("| ").split("|") if c.strip()]) >= 2:
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            row = _Line("row", " | ".join(c for c in cells if c), blank_before=blank)
-            if _names_columns(header, [c for c in cells if c]):
-                row.header = header
-            out.append(row)
+            cells = _cells(line)
+            named = header if _names_columns(header, cells) else ()
+            out.append(_Line("row", " | ".join(cells), blank_before=blank, header=named))
         else:
             header = ()
             out.append(_Line("text", re.sub(r"\s+", " ", line), blank_before=blank))
@@ -172,22 +179,21 @@ def _vertical_tables(lines: list[_Line]) -> list[_Line]:
     out: list[_Line] = []
     i = 0
     while i < len(lines):
-        j = i
-        while j < len(lines) and _cell(lines[j]) is not None:
-            j += 1
-        rows = _as_rows([_cell(line) for line in lines[i:j]]) if j - i >= 4 else None
+        cells = []
+        while i + len(cells) < len(lines) and (cell := _cell(lines[i + len(cells)])) is not None:
+            cells.append(cell)
+        rows = _as_rows(cells) if len(cells) >= 4 else None
         if rows is None:
-            out.append(lines[i])
-            i += 1
+            skip = max(len(cells), 1)  # no table: the run is kept as it is (one pass, whatever its length)
+            out.extend(lines[i : i + skip])
+            i += skip
             continue
         header, *data = rows
         # Each row reads as its cells did on the page, a bar after each ("48,210 | $31.20 |").
         out.append(_Line("row", " | ".join(header) + " |", blank_before=lines[i].blank_before))
-        for cells in data:
-            row = _Line("row", " | ".join(cells) + " |")
-            row.header = tuple(FOOTNOTE_MARK.sub("", c) for c in header)
-            out.append(row)
-        i = j
+        names = _column_names(header)
+        out.extend(_Line("row", " | ".join(row) + " |", header=names) for row in data)
+        i += len(cells)
     return out
 
 
@@ -287,14 +293,13 @@ def _short_run(lines: list[_Line], i: int, blocks: list[Block], title: str | Non
     after = _next_kind(lines, j)
     prev_kind = blocks[-1].kind if blocks else "start"
     heading = None
-    # In a run of "Label: value" lines the last line is one more value, not a heading.
-    listed = len(run) >= 2 and all(INLINE_VALUE.match(r) for r in run)
-    # So is a last line that states a value itself ("Deadline: March 3", "Studio Fee – $40 – $90").
-    listed = listed or bool(INLINE_VALUE.match(run[-1]) or CURRENCY.search(run[-1]))
-    if not listed and after == "heading" and _heading_like(run[-1]):
+    # A last line that states a value ("Deadline: March 3", "Studio Fee – $40 – $90") is a value, not a heading:
+    # so is the last of a run of "Label: value" lines.
+    valued = bool(INLINE_VALUE.match(run[-1]) or CURRENCY.search(run[-1]))
+    if not valued and after == "heading" and _heading_like(run[-1]):
         heading = run.pop()
         level = max((lines[j].level or 2) - 1, 1)
-    elif not listed and after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
+    elif not valued and after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
         heading = run.pop()
         level = 0
     if prev_kind == "start" and run and _heading_like(run[0]) and (not title or _norm(run[0]) == _norm(title)):

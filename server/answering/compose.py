@@ -218,18 +218,15 @@ class Composer:
         if not chosen:
             return chosen
         best = chosen[0]
-        lead = self._list_lead(question, best)
-        if lead is None and question.kind == "list":
+        listed = best if self._list_lead(question, best) is not None else None
+        if listed is None and question.kind == "list":
             listed = next((c for c in chosen[1:] if self._list_lead(question, c) is not None), None)
-            if listed is not None:
-                items = self.items_after(listed.row, self._list_lead(question, listed))
-                rows = {listed.row} | {row for row, _ in items}
-                return [best, listed, *(c for c in chosen[1:] if c is not listed and c.row not in rows)]
-        if lead is None:
+        if listed is None:
             return chosen
-        items = {(best.row, lead), *self.items_after(best.row, lead)}
-        rows = {row for row, _ in items}
-        return [best, *(c for c in chosen[1:] if c.row not in rows)]
+        items = self.items_after(listed.row, self._list_lead(question, listed))
+        rows = {listed.row} | {row for row, _ in items}
+        rest = [c for c in chosen[1:] if c is not listed and c.row not in rows]
+        return [best, *rest] if listed is best else [best, listed, *rest]
 
     def _list_lead(self, question: Question, cand: Candidate) -> int | None:
         """The lead-in a quoted unit brings its list with: the unit itself when it is one, else, for a list
@@ -430,8 +427,8 @@ class Composer:
         """A yes/no question about one side of a contrast is answered by a row or label/value pair of its
         documents naming the other side ("Program Format: On ground" for "online?"): the best such unit not
         quoted yet is quoted too, close in score or not."""
-        sides = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS]
-        if question.kind != "yesno" or not sides:
+        sides = [(t, CONTRASTS[t]) for t in question.focus if t in CONTRASTS] if question.kind == "yesno" else []
+        if not sides:
             return chosen
         quoted = {(c.row, c.unit) for c in chosen}
 

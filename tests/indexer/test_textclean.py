@@ -105,3 +105,15 @@ def test_a_table_saved_a_cell_per_line_becomes_rows_with_column_names():
         "Yearly Pay (2) | $29,330 | $47,420 | $85,380 |",
     ]
     assert rows[2].header == ("Percentile", "10%", "50% (Median)", "90%")
+
+
+def test_a_long_run_of_cell_lines_that_is_no_table_is_read_once(monkeypatch):
+    # Each start inside the run was tried again before: a page of such lines took minutes to parse.
+    import indexer.textclean as textclean
+
+    calls = []
+    as_rows = textclean._as_rows
+    monkeypatch.setattr(textclean, "_as_rows", lambda cells: calls.append(len(cells)) or as_rows(cells))
+    blocks = parse_text("\n".join(f"word{i} |" for i in range(500)))
+    assert calls == [500]
+    assert sum(b.text.count("word") for b in blocks) == 500  # every line kept
