@@ -19,7 +19,7 @@ from indexer.errors import DocumentError, IndexerError
 from indexer.loaders import SUPPORTED_SUFFIXES, doc_id_for, load_document
 
 from ..errors import Conflict, InvalidRequest, JobRunning, NotFound, Unavailable
-from ..jobboard import open_job_board
+from ..jobboard import DEAD, open_job_board
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,11 @@ class ReindexJobs:
         if record is None:
             raise NotFound(f"no reindex job {job_id!r}")
         if record["state"] in ("queued", "running") and _shared(self.board.running_elsewhere) is None:
-            # Recorded as running, yet nobody holds the lock: its process died. Index the corpus as it stands.
+            # Recorded as running, yet nobody holds the lock: its process died (the check just marked it so), or
+            # it ended between the two reads. Only a dead one leaves the corpus to be indexed as it stands.
             record = _shared(self.board.get, job_id)
-            self.catch_up()
+            if record["state"] == "failed" and record.get("error") == DEAD:
+                self.catch_up()
         return record
 
     def cancel(self, job_id: str) -> dict:

@@ -101,3 +101,28 @@ def test_a_job_recorded_done_whose_lock_is_still_held_is_waited_for(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+class _EndsBetweenReads(LocalJobBoard):
+    """A board on which the job read as running ends (is recorded done, its lock dropped) just before the lock
+    is checked: the race of a status poll with the job's last step."""
+
+    def running_elsewhere(self):
+        self.save(job("ending") | {"state": "done", "finished": time.time()})
+        return super().running_elsewhere()
+
+
+def test_a_job_that_ends_while_its_status_is_read_is_not_taken_for_dead(tmp_path, monkeypatch):
+    from server.api.reindex import ReindexJobs
+    from server.settings import Settings
+
+    started = []
+    monkeypatch.setattr(ReindexJobs, "start", lambda self, changes=None: started.append(changes))
+    args = (str(tmp_path / "s.sqlite"), str(tmp_path / "index" / ".reindex.lock"))
+    jobs = ReindexJobs(Settings(_env_file=None), board=_EndsBetweenReads(*args))
+    jobs.board.save(job("ending"))
+    assert jobs.get("ending")["state"] == "done" and started == []  # no needless reindex of the corpus
+    # A job recorded running whose process died (nobody holds the lock) is marked so, and the corpus indexed.
+    dead = ReindexJobs(Settings(_env_file=None), board=LocalJobBoard(*args))
+    dead.board.save(job("orphan"))
+    assert dead.get("orphan")["error"] == DEAD and started == [None]
