@@ -391,16 +391,19 @@ class Composer:
             if not question.compare:
                 break
         if question.compare and n_groups == 1:
+            # One entity compared within itself: the best unit of another of its documents ("… BLS: nurses or
+            # dentists?" names two pages), else a close second from another document.
             first = chosen[0]
             doc = self.index.chunks[first.row].doc_id
-            other = next(
-                (
-                    c
-                    for c in eligible
-                    if self.index.chunks[c.row].doc_id != doc and self.weights.close_second(first.score, c.score)
-                ),
-                None,
-            )
+            group = question.entities[0] if question.entities else frozenset()
+
+            def other_side(c: Candidate) -> bool:
+                other_doc = self.index.chunks[c.row].doc_id
+                if other_doc == doc:
+                    return False
+                return (other_doc in group and c.touches) or self.weights.close_second(first.score, c.score)
+
+            other = next((c for c in eligible if other_side(c)), None)
             if other is not None:
                 chosen.append(other)
         best = chosen[0]

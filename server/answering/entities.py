@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlparse
 
 from indexer.store import LoadedIndex
@@ -184,6 +184,10 @@ class EntityLinker:
             return group
         return group | {d for d in others if match(d) == best}
 
+    def one_school(self, docs: frozenset[str]) -> bool:
+        """The documents are one subject's pages: their titles all name the same one (their first segment)."""
+        return len({_norm(self._by_id[d].lead) for d in docs if d in self._by_id}) == 1
+
     def name_tokens(self, doc_ids: Iterable[str]) -> set[str]:
         """Tokens of the names of these documents (not of their whole titles)."""
         out: set[str] = set()
@@ -260,7 +264,8 @@ class EntityLinker:
         if not named:
             named, loose = [m for m in mentions if m.linked and m.loose], []
         textual = [m.doc_ids for m in mentions if m.linked and not m.by_name] + loose
-        groups = _named_groups(named, [m.doc_ids for m in mentions if m.linked and m.subject], compare)
+        subjects = [m.doc_ids for m in mentions if m.linked and m.subject]
+        groups = _named_groups(named, subjects, compare, self.one_school)
         for docs in textual:
             if not groups:
                 groups.append(docs)
@@ -276,9 +281,29 @@ class EntityLinker:
             # Words every title of the entity shares describe it ("robotics master's" of a robotics page).
             described |= set.intersection(*(self._by_id[d].tokens for d in group)) & set(words)
             narrowed.append(group)
+        if compare and len(narrowed) == 1:
+            other, used = self._other_program(narrowed[0], words)
+            if other:
+                narrowed.append(other)
+                described |= used
         return tuple(dict.fromkeys(narrowed)), described | self.name_tokens(
             frozenset().union(*narrowed) if narrowed else ()
         )
+
+    def _other_program(self, group: frozenset[str], words: list[str]) -> tuple[frozenset[str], set[str]]:
+        """In a comparison within one school ("Which Kenmore master's costs more: Finance or Nursing?"), the
+        school's other pages whose titles hold question words that the entity's titles do not: the other side."""
+        school = self.same_school(frozenset(self._by_id), group) - group
+        if not school:
+            return frozenset(), set()
+        own = set().union(*(self._by_id[d].tokens for d in group if d in self._by_id))
+        wanted = set(words) - own
+        scores = {d: sum(self._idf(t) for t in wanted & self._by_id[d].tokens) for d in school}
+        best = max(scores.values())
+        if best <= 0:
+            return frozenset(), set()
+        other = frozenset(d for d, v in scores.items() if v == best)
+        return other, wanted.intersection(*(self._by_id[d].tokens for d in other))
 
     def _narrow(self, group: frozenset[str], words: list[str]) -> tuple[frozenset[str], set[str]]:
         if len(group) < 2 or not words:
@@ -304,15 +329,18 @@ def _without_asides(mentions: tuple[Mention, ...]) -> tuple[Mention, ...]:
     return tuple(m for m in mentions if m.asked or not m.linked or any(m.doc_ids & docs for docs in asked))
 
 
-def _named_groups(named: list, subjects: list[frozenset[str]], compare: bool) -> list[frozenset[str]]:
+def _named_groups(
+    named: list, subjects: list[frozenset[str]], compare: bool, one_school: Callable[[frozenset[str]], bool]
+) -> list[frozenset[str]]:
     """Entities of the names linked by name: names whose documents overlap are one entity. A name that is
     not the question's subject and shares no document with a linked subject (``subjects``, linked by name or
     by text) starts no entity of its own: it qualifies the subject ("Buffalo's DPT" where only another
     school's page says DPT) or is an aside ("I live outside the US."). In a comparison a school's name is a
-    side whatever its place ("…: UC Irvine or Missouri State's?")."""
+    side whatever its place ("…: UC Irvine or Missouri State's?"); a degree's name that several schools'
+    titles use ("… chemistry MS?") is not."""
     groups: list[frozenset[str]] = []
     for m in sorted(named, key=lambda m: not m.subject):
-        side = m.subject or (compare and m.lead)
+        side = m.subject or (compare and m.lead and one_school(m.doc_ids))
         for i, group in enumerate(groups):
             if group & m.doc_ids:
                 groups[i] = group & m.doc_ids

@@ -135,7 +135,8 @@ VALUED = frozenset(VALUE)
 
 COMPARE = re.compile(
     r"\bcompare[sd]?\b|\bcomparison\b|\bversus\b|\bvs\.?\b|\bdifference between\b|\bstack up\b|"
-    r"\b(more|fewer|less|higher|lower|cheaper|longer|shorter)\b.*\b(or|than)\b",
+    r"\b(more|fewer|less|higher|lower|cheaper|longer|shorter|faster|slower|bigger|larger|smaller|earlier|later|"
+    r"greater|better|worse)\b.*\b(or|than)\b",
     re.I,
 )
 
@@ -398,9 +399,15 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
     """Runs of capitalised words and acronyms in one sentence, each with whether it is the subject.
 
     Returns (name, subject) pairs; a name is the subject when it is possessive or follows a word such
-    as "at", "for", "does" ("tuition at X", "does X require", "X's deadline").
+    as "at", "for", "does" ("tuition at X", "does X require", "X's deadline"). No name runs across a colon
+    or semicolon ("… a higher TOEFL: Kenmore or Ashby?").
     """
-    words = TOKEN.findall(sentence)
+    return [span for part in re.split(r"[:;]\s+", sentence) for span in _clause_names(part)]
+
+
+def _clause_names(clause: str) -> list[tuple[str, bool]]:
+    """``name_spans`` within a clause no colon or semicolon divides."""
+    words = TOKEN.findall(clause)
     out: list[tuple[str, bool]] = []
     i = 0
     while i < len(words):

@@ -194,3 +194,13 @@ def test_a_list_question_quotes_a_seconds_list_before_other_seconds(small_state)
     text = composer.render(quoted, more).text
     assert "30 credits" in text and "advisor" not in text and not more
     assert text.index("ROB 510") < text.index("ROB 530") < text.index("ROB 550")
+
+
+def test_one_entity_compared_within_itself_quotes_each_of_its_pages(school_state):
+    # Both pages are the one school asked about; the other page's unit is far below the best, yet answers.
+    question, answer = compose(
+        school_state, school_state.linker, "At Marlow College, which takes longer: the observation hours or credits?"
+    )
+    assert question.compare and question.entities == (frozenset({"marlow-dpt-faq", "marlow-counseling-ms"}),)
+    docs = {school_state.index.chunks[c.row].doc_id for c in answer.citations}
+    assert docs == {"marlow-dpt-faq", "marlow-counseling-ms"} and "60 credits" in answer.text

@@ -1,7 +1,7 @@
 """Names linked to documents: titles, aliases, acronyms, the source's site; unknown subjects."""
 
-from server.answering.entities import acronyms
-from server.answering.question import analyse
+from server.answering.entities import _named_groups, acronyms
+from server.answering.question import Mention, analyse
 
 LAKEVIEW = "lakeview-robotics"
 HARBOR = "harbor-tech-data-science"
@@ -128,3 +128,29 @@ def test_an_aside_yields_to_the_name_the_question_itself_uses(school_linker):
     # An aside sharing documents with the question's name is kept: it narrows nothing away.
     same = analyse("I like Marlow College. Which hours apply in the Marlow DPT?", school_linker)
     assert "marlow-dpt-faq" in set().union(*same.entities)
+
+
+def test_a_comparison_within_one_school_keeps_the_program_each_side_names(school_linker):
+    # "Physical Therapy" names one Marlow page; the other side, no name, is a word of the school's other page.
+    question = analyse(
+        "Which Marlow College program needs more hours: Physical Therapy or counselor education?", school_linker
+    )
+    assert set(question.entities) == {frozenset({"marlow-dpt-faq"}), frozenset({"marlow-counseling-ms"})}
+    # Not a comparison: the named program alone.
+    single = analyse("How many hours does Marlow College's Counselor Education program need?", school_linker)
+    assert single.entities == (frozenset({"marlow-counseling-ms"}),)
+
+
+def test_only_one_schools_pages_make_a_side_of_a_comparison(school_linker):
+    assert school_linker.one_school(frozenset({"marlow-dpt-faq", "marlow-counseling-ms"}))
+    assert not school_linker.one_school(frozenset({"marlow-dpt-faq", "pinecrest-dpt"}))
+    # In a comparison a name that several schools' titles use ("MS", "DPT") is no side of its own; a school's is.
+    kenmore = Mention("Kenmore State", False, frozenset({"kenmore-state-chemistry"}), by_name=True, lead=True)
+    marlow = Mention("Marlow", True, frozenset({"marlow-counseling-ms"}), by_name=True, lead=True)
+    degree = Mention("DPT", False, frozenset({"marlow-dpt-faq", "pinecrest-dpt"}), by_name=True, lead=True)
+    groups = _named_groups([kenmore, marlow, degree], [marlow.doc_ids], True, school_linker.one_school)
+    assert groups == [marlow.doc_ids, kenmore.doc_ids]
+    # One school's pages named that way are a side.
+    one = Mention("DPT", False, frozenset({"pinecrest-dpt"}), by_name=True, lead=True)
+    groups = _named_groups([kenmore, marlow, one], [marlow.doc_ids], True, school_linker.one_school)
+    assert groups == [marlow.doc_ids, kenmore.doc_ids, one.doc_ids]

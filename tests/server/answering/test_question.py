@@ -46,6 +46,21 @@ def test_possessives_and_prepositions_make_a_name_the_subject():
     assert dict(name_spans("What GPA does Kent State expect?")) == {"GPA": False, "Kent State": True}
     # A question word opening the sentence is not a name; "I" never is.
     assert name_spans("What do I need?") == []
+    # No name runs across a colon: "TOEFL" and the school after it are two names.
+    spans = dict(name_spans("Which wants a higher TOEFL: Kent State or Ohio's program?"))
+    assert spans == {"TOEFL": False, "Kent State": False, "Ohio": True}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which is projected to grow faster: nurses or dentists?",
+        "Which program has the later deadline, Kent State's or Ohio's?",
+        "Is the stipend bigger at Kent State than at Ohio?",
+    ],
+)
+def test_a_comparative_between_two_sides_is_a_comparison(text):
+    assert analyse(text).compare
 
 
 def test_focus_drops_fillers_and_names(linker):
