@@ -337,7 +337,7 @@ def _named_groups(
     by text) starts no entity of its own: it qualifies the subject ("Buffalo's DPT" where only another
     school's page says DPT) or is an aside ("I live outside the US."). In a comparison a school's name is a
     side whatever its place ("…: UC Irvine or Missouri State's?"); a degree's name that several schools'
-    titles use ("… chemistry MS?") is not."""
+    titles use ("… or the nursing MS?") is not."""
     groups: list[frozenset[str]] = []
     for m in sorted(named, key=lambda m: not m.subject):
         side = m.subject or (compare and m.lead and one_school(m.doc_ids))
