@@ -22,7 +22,7 @@ from .question import CALENDAR, SYNONYMS, Mention, content_tokens, covers
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
-CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’]*)*")
+CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’-]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’-]*)*")
 HOST_NOISE = vocabulary().host_noise
 POSSESSIVE = re.compile(r"['’]s?$")
 ACRONYM_NAME = re.compile(r"[A-Z]{2,7}")
@@ -46,6 +46,11 @@ def acronyms(title: str) -> set[str]:
             words = [w for w in run.split() if w[:1].isupper()]
             if len(words) >= 2:
                 out.add("".join(w[0] for w in words).lower())
+            # A program's initials inside a longer run, a hyphen parting two words: "MSN Night-Shift Care
+            # Nursing" → nscn.
+            parts = [p for w in run.split() if w[:1].isupper() for p in w.split("-") if p[:1].isupper()]
+            initials = "".join(p[0] for p in parts).lower()
+            out |= {initials[i:j] for i in range(len(parts)) for j in range(i + 3, len(parts) + 1)}
     return out
 
 

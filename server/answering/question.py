@@ -416,7 +416,11 @@ def _clause_names(clause: str) -> list[tuple[str, bool]]:
             continue
         j = i + 1
         while j < len(words):
-            if _is_name_word(words[j], first=False) and not re.search(r"['’]s?$", words[j - 1]):
+            if (
+                _is_name_word(words[j], first=False)
+                and not re.search(r"['’]s?$", words[j - 1])
+                and not CALENDAR.match(words[j])  # "the BLS May 2024 data": a month ends the name
+            ):
                 j += 1
             elif (
                 words[j].lower() in CONNECTORS
@@ -432,6 +436,8 @@ def _clause_names(clause: str) -> list[tuple[str, bool]]:
         text = " ".join(run)
         text = re.sub(r"['’]s?$", "", text).strip(" .,-")
         before = words[i - 1].lower() if i > 0 else ""
+        if before == "the" and i > 1:
+            before = words[i - 2].lower()  # "for the Kenmore MPH" as "for Kenmore's MPH"
         subject = possessive or before in SUBJECT_MARKERS
         out.append((text, subject))
         i = j

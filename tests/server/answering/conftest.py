@@ -48,7 +48,7 @@ def linker(small_state):
 # Invented pages of invented schools (program switches within a school, names as students write them).
 SCHOOL_PAGES = {
     "marlow-dpt-faq": (
-        "Marlow College - Doctor of Physical Therapy FAQs",
+        "Marlow College - Physical Therapy Doctorate FAQs",
         "How many observation hours are needed? Forty hours of shadowing a licensed therapist.\n",
     ),
     "marlow-counseling-ms": (

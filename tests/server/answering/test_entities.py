@@ -7,6 +7,12 @@ LAKEVIEW = "lakeview-robotics"
 HARBOR = "harbor-tech-data-science"
 
 
+def test_acronyms_of_a_program_inside_a_longer_title_run():
+    # The program's initials without the degree before it, a hyphenated word counting as two.
+    keys = acronyms("Kessler College - MSN Night-Shift Acute Care Nursing tuition")
+    assert {"nsacn", "mnsacn"} <= keys and "ms" not in keys
+
+
 def test_acronyms_of_title_runs():
     assert "osu" in acronyms("Oregon State University - Master's Degrees in Robotics")
     assert "uk" in acronyms("University of Kentucky - Manufacturing Systems Engineering MS")
