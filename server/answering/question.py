@@ -222,7 +222,8 @@ class Question:
         return replace(self, **changes)
 
 
-# Who a pay question is about: "How much do urban planners earn?", "What is the salary of a school counselor?"
+# Who a pay (or job outlook) question is about: "How much do urban planners earn?", "What is the salary of a
+# school counselor?", "What's the outlook for court reporters?"
 # The words after it that start a detail, not part of who: "logisticians in manufacturing".
 AFTER_WHO = "|".join(VOCAB.after_who)
 PAY_SUBJECT = (
@@ -232,7 +233,7 @@ PAY_SUBJECT = (
         re.I,
     ),
     re.compile(
-        r"\b(?:salary|salaries|pay|wages?|earnings)\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
+        r"\b(?:salary|salaries|pay|wages?|earnings|outlook|employment|demand)\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
         rf"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){{0,4}}?)\s*(?=\b(?:{AFTER_WHO}|earn)\b|[?.!,;]|$)",
         re.I,
     ),

@@ -150,6 +150,9 @@ def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
         ("What do AI master's graduates earn?", ("AI",)),  # degree words and "graduates" say nothing of who
         ("What do graduates earn?", ()),
         ("How much does the program cost?", ()),  # not a pay question
+        ("What's the job outlook for court reporters?", ("court", "reporters")),
+        ("Is employment of nurses expected to grow?", ("nurses",)),  # "expected" starts what is asked of them
+        ("What is the employment outlook for graduates?", ()),
     ],
 )
 def test_who_a_pay_question_is_about(text, earners):

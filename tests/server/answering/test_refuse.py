@@ -36,6 +36,12 @@ def test_an_unknown_subject_is_refused_by_name(small_state, linker):
     assert refusal is not None and refusal.message.startswith("The documents I have don't mention Stanford")
 
 
+def test_an_outlook_question_about_an_occupation_no_page_names_is_refused(small_state, linker):
+    refusal = decide(small_state, linker, "What's the job outlook for court reporters?")
+    assert refusal is not None and refusal.message == "The documents I have don't mention court reporters."
+    assert small_state.refuser.before_retrieval(analyse("What's the job outlook for welding engineers?")) is None
+
+
 def test_a_question_of_no_words_is_refused(small_state):
     refusal = small_state.refuser.before_retrieval(analyse("?!?"))
     assert refusal is not None and refusal.reason == "no content words"
