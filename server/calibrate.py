@@ -132,7 +132,7 @@ REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
 SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 MARGIN_REFUSAL_WEIGHT = 2.0  # the refusal weight the margin is chosen at, before the weight itself is chosen
 # How much answering an answerable question with a unit that does not answer it weighs against refusing it:
-# chosen among these by leaving one set out, after the refusal weight. Both are misses as scored; the user
+# chosen among these by leaving one set out, with the refusal weight. Both are misses as scored; the user
 # sees the cited passage of a wrong answer, and the refusal weight already covers out-of-scope questions.
 WRONG_UNIT_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 3.0)
 
@@ -299,11 +299,31 @@ def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
     return max(choices, key=lambda w: (figures[w], -w))
 
 
+def _plateau(figures: dict[tuple[float, float], float]) -> tuple[float, float]:
+    """The (refusal weight, wrong-unit weight) whose held-out figure, averaged with its neighbours' on the grid,
+    is best; the mildest of those that tie. The grid is flat within noise: its single best point moved among
+    four settings with small changes of the features (each move flipping 5-14 scored items), while the
+    best neighbourhood stayed put."""
+    rows, cols = REFUSAL_WEIGHTS, WRONG_UNIT_WEIGHTS
+
+    def around(i: int, j: int) -> float:
+        near = [
+            figures[(rows[a], cols[b])]
+            for a in range(max(0, i - 1), min(len(rows), i + 2))
+            for b in range(max(0, j - 1), min(len(cols), j + 2))
+        ]
+        return round(sum(near) / len(near), 6)  # equal figures tie whatever the order of the sum
+
+    cells = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
+    i, j = max(cells, key=lambda c: (around(*c), -rows[c[0]], -cols[c[1]]))
+    return rows[i], cols[j]
+
+
 def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[DecisionSettings, dict]:
-    """The second-unit margin (on answerable questions), then the refusal weight, then the wrong-unit weight,
-    each the mildest of those whose decisions, fitted without a set and scored on it, do best on average. A
-    smaller margin means shorter answers (fewer close seconds quoted), smaller weights fewer refusals: they
-    are preferred at equal figures."""
+    """The second-unit margin (on answerable questions), then the refusal and wrong-unit weights together,
+    each chosen by the decisions fitted without a set and scored on it, averaged over the sets. A smaller
+    margin means shorter answers (fewer close seconds quoted), smaller weights fewer refusals: they are
+    preferred at equal figures."""
     # The ranker depends on none of them: fitted once per held-out set.
     rankers = {held: _fit_ranker([c for c in cases if c.set_name != held]) for held in names}
     base = MARGIN_REFUSAL_WEIGHT
@@ -316,14 +336,11 @@ def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[Decis
     # out-of-scope question more or less, through the decision refitted for each margin, is noise to it.
     by_margin = {m: figure(m, base, base, answers_only=True) for m in SECOND_MARGINS}
     margin = _mildest(by_margin, SECOND_MARGINS)
-    by_weight = {w: figure(margin, w, w) for w in REFUSAL_WEIGHTS}
-    weight = _mildest(by_weight, REFUSAL_WEIGHTS)
-    by_wrong = {w: figure(margin, weight, w) for w in WRONG_UNIT_WEIGHTS}
-    wrong = _mildest(by_wrong, WRONG_UNIT_WEIGHTS)
+    by_weights = {(w, u): figure(margin, w, u) for w in REFUSAL_WEIGHTS for u in WRONG_UNIT_WEIGHTS}
+    weight, wrong = _plateau(by_weights)
     figures = {
         "held_out_by_margin": by_margin,
-        "held_out_by_refusal_weight": by_weight,
-        "held_out_by_wrong_unit_weight": by_wrong,
+        "held_out_by_refusal_and_wrong_unit_weight": {f"{w}/{u}": v for (w, u), v in by_weights.items()},
     }
     return DecisionSettings(margin, weight, wrong), figures
 

@@ -203,6 +203,7 @@ class Question:
     entities: tuple[frozenset[str], ...] = ()  # linked document groups, one per entity
     acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
     earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
+    programs: tuple[str, ...] = ()  # program names too common to link ("Computer Science"), as written
     parts: tuple[Question, ...] = ()  # the two questions of a two-part one ("What's X, and what can Y earn?")
 
     @property
@@ -445,6 +446,12 @@ def _clause_names(clause: str) -> list[tuple[str, bool]]:
     return out
 
 
+def _program_name(name: str) -> bool:
+    """Capitalised words, two or more, none of them initials: "Computer Science", not "GPA and LSAT"."""
+    words = [w for w in name.split() if w.lower() not in CONNECTORS]
+    return len(words) >= 2 and all(w[:1].isupper() and not w.isupper() for w in words)
+
+
 def _link(linker, name: str, subject: bool) -> list:
     """Link a name; "Redfield and Kessler" that names nothing as a whole is two names, and so is a run of
     words that names nothing as a whole but whose words each name something ("FDU PharmD", "UC Irvine")
@@ -490,8 +497,8 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         if linker is not None:
             found += linker.lowercase_names(sentence, SUBJECT_MARKERS)
         spans.extend((name, subject and in_question, in_question) for name, subject in found)
-    linked = ((m, asked) for name, subject, asked in spans for m in _link(linker, name, subject)) if linker else ()
-    mentions = tuple(replace(m, asked=asked) for m, asked in linked if m is not None)
+    links = [(name, asked, _link(linker, name, subject)) for name, subject, asked in spans] if linker else []
+    mentions = tuple(replace(m, asked=asked) for _, asked, found in links for m in found if m is not None)
     tokens = tuple(dict.fromkeys(content_tokens(clause)))
     entities: tuple[frozenset[str], ...] = ()
     name_tokens: set[str] = set()
@@ -503,6 +510,14 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
         entities, described = linker.entities(mentions, words, compare=bool(COMPARE.search(clause)))
         name_tokens |= described
+    # A program's name that links to no page of the entity (too common to link, or only other schools' pages
+    # use it): whether the entity's pages use it is checked against them.
+    in_focus = frozenset().union(*entities) if entities else frozenset()
+    programs = tuple(
+        name
+        for name, asked, found in links
+        if asked and _program_name(name) and all(m is None or not m.doc_ids & in_focus for m in found)
+    )
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
     earners = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # not title words
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
@@ -516,6 +531,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         parts=parts,
         acronyms=acronyms,
         earners=earners,
+        programs=programs,
         kind=kind,
         focus=focus,
         tokens=tokens,

@@ -109,6 +109,12 @@ class Refuser:
         unknown = question.unknown_subjects
         if question.earners and not self.mentioned(question.earners):
             unknown = [*unknown, " ".join(question.earners)]
+        missing = [p for p in question.programs if question.doc_ids and not self.mentioned(p.split(), question.doc_ids)]
+        if missing and not unknown:
+            # "Kenmore's MS in Marine Biology" where no Kenmore page says "Marine Biology".
+            subject, covers = self._subject(question)
+            text = f"The documents on {subject} don't mention {' or '.join(missing)}."
+            return Refusal(f"program not in the documents: {', '.join(missing)}", text, covers)
         if unknown:
             names = ", ".join(unknown)
             text = f"The documents I have don't mention {names}."
@@ -119,18 +125,19 @@ class Refuser:
             return Refusal(f"not in the documents: {names}", text)
         return None
 
-    def mentioned(self, words: tuple[str, ...]) -> bool:
-        """Whether some passage or title names these words side by side ("urban planners" is not named by
-        "urban planning agencies"; a plural or singular counts)."""
+    def mentioned(self, words: tuple[str, ...] | list[str], docs: frozenset[str] | None = None) -> bool:
+        """Whether some passage or title (of ``docs``, when given) names these words side by side ("urban
+        planners" is not named by "urban planning agencies"; a plural or singular counts)."""
         tokens = [t for w in words for t in content_tokens(w)]
         rows = None
         for t in set(tokens):
             found = set(self.index.lexical.rows_with(t).tolist())
             rows = found if rows is None else rows & found
-        phrase = side_by_side(words)
-        if any(phrase.search(self.index.chunks[r].text) for r in rows or ()):
+        phrase = side_by_side(tuple(words))
+        chunks = (self.index.chunks[r] for r in rows or ())
+        if any(phrase.search(c.text) for c in chunks if docs is None or c.doc_id in docs):
             return True
-        return any(phrase.search(d["title"]) for d in self.index.documents)
+        return any(phrase.search(d["title"]) for d in self.index.documents if docs is None or d["doc_id"] in docs)
 
     def after_composition(
         self, question: Question, hits: list[Hit], candidates: list[Candidate], chosen: list[Candidate]
@@ -163,11 +170,9 @@ class Refuser:
             return Refusal(f"answer probability {p:.2f}", *self._missing(question)), feats
         return None, feats
 
-    def _missing(self, question: Question) -> tuple[str, str | None]:
-        """ "The pages on X don't state Y", and the sections of X (what they cover) when it names X."""
+    def _subject(self, question: Question) -> tuple[str, str | None]:
+        """The titles of the documents asked about, as a refusal names them, and their sections (what they cover)."""
         docs = sorted(question.doc_ids)
-        if not docs:
-            return "I couldn't find an answer to that in the documents I have.", None
         titles = [d["title"] for d in self.index.documents if d["doc_id"] in docs]
         sections: list[str] = []
         for d in docs:
@@ -175,10 +180,17 @@ class Refuser:
                 head = section_leaf(self.index.chunks[int(row)].section)
                 if head and head not in sections and len(head) <= 60:
                     sections.append(head)
-        what = KIND_NAMES.get(question.kind)
         subject = " and ".join(f"“{t}”" for t in titles[:2]) + (
             f" and {len(titles) - 2} more" if len(titles) > 2 else ""
         )
+        return subject, ", ".join(sections[:6]) or None
+
+    def _missing(self, question: Question) -> tuple[str, str | None]:
+        """ "The pages on X don't state Y", and the sections of X (what they cover) when it names X."""
+        if not question.doc_ids:
+            return "I couldn't find an answer to that in the documents I have.", None
+        subject, covers = self._subject(question)
+        what = KIND_NAMES.get(question.kind)
         words = focus_words(question.text, question.focus)
         if what and words:
             asked = f" (the question asks for {what}: “{words}”)"
@@ -186,7 +198,7 @@ class Refuser:
             asked = f" (the question asks about “{words}”)" if words else f" (the question asks for {what})"
         else:
             asked = ""
-        return f"The documents on {subject} don't state that{asked}.", ", ".join(sections[:6]) or None
+        return f"The documents on {subject} don't state that{asked}.", covers
 
 
 # The code that computes the decision features: the fitted weights are tied to it (``fingerprint.py``).

@@ -8,6 +8,7 @@ from server.calibrate import (
     SECOND_MARGINS,
     WRONG_UNIT_WEIGHTS,
     Case,
+    _plateau,
     choose_decision_settings,
     decision_shares,
     fit,
@@ -57,18 +58,30 @@ def test_the_ranker_learns_that_the_focus_decides_not_the_similarity():
 def test_the_margin_and_the_weights_are_chosen_by_leaving_each_set_out():
     cases = _cases()
     chosen, figures = choose_decision_settings(cases, ["a", "b", "c"])
-    for value, choices, by in (
-        (chosen.margin, SECOND_MARGINS, figures["held_out_by_margin"]),
-        (chosen.refusal_weight, REFUSAL_WEIGHTS, figures["held_out_by_refusal_weight"]),
-        (chosen.wrong_weight, WRONG_UNIT_WEIGHTS, figures["held_out_by_wrong_unit_weight"]),
-    ):
-        assert value in choices and set(by) == set(choices)
-        top = max(by.values())
-        assert by[value] == top  # the best held-out figure…
-        assert all(by[w] < top for w in choices if w < value)  # …and the mildest of those that tie
+    by = figures["held_out_by_margin"]
+    assert chosen.margin in SECOND_MARGINS and set(by) == set(SECOND_MARGINS)
+    top = max(by.values())
+    assert by[chosen.margin] == top  # the best held-out figure…
+    assert all(by[m] < top for m in SECOND_MARGINS if m < chosen.margin)  # …and the mildest of those that tie
+    pairs = figures["held_out_by_refusal_and_wrong_unit_weight"]
+    assert len(pairs) == len(REFUSAL_WEIGHTS) * len(WRONG_UNIT_WEIGHTS)
+    grid = {tuple(float(x) for x in k.split("/")): v for k, v in pairs.items()}
+    assert (chosen.refusal_weight, chosen.wrong_weight) == _plateau(grid)
     weights = fit(cases, chosen.refusal_weight, margin=chosen.margin, wrong_weight=chosen.wrong_weight)
     answered, refused = decision_shares(cases, weights)
     assert answered == 1.0 and refused == 1.0
+
+
+def test_the_weights_are_the_best_neighbourhood_of_the_grid_not_its_best_point():
+    grid = {(w, u): 0.80 for w in REFUSAL_WEIGHTS for u in WRONG_UNIT_WEIGHTS}
+    grid[(REFUSAL_WEIGHTS[0], WRONG_UNIT_WEIGHTS[-1])] = 0.95  # a lone spike in a corner
+    for w in REFUSAL_WEIGHTS[2:4]:
+        for u in WRONG_UNIT_WEIGHTS[1:3]:
+            grid[(w, u)] = 0.90  # a plateau
+    assert _plateau(grid) in {(w, u) for w in REFUSAL_WEIGHTS[2:4] for u in WRONG_UNIT_WEIGHTS[1:3]}
+    # On a flat grid the mildest weights win.
+    flat = dict.fromkeys(grid, 0.9)
+    assert _plateau(flat) == (REFUSAL_WEIGHTS[0], WRONG_UNIT_WEIGHTS[0])
 
 
 def _lookalike(set_name: str, i: int, answerable: bool) -> Case:

@@ -42,6 +42,21 @@ def test_an_outlook_question_about_an_occupation_no_page_names_is_refused(small_
     assert small_state.refuser.before_retrieval(analyse("What's the job outlook for welding engineers?")) is None
 
 
+def test_a_program_the_schools_pages_never_name_is_refused_with_what_they_cover(small_state, linker):
+    # "Data Science" is another school's program: Lakeview's page never says it.
+    question = analyse("What does Lakeview State's MS in Data Science cost?", linker)
+    assert question.programs == ("Data Science",)
+    refusal = small_state.refuser.before_retrieval(question)
+    assert refusal is not None and refusal.message.endswith("don't mention Data Science.")
+    assert "Lakeview State University" in refusal.message and refusal.covers.startswith("Admissions")
+    # The school whose pages name it, and names written in capitals ("GPA and GRE"), are not refused so.
+    assert (
+        small_state.refuser.before_retrieval(analyse("What does Harbor Tech's MS in Data Science cost?", linker))
+        is None
+    )
+    assert analyse("What GPA and GRE does Lakeview State's MS in Robotics want?", linker).programs == ()
+
+
 def test_a_question_of_no_words_is_refused(small_state):
     refusal = small_state.refuser.before_retrieval(analyse("?!?"))
     assert refusal is not None and refusal.reason == "no content words"
