@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from indexer.store import LoadedIndex
 
 from .names import LooseNames
-from .question import CALENDAR, SYNONYMS, Mention, content_tokens, covers
+from .question import CALENDAR, FILLER, SYNONYMS, Mention, content_tokens, covers
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -225,7 +225,9 @@ class EntityLinker:
             parts = {_norm(p) for p in re.split(r"[-/]", name) if re.fullmatch(r"[A-Z][A-Za-z]{1,5}", p.strip())}
             parts = {p for p in parts if len(p) >= 3}
             by_key = {n.doc_id for n in self.names if parts & n.keys} if parts else set()
-        by_lead = {n.doc_id for n in self.names if set(tokens) <= n.lead_tokens}
+        # The subject's own name, a degree word beside it or not ("Kenmore MS" names Kenmore as "Kenmore" does).
+        named = set(tokens) - FILLER or set(tokens)
+        by_lead = {n.doc_id for n in self.names if named <= n.lead_tokens}
         by_words = {n.doc_id for n in self.names if set(tokens) <= n.tokens}
         docs = by_key | by_words
         if docs:
