@@ -74,6 +74,8 @@ def decision_features(
         "max_semantic": max((f["semantic"] for f in eligible), default=0.0),
         "focus_semantic": best["focus_semantic"] if best else 0.0,
         "max_focus_semantic": max((f["focus_semantic"] for f in eligible), default=0.0),
+        # the focus in the unit's context: a date row under the heading or sentence that says what it dates
+        "focus_near": best["focus_near"] if best else 0.0,
     }
 
 

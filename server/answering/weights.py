@@ -55,6 +55,7 @@ DECISION_FEATURES = (
     "max_semantic",
     "focus_semantic",
     "max_focus_semantic",
+    "focus_near",
 )
 
 
