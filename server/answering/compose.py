@@ -414,7 +414,7 @@ class Composer:
                 break
             if self.index.chunks[cand.row].doc_id not in docs and question.entities:
                 continue  # seconds come from the documents of the entity asked about
-            if not cand.touches and not self._continues(cand, chosen):
+            if not cand.touches and not self._continues(cand, chosen) and not self._next_row(cand, chosen):
                 continue  # a second must touch what is asked about, not only share the answer's kind
             if any(c.row == cand.row and c.unit == cand.unit for c in chosen) or self._redundant(cand, chosen):
                 continue
@@ -448,6 +448,16 @@ class Composer:
         """The unit goes on from a chosen one in the same paragraph ("… is required. However, …")."""
         before = self.paragraph_before(self.index.chunks[cand.row], cand.unit)
         return before is not None and any(c.row == cand.row and c.unit == before for c in chosen)
+
+    def _next_row(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        """The row or item next to a chosen one of its kind that does not touch the focus either: rows under a
+        heading or sentence that says what they are ("Spring - March 1" beside "Fall - June 5") go together."""
+        units = self.index.chunks[cand.row].units
+        kind = units[cand.unit].kind
+        return kind in LISTED_KINDS and any(
+            c.row == cand.row and not c.touches and abs(c.unit - cand.unit) == 1 and units[c.unit].kind == kind
+            for c in chosen
+        )
 
     def _redundant(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """The unit says nothing a chosen one does not: no word or figure of its own ("Domestic applicants:

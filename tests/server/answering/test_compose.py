@@ -204,3 +204,24 @@ def test_one_entity_compared_within_itself_quotes_each_of_its_pages(school_state
     assert question.compare and question.entities == (frozenset({"marlow-dpt-faq", "marlow-counseling-ms"}),)
     docs = {school_state.index.chunks[c.row].doc_id for c in answer.citations}
     assert docs == {"marlow-dpt-faq", "marlow-counseling-ms"} and "60 credits" in answer.text
+
+
+def test_a_row_next_to_a_chosen_row_that_misses_the_focus_too_may_be_quoted(small_state):
+    composer = Composer(small_state.index, FOCUS_FIRST)
+    row = next(i for i, c in enumerate(small_state.index.chunks) if "Domestic applicants: May 20" in c.text)
+    units = small_state.index.chunks[row].units
+    kv = [n for n, u in enumerate(units) if u.kind == "kv"]
+    assert len(kv) >= 3 and kv[1] == kv[0] + 1 and kv[2] == kv[1] + 1
+
+    def cand(n: int, score: float, touches: bool = False) -> Candidate:
+        u = units[n]
+        return Candidate(row, n, 0, score, {}, u.text, u.start, u.end, True, touches)
+
+    question = analyse("When is the window to get in?")
+    # Rows under a line that says what they are: neither names the focus, so the next one goes with the best…
+    chosen = composer.choose(question, [cand(kv[0], 0.6), cand(kv[1], 0.55)], 1)
+    assert [c.unit for c in chosen] == [kv[0], kv[1]]
+    # …but not a row two away, nor one beside a best row that names the focus (it is another case then).
+    assert [c.unit for c in composer.choose(question, [cand(kv[0], 0.6), cand(kv[2], 0.55)], 1)] == [kv[0]]
+    beside = composer.choose(question, [cand(kv[0], 0.6, touches=True), cand(kv[1], 0.55)], 1)
+    assert [c.unit for c in beside] == [kv[0]]
