@@ -88,18 +88,21 @@ def _column_names(cells: list[str]) -> tuple[str, ...]:
     return tuple(FOOTNOTE_MARK.sub("", c) for c in cells)
 
 
-def _header_before(out: list[_Line]) -> tuple[str, ...]:
+def _header_before(out: list[_Line]) -> tuple[tuple[str, ...], int]:
     """The column names over a table's separator line: the cells of the lines just before it (a header row
-    saved over several lines: "Headcount (1) | Mean hourly pay |", "Mean yearly pay (2) |", …)."""
+    saved over several lines: "Headcount (1) | Mean hourly pay |", "Mean yearly pay (2) |", …), and how many
+    lines they take."""
     cells: list[str] = []
+    taken = 0
     for line in reversed(out):
         if line.kind == "row" or (line.kind == "text" and line.text.endswith("|")):
             cells = _cells(line.text) + cells
+            taken += 1
             if line.blank_before:
                 break
             continue
         break
-    return _column_names(cells)
+    return _column_names(cells), taken
 
 
 def _shape(cell: str) -> str:
@@ -128,6 +131,7 @@ def _tokenise(raw: str) -> list[_Line]:
     blank = False
     skip_level = 0  # inside a "Related programs"-style section of this heading level
     header: tuple[str, ...] = ()  # the column names of the table being read, if it has a header row
+    taken = 0  # the lines of that header row, until the first row under it shows whether it names columns
     for original, line in zip(raw_lines, delinked, strict=True):
         if not line:
             blank = True
@@ -143,22 +147,31 @@ def _tokenise(raw: str) -> list[_Line]:
         if LINK.search(original) and not re.sub(r"[\s*#\-•|+]", "", text_without_links):
             continue  # a line of links only: navigation, menus, "related programs"
         if TABLE_SEPARATOR.match(line):
-            header = _header_before(out)
+            header, taken = _header_before(out)
             continue
         if RULE.match(line):
             continue
         plain = _norm(line)
         if BOILERPLATE_LINES.match(plain) or BOILERPLATE_FRAGMENTS.search(line) or BYLINE.match(line):
             continue
+        is_row = "|" in line and len([c for c in line.strip("| ").split("|") if c.strip()]) >= 2
+        if not is_row or MD_HEADING.match(line) or BULLET.match(line):
+            taken = 0  # no row right under the header: it stays as it is
         if m := MD_HEADING.match(line):
             text = m.group(2).strip()
             if text:
                 out.append(_Line("heading", text, level=len(m.group(1)), blank_before=blank))
         elif m := BULLET.match(line):
             out.append(_Line("item", m.group(1).strip(), blank_before=blank))
-        elif "|" in line and len([c for c in line.strip("| ").split("|") if c.strip()]) >= 2:
+        elif is_row:
             cells = _cells(line)
             named = header if _names_columns(header, cells) else ()
+            if named and taken:
+                # The header row heads the table: one line naming its columns, not a row of data to quote.
+                out[-taken:] = [
+                    _Line("heading", " | ".join(c for c in named if c), blank_before=out[-taken].blank_before)
+                ]
+            taken = 0
             out.append(_Line("row", " | ".join(cells), blank_before=blank, header=named))
         else:
             header = ()

@@ -86,12 +86,17 @@ def test_a_table_with_a_header_row_names_each_value_by_its_column():
         "Wage estimates:\n\nHeadcount (1) | Mean hourly pay |\nMean yearly pay (2) |\n---|---|---|\n"
         "48,210 | $31.20 | $64,900 |\n\nIntake dates:\n\nEarly Round | November 3\n---|---\nLate Round | March 9\n"
     )
-    rows = [b for b in parse_text(text) if b.kind == "row"]
+    blocks = parse_text(text)
+    rows = [b for b in blocks if b.kind == "row"]
     named = [b for b in rows if b.header]
     assert [b.header for b in named] == [("Headcount", "Mean hourly pay", "Mean yearly pay")]
     assert named[0].text == "48,210 | $31.20 | $64,900"
-    # A first row of data over the separator reads like the row under it: no column names.
+    # The header lines head the table as one line of column names: no row of data to quote.
+    assert "Headcount | Mean hourly pay | Mean yearly pay" in [b.text for b in blocks if b.kind == "heading"]
+    assert not [b for b in rows if "Headcount" in b.text]
+    # A first row of data over the separator reads like the row under it: no column names, and it stays a row.
     assert not [b for b in rows if "Late Round" in b.text][0].header
+    assert [b for b in rows if "Early Round" in b.text]
 
 
 def test_a_table_saved_a_cell_per_line_becomes_rows_with_column_names():
