@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from urllib.parse import urlparse
 
@@ -140,6 +141,7 @@ class EntityLinker:
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
+        self._lead_use = Counter(t for n in self.names for t in n.lead_tokens)  # how many titles' names use a word
         self._rare = max(3, int(0.1 * len(self.names)))  # a name found only in text must be this rare
         self.loose = LooseNames(index.documents, lambda word: all(t in self._vocab for t in content_tokens(word)))
 
@@ -190,8 +192,12 @@ class EntityLinker:
         return group | {d for d in others if match(d) == best}
 
     def one_school(self, docs: frozenset[str]) -> bool:
-        """The documents are one subject's pages: their titles all name the same one (their first segment)."""
-        return len({_norm(self._by_id[d].lead) for d in docs if d in self._by_id}) == 1
+        """The documents are one subject's pages: the names their titles open with share a word that few
+        titles' names use ("Kenmore" of "Kenmore State University" and "Kenmore Business School"; not
+        "University")."""
+        leads = [self._by_id[d].lead_tokens for d in docs if d in self._by_id]
+        shared = set.intersection(*leads) if leads else set()
+        return any(self._lead_use[t] <= self._generic for t in shared)
 
     def name_tokens(self, doc_ids: Iterable[str]) -> set[str]:
         """Tokens of the names of these documents (not of their whole titles)."""
@@ -346,13 +352,16 @@ def _named_groups(
     side whatever its place ("…: UC Irvine or Missouri State's?"); a degree's name that several schools'
     titles use ("… or the nursing MS?") is not."""
     groups: list[frozenset[str]] = []
-    for m in sorted(named, key=lambda m: not m.subject):
+    # Subjects first, then one school's names before names that several schools' pages share ("IE").
+    for m in sorted(named, key=lambda m: (not m.subject, not one_school(m.doc_ids))):
         side = m.subject or (compare and m.lead and one_school(m.doc_ids))
         for i, group in enumerate(groups):
             if group & m.doc_ids:
                 groups[i] = group & m.doc_ids
                 break
         else:
-            if side or not subjects or any(m.doc_ids & docs for docs in subjects):
+            # With no subject, the first name is the entity and another starts one only if it is a school's.
+            alone = not subjects and (not groups or one_school(m.doc_ids))
+            if side or alone or any(m.doc_ids & docs for docs in subjects):
                 groups.append(m.doc_ids)
     return groups

@@ -160,6 +160,9 @@ def test_only_one_schools_pages_make_a_side_of_a_comparison(school_linker):
     one = Mention("DPT", False, frozenset({"pinecrest-dpt"}), by_name=True, lead=True)
     groups = _named_groups([kenmore, marlow, one], [marlow.doc_ids], True, school_linker.one_school)
     assert groups == [marlow.doc_ids, kenmore.doc_ids, one.doc_ids]
+    # With no subject, the school is the entity, whichever comes first; a name several schools share starts none.
+    assert _named_groups([degree, kenmore], [], False, school_linker.one_school) == [kenmore.doc_ids]
+    assert _named_groups([kenmore, degree], [], False, school_linker.one_school) == [kenmore.doc_ids]
 
 
 def test_a_degree_word_beside_a_schools_name_still_names_the_school(linker):
