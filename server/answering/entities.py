@@ -141,6 +141,7 @@ class EntityLinker:
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
+        self._writers: dict[str, frozenset[str]] = {}  # names without a searchable word: the pages writing them
         self._lead_use = Counter(t for n in self.names for t in n.lead_tokens)  # how many titles' names use a word
         self._rare = max(3, int(0.1 * len(self.names)))  # a name found only in text must be this rare
         self.loose = LooseNames(index.documents, lambda word: all(t in self._vocab for t in content_tokens(word)))
@@ -207,6 +208,17 @@ class EntityLinker:
                 out |= self._by_id[d].lead_tokens
         return out
 
+    def _written_elsewhere(self, name: str, named: frozenset[str] | set[str]) -> bool:
+        """Pages write the name in their text, none of them a page it would name ("U.S." in the text of
+        program pages, while only the titles of the pages it matches open with it): a word, not a name."""
+        writers = self._writers.get(name)
+        if writers is None:
+            pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+            writers = frozenset(c.doc_id for c in self.terms.index.chunks if pattern.search(c.text))
+            if len(self._writers) < 4096:  # bounded: names are what users type
+                self._writers[name] = writers
+        return bool(writers) and not writers & named
+
     def link(self, name: str, subject: bool) -> Mention | None:
         key = _norm(name)
         tokens = content_tokens(name)
@@ -214,7 +226,7 @@ class EntityLinker:
             return None
         if not tokens:  # no word a search reads ("A&M"): only a document's own name can tell what it means
             loose, strong = self.loose.match(name)
-            if loose and len(loose) <= self._generic:
+            if loose and len(loose) <= self._generic and not self._written_elsewhere(name, loose):
                 return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
             return None
         known = all(t in self._vocab for t in tokens)
