@@ -339,8 +339,17 @@ WH_KIND: list[tuple[str, re.Pattern]] = [
 ]
 
 
+# A condition before the question ("If I miss the deadline, will they …?") says nothing of what it asks;
+# "What if …?" / "What happens if …?" asks what follows, whatever value the condition names.
+CONDITION = re.compile(r"^\s*if\b[^,?]*,\s*(?=\S)", re.I)
+WHAT_IF = re.compile(r"^\s*what(\s+happens|\s+would\s+happen|\s+will\s+happen)?\s+if\b", re.I)
+
+
 def answer_kind(text: str) -> str:
     """The kind of answer wanted; a yes/no question with no wh-word is yes/no whatever it mentions."""
+    text = CONDITION.sub("", text)
+    if WHAT_IF.search(text):
+        return "description"
     if AUX_START.search(text) and not WH.search(text):
         return "yesno"
     for kind, pattern in WH_KIND:

@@ -29,6 +29,11 @@ from server.answering.question import analyse, answer_kind, asking_sentences, co
         ("How far is the field station from campus?", "measure"),
         ("How long should the personal statement be?", "measure"),  # pages or words, not a duration
         ("How long is the internship?", "duration"),
+        # A condition before the question says nothing of what it asks; "What if …?" asks what follows.
+        ("If I send my scores late, will the committee still read my file?", "yesno"),
+        ("If admitted in March, when is the deposit due?", "date"),
+        ("What happens if my GPA drops below 3.0?", "description"),
+        ("What if the deadline has passed?", "description"),
     ],
 )
 def test_answer_kind(text, kind):
