@@ -447,8 +447,8 @@ def _clause_names(clause: str) -> list[tuple[str, bool]]:
         text = " ".join(run)
         text = re.sub(r"['’]s?$", "", text).strip(" .,-")
         before = words[i - 1].lower() if i > 0 else ""
-        if before == "the" and i > 1:
-            before = words[i - 2].lower()  # "for the Kenmore MPH" as "for Kenmore's MPH"
+        if before == "the" and i > 1 and not AUX_START.match(words[i - 2]):
+            before = words[i - 2].lower()  # "for the Kenmore MPH" as "for Kenmore's MPH"; not "is the 1L budget"
         subject = possessive or before in SUBJECT_MARKERS
         out.append((text, subject))
         i = j
