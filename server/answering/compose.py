@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.chunking import Chunk
+from indexer.chunking import Chunk, section_leaf
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
@@ -141,7 +141,7 @@ class Composer:
         self.config = config or ComposeConfig()
         self._idf = functools.lru_cache(maxsize=65536)(index.lexical.idf)  # one index version: fixed values
         self._unit_tokens: dict[tuple[int, int], set[str]] = {}
-        self._context: dict[int, tuple[set[str], set[str]]] = {}
+        self._context: dict[int, tuple[set[str], set[str]]] = {}  # by row; a later heading of a row by -1 - unit
         self._units: dict[tuple[int, int], _UnitInfo] = {}  # bounded: the units of one index version
 
     # --- features ---------------------------------------------------------------------------
@@ -271,8 +271,23 @@ class Composer:
     def context_before(chunk: Chunk, unit: int) -> set[int]:
         """The units that set a unit's context: the one before it (the sentence before, or the line that
         labels a row: "Fall semester: …" over "Domestic applicants: July 15"), and the first of its passage
-        (what the passage is about). Chosen by leaving one set out over the unit before alone."""
-        return {unit - 1, 0} if unit else set()
+        or of the section it stands in within the passage (what it is about). Chosen by leaving one set out
+        over the unit before alone."""
+        return {unit - 1, _opening(chunk, unit)} if unit else set()
+
+    def section_tokens(self, row: int, unit: int) -> set[str]:
+        """The section words of a unit: its passage's, or, under a later heading of the passage (a passage may
+        hold several short sections), that heading's in place of the first section's own."""
+        chunk = self.index.chunks[row]
+        title, section = self.context_tokens(row)
+        opening = _opening(chunk, unit)
+        if not opening:
+            return section
+        key = (row, -1 - opening)
+        if key not in self._context:
+            leaf = set(content_tokens(section_leaf(chunk.section))) - title
+            self._context[key] = (title, (section - leaf) | (self.unit_tokens(row, opening) - title))
+        return self._context[key][1]
 
     def _unit_info(self, row: int, unit: int) -> _UnitInfo:
         """What scoring reads of a unit that does not depend on the question, worked out once per index version."""
@@ -308,11 +323,11 @@ class Composer:
         for g, hits in enumerate(groups):
             for rank, hit in enumerate(hits[: self.config.chunks_considered]):
                 semantic, meaning = self._similarities(hit, vector, focus_vector)
-                section = self.context_tokens(hit.row)[1]
                 for n, unit in enumerate(self.index.chunks[hit.row].units):
                     info = self._unit_info(hit.row, n)
                     if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
+                    section = self.section_tokens(hit.row, n)
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
                     values, touched = self._unit_values(
@@ -320,10 +335,17 @@ class Composer:
                     )
                     score = self.weights.unit_score_of(values)
                     feats = dict(zip(UNIT_FEATURES, values, strict=True))
-                    touches = not question.focus or touched
+                    touches = not question.focus or touched or self._under_focus(hit.row, n, asked)
                     out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed, touches))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _under_focus(self, row: int, unit: int, asked: _Asked) -> bool:
+        """The unit stands under a heading of its passage that names a focus word ("Spring 2025" over its
+        deadlines, for "And for spring 2025?")."""
+        opening = _opening(self.index.chunks[row], unit)
+        heading = self.unit_tokens(row, opening) if opening else set()
+        return bool(heading) and any(not family.isdisjoint(heading) for _, _, family in asked.focus[0])
 
     def _similarities(self, hit: Hit, vector: np.ndarray, focus_vector: np.ndarray | None) -> tuple[list, list]:
         """Each unit's similarity to the question, and to its focus phrase (the passage's without unit vectors)."""
@@ -599,6 +621,12 @@ def _focus_coverage(
     return focus / total, unit / total, near_got / total, touched
 
 
+def _opening(chunk: Chunk, unit: int) -> int:
+    """The heading a unit stands under within its passage (the last one before it), else the passage's first
+    unit."""
+    return next((j for j in range(unit - 1, 0, -1) if chunk.units[j].kind == "heading"), 0)
+
+
 def names_in(index: LoadedIndex, phrase: re.Pattern, cand: Candidate) -> bool:
     """The unit, or its passage's title or section, says ``phrase`` (who a pay question is about)."""
     chunk = index.chunks[cand.row]
@@ -639,6 +667,8 @@ FEATURE_CODE = (
     Composer._unit_values,
     Composer._unit_info,
     Composer.context_before,
+    Composer.section_tokens,
+    _opening,
     _query_coverage,
     _focus_coverage,
 )

@@ -35,6 +35,18 @@ def small_index(tmp_path_factory):
     return load_current(root / "index")
 
 
+def build_state(root: Path, pages: dict[str, tuple[str, str]]) -> IndexState:
+    """A state over pages written for one test ({doc_id: (title, text)}), indexed with the fake embedder."""
+    from tests.conftest import FakeEmbedder
+
+    (root / "corpus").mkdir()
+    for doc_id, (title, text) in pages.items():
+        (root / "corpus" / f"{doc_id}.md").write_text(f'---\ntitle: "{title}"\n---\n{text}\n', encoding="utf-8")
+    build(IndexSettings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None), embedder=FakeEmbedder())
+    index = load_current(root / "index")
+    return IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0))
+
+
 @pytest.fixture(scope="session")
 def small_state(small_index) -> IndexState:
     return IndexState.build(small_index, UNIT_TEST_WEIGHTS, (small_index.name, 0.0))

@@ -5,6 +5,7 @@ from server.answering.question import analyse
 from server.answering.retrieve import retrieve
 from server.answering.weights import Weights
 from tests.conftest import FakeEmbedder
+from tests.server.answering.conftest import build_state
 
 # Weights that rank by the focus and the asked kind: what these tests are about, whatever the fitted file holds.
 FOCUS_FIRST = Weights(
@@ -225,3 +226,28 @@ def test_a_row_next_to_a_chosen_row_that_misses_the_focus_too_may_be_quoted(smal
     assert [c.unit for c in composer.choose(question, [cand(kv[0], 0.6), cand(kv[2], 0.55)], 1)] == [kv[0]]
     beside = composer.choose(question, [cand(kv[0], 0.6, touches=True), cand(kv[1], 0.55)], 1)
     assert [c.unit for c in beside] == [kv[0]]
+
+
+def test_a_unit_under_a_later_heading_of_its_passage_reads_that_heading(tmp_path):
+    # Three short sections in one passage: the spring rows are about spring, not about the first heading.
+    text = (
+        "# Key dates\n\nSummer 2031\n\n- Part-time start only\n- Priority deadline: February 2, 2031\n\n"
+        "Spring 2032\n\n- Priority deadline: October 5, 2031\n- Final deadline: December 3, 2031\n"
+    )
+    state = build_state(tmp_path, {"kessler-mba-dates": ("Kessler College - MBA key dates", text)})
+    chunk = next(c for c in state.index.chunks if "December 3" in c.text)
+    units = [u.text for u in chunk.units]
+    final = next(n for n, t in enumerate(units) if "December 3" in t)
+    spring = units.index("Spring 2032")
+    assert Composer.context_before(chunk, final) == {final - 1, spring}
+    composer = Composer(state.index, FOCUS_FIRST)
+    row = state.index.chunks.index(chunk)
+    assert {"spring", "2032"} <= composer.section_tokens(row, final) and "summer" not in composer.section_tokens(
+        row, final
+    )
+    # The final deadline does not name spring, but stands under it: a close second that touches the question.
+    question = analyse("When are the spring 2032 deadlines?", state.linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    found = {c.unit: c for c in composer.candidates(question, vector, groups)}
+    assert found[final].touches and found[final].feats["focus"] > 0

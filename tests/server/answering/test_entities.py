@@ -2,6 +2,7 @@
 
 from server.answering.entities import _named_groups, acronyms
 from server.answering.question import Mention, analyse
+from tests.server.answering.conftest import build_state
 
 LAKEVIEW = "lakeview-robotics"
 HARBOR = "harbor-tech-data-science"
@@ -173,25 +174,12 @@ def test_a_degree_word_beside_a_schools_name_still_names_the_school(linker):
 
 def test_a_short_form_that_pages_write_as_a_word_is_no_name(tmp_path):
     # "U.S." opens the careers office's titles but is a word in the school's text; "A&M" is written by its own page.
-    from indexer.build import build
-    from indexer.settings import IndexSettings
-    from indexer.store import load_current
-    from server.answering.index_service import IndexState
-    from tests.conftest import FakeEmbedder
-    from tests.server.answering.conftest import UNIT_TEST_WEIGHTS
-
     pages = {
         "office-court-reporters": ("U.S. Office of Careers - Court Reporters", "Court reporters earn a salary."),
         "kenmore-chemistry": ("Kenmore State University - MS in Chemistry", "U.S. applicants send no TOEFL score."),
         "tamar-am-nursing": ("Tamar A&M University - MSN", "Tamar A&M admits nurses each fall."),
     }
-    (tmp_path / "corpus").mkdir()
-    for doc_id, (title, text) in pages.items():
-        (tmp_path / "corpus" / f"{doc_id}.md").write_text(f'---\ntitle: "{title}"\n---\n{text}\n', encoding="utf-8")
-    settings = IndexSettings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", _env_file=None)
-    build(settings, embedder=FakeEmbedder())
-    index = load_current(tmp_path / "index")
-    linker = IndexState.build(index, UNIT_TEST_WEIGHTS, (index.name, 0.0)).linker
+    linker = build_state(tmp_path, pages).linker
     assert linker.link("U.S.", True) is None
     question = analyse("Do U.S. applicants to Kenmore State need the TOEFL?", linker)
     assert question.entities == (frozenset({"kenmore-chemistry"}),)
