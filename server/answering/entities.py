@@ -47,11 +47,19 @@ def acronyms(title: str) -> set[str]:
             words = [w for w in run.split() if w[:1].isupper()]
             if len(words) >= 2:
                 out.add("".join(w[0] for w in words).lower())
-            # A program's initials inside a longer run, a hyphen parting two words: "MSN Night-Shift Care
-            # Nursing" → nscn.
+    # A program's initials inside a longer run, a hyphen parting two words: "MSN Night-Shift Care Nursing" → nscn.
+    for initials in _run_initials(title):
+        out |= {initials[i:j] for i in range(len(initials)) for j in range(i + 3, len(initials) + 1)}
+    return out
+
+
+def _run_initials(title: str) -> list[str]:
+    """The initials of each capitalised run of a title, a hyphen parting two words ("MSN Night-Shift Care")."""
+    out = []
+    for segment in TITLE_SEPARATORS.split(title):
+        for run in CAPITAL_RUN.findall(segment):
             parts = [p for w in run.split() if w[:1].isupper() for p in w.split("-") if p[:1].isupper()]
-            initials = "".join(p[0] for p in parts).lower()
-            out |= {initials[i:j] for i in range(len(parts)) for j in range(i + 3, len(parts) + 1)}
+            out.append("".join(p[0] for p in parts).lower())
     return out
 
 
@@ -74,6 +82,9 @@ class DocumentNames:
         segments = [s for s in TITLE_SEPARATORS.split(title) if s.strip()]
         self.lead = segments[0] if segments else title  # the part of the title that names the subject
         self.tokens = set(content_tokens(" ".join([title, *aliases])))
+        # The endings of the initials of the title's capitalised runs: "np" and "cnp" of "… Primary Care Nurse
+        # Practitioner", where a program's name ends its run.
+        self.title_initials = {r[i:] for r in _run_initials(title) for i in range(len(r) - 1)}
         self.lead_tokens = set(content_tokens(" ".join([self.lead, *aliases])))
         self.keys = {_norm(a) for a in aliases} | acronyms(title) | {_norm(title), _norm(self.lead)}
         self.keys |= _site_name(doc.get("source") or "")
@@ -115,10 +126,12 @@ class CorpusTerms:
         return any(self.docs_with(w) & docs for word in words for w in self.family(word))
 
     def spells_out(self, doc_id: str, acronym: str) -> bool:
-        """The document writes the acronym's words in full ("grade point average" for gpa)."""
+        """The document writes the acronym's words in full ("grade point average" for gpa), in its title or text."""
         if doc_id not in self._words:
             rows = self.index.doc_rows.get(doc_id, [])
-            words = re.findall(r"[a-z]+", " ".join(self.index.chunks[int(r)].text for r in rows).lower())
+            texts = [self.index.chunks[int(rows[0])].title] if len(rows) else []
+            texts += [self.index.chunks[int(r)].text for r in rows]
+            words = re.findall(r"[a-z]+", " ".join(texts).lower())
             self._words[doc_id] = (words, "".join(w[0] for w in words))
         words, firsts = self._words[doc_id]
         n = len(acronym)
@@ -191,6 +204,10 @@ class EntityLinker:
         if best <= own:
             return group
         return group | {d for d in others if match(d) == best}
+
+    def titles_spell(self, docs: frozenset[str], acronym: str) -> bool:
+        """Every one of the documents' titles writes the acronym's words in full, a hyphen parting two words."""
+        return all(d in self._by_id and acronym in self._by_id[d].title_initials for d in docs)
 
     def one_school(self, docs: frozenset[str]) -> bool:
         """The documents are one subject's pages: the names their titles open with share a word that few

@@ -529,10 +529,14 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
     )
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
     earners = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # not title words
-    focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
     acronyms = tuple(
         dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))
     )
+    if linker is not None and in_focus:
+        # Initials the entity's titles spell out ("NP" of "… Nurse Practitioner") name the program, as its
+        # title words do: they describe what is asked about, not what is asked.
+        name_tokens |= {a for a in acronyms if linker.titles_spell(in_focus, a)}
+    focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
     pieces = compound_parts(text) if split else [text]
     parts = tuple(analyse(p, linker, split=False) for p in pieces) if len(pieces) > 1 else ()
     return Question(

@@ -184,3 +184,19 @@ def test_a_short_form_that_pages_write_as_a_word_is_no_name(tmp_path):
     question = analyse("Do U.S. applicants to Kenmore State need the TOEFL?", linker)
     assert question.entities == (frozenset({"kenmore-chemistry"}),)
     assert linker.link("A&M", True).doc_ids == {"tamar-am-nursing"}
+
+
+def test_initials_a_title_spells_name_the_program_not_what_is_asked(tmp_path):
+    pages = {
+        "kessler-msn": (
+            "Kessler College - MSN Night-Shift Acute Care Nurse Practitioner costs",
+            "The MSN takes 45 credits.",
+        ),
+        "tamar-art": ("Tamar Institute at Austin - Studio Art MFA", "Teaching assistants are paid monthly."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    assert linker.titles_spell(frozenset({"kessler-msn"}), "np")  # "… Nurse Practitioner" ends its run
+    assert not linker.titles_spell(frozenset({"tamar-art"}), "ta")  # "Tamar Institute at Austin": not one run
+    question = analyse("How many credits is Kessler's acute care NP program?", linker)
+    assert "np" not in question.focus and "credit" in question.focus
+    assert "ta" in analyse("Are TA posts paid at Tamar Institute?", linker).focus
