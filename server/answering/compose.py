@@ -73,6 +73,8 @@ class _UnitInfo:
     rate: bool
     asks: bool  # ends with a question mark
     heading: bool  # a short line read as a heading (quotable, but often only a label)
+    section: frozenset[str]  # its section's words (see ``Composer.section_tokens``)
+    under: frozenset[str]  # the words of the later heading of its passage it stands under, if any
     initials: tuple[list[str], str] | None = None  # first letters of its words, read when a question has acronyms
 
 
@@ -141,7 +143,7 @@ class Composer:
         self.config = config or ComposeConfig()
         self._idf = functools.lru_cache(maxsize=65536)(index.lexical.idf)  # one index version: fixed values
         self._unit_tokens: dict[tuple[int, int], set[str]] = {}
-        self._context: dict[int, tuple[set[str], set[str]]] = {}  # by row; a later heading of a row by -1 - unit
+        self._context: dict[int, tuple[set[str], set[str]]] = {}
         self._units: dict[tuple[int, int], _UnitInfo] = {}  # bounded: the units of one index version
 
     # --- features ---------------------------------------------------------------------------
@@ -275,19 +277,10 @@ class Composer:
         over the unit before alone."""
         return {unit - 1, _opening(chunk, unit)} if unit else set()
 
-    def section_tokens(self, row: int, unit: int) -> set[str]:
+    def section_tokens(self, row: int, unit: int) -> frozenset[str]:
         """The section words of a unit: its passage's, or, under a later heading of the passage (a passage may
         hold several short sections), that heading's in place of the first section's own."""
-        chunk = self.index.chunks[row]
-        title, section = self.context_tokens(row)
-        opening = _opening(chunk, unit)
-        if not opening:
-            return section
-        key = (row, -1 - opening)
-        if key not in self._context:
-            leaf = set(content_tokens(section_leaf(chunk.section))) - title
-            self._context[key] = (title, (section - leaf) | (self.unit_tokens(row, opening) - title))
-        return self._context[key][1]
+        return self._unit_info(row, unit).section
 
     def _unit_info(self, row: int, unit: int) -> _UnitInfo:
         """What scoring reads of a unit that does not depend on the question, worked out once per index version."""
@@ -300,6 +293,11 @@ class Composer:
             lead = self.leadin_of(chunk, unit)
             focus_have = have | self.unit_tokens(row, lead) if lead is not None else have
             near = focus_have.union(*(self.unit_tokens(row, j) for j in self.context_before(chunk, unit)))
+            title, section = self.context_tokens(row)
+            opening = _opening(chunk, unit)
+            under = frozenset(self.unit_tokens(row, opening) - title) if opening else frozenset()
+            if opening:
+                section = section - (set(content_tokens(section_leaf(chunk.section))) - title) | under
             info = self._units[key] = _UnitInfo(
                 bare=bool(BARE_REPLY.match(text)),
                 have=have,
@@ -311,6 +309,8 @@ class Composer:
                 rate=bool(RATE.search(text)),
                 asks=text.rstrip().endswith("?"),
                 heading=chunk.units[unit].kind == "heading",
+                section=frozenset(section),
+                under=under,
             )
         return info
 
@@ -327,7 +327,7 @@ class Composer:
                     info = self._unit_info(hit.row, n)
                     if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
-                    section = self.section_tokens(hit.row, n)
+                    section = info.section
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
                     values, touched = self._unit_values(
@@ -335,17 +335,10 @@ class Composer:
                     )
                     score = self.weights.unit_score_of(values)
                     feats = dict(zip(UNIT_FEATURES, values, strict=True))
-                    touches = not question.focus or touched or self._under_focus(hit.row, n, asked)
+                    touches = not question.focus or touched or _under_focus(info, asked)
                     out.append(Candidate(hit.row, n, g, score, feats, unit.text, unit.start, unit.end, typed, touches))
         out.sort(key=lambda c: -c.score)
         return out
-
-    def _under_focus(self, row: int, unit: int, asked: _Asked) -> bool:
-        """The unit stands under a heading of its passage that names a focus word ("Spring 2025" over its
-        deadlines, for "And for spring 2025?")."""
-        opening = _opening(self.index.chunks[row], unit)
-        heading = self.unit_tokens(row, opening) if opening else set()
-        return bool(heading) and any(not family.isdisjoint(heading) for _, _, family in asked.focus[0])
 
     def _similarities(self, hit: Hit, vector: np.ndarray, focus_vector: np.ndarray | None) -> tuple[list, list]:
         """Each unit's similarity to the question, and to its focus phrase (the passage's without unit vectors)."""
@@ -621,6 +614,12 @@ def _focus_coverage(
     return focus / total, unit / total, near_got / total, touched
 
 
+def _under_focus(info: _UnitInfo, asked: _Asked) -> bool:
+    """The unit stands under a heading of its passage that names a focus word ("Spring 2025" over its
+    deadlines, for "And for spring 2025?")."""
+    return bool(info.under) and any(not family.isdisjoint(info.under) for _, _, family in asked.focus[0])
+
+
 def _opening(chunk: Chunk, unit: int) -> int:
     """The heading a unit stands under within its passage (the last one before it), else the passage's first
     unit."""
@@ -667,7 +666,6 @@ FEATURE_CODE = (
     Composer._unit_values,
     Composer._unit_info,
     Composer.context_before,
-    Composer.section_tokens,
     _opening,
     _query_coverage,
     _focus_coverage,

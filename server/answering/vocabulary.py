@@ -26,7 +26,7 @@ class Vocabulary:
     connectors: frozenset[str]  # inside a name: "University of X", "Texas A&M"
     subject_markers: frozenset[str]  # before a name that is the question's subject ("tuition at X")
     openers: frozenset[str]  # capitalised at the start of a question without being a name
-    after_who: tuple[str, ...]  # words that end who a pay or outlook question is about ("… according to")
+    after_who: tuple[str, ...]  # words that end who a pay question is about ("… according to")
     generic_earners: tuple[str, ...]  # people in general, not an occupation ("graduates")
     synonym_groups: tuple[tuple[str, ...], ...]
     contrast_groups: tuple[tuple[str, ...], ...]  # words that exclude each other ("spring" / "fall")

@@ -29,9 +29,7 @@ from server.answering.question import analyse, answer_kind, asking_sentences, co
         ("How far is the field station from campus?", "measure"),
         ("How long should the personal statement be?", "measure"),  # pages or words, not a duration
         ("How long is the internship?", "duration"),
-        # A condition before the question says nothing of what it asks; "What if …?" asks what follows.
-        ("If I send my scores late, will the committee still read my file?", "yesno"),
-        ("If admitted in March, when is the deposit due?", "date"),
+        # "What if …?" asks what follows, whatever value the condition names.
         ("What happens if my GPA drops below 3.0?", "description"),
         ("What if the deadline has passed?", "description"),
     ],
@@ -51,25 +49,8 @@ def test_possessives_and_prepositions_make_a_name_the_subject():
     assert dict(name_spans("What GPA does Kent State expect?")) == {"GPA": False, "Kent State": True}
     # A question word opening the sentence is not a name; "I" never is.
     assert name_spans("What do I need?") == []
-    # "for the X" makes X the subject as "for X" does; a month ends a name ("the BLS May data").
-    assert dict(name_spans("What are the fees for the Glenmoor MPH?")) == {"Glenmoor MPH": True}
-    assert dict(name_spans("Why is the 2L budget lower?")) == {"2L": False}  # a verb before "the": a term
+    # A month ends a name ("the BLS May data").
     assert dict(name_spans("What did the BLS May 2024 survey find?")) == {"BLS": False, "May": False}
-    # No name runs across a colon: "TOEFL" and the school after it are two names.
-    spans = dict(name_spans("Which wants a higher TOEFL: Kent State or Ohio's program?"))
-    assert spans == {"TOEFL": False, "Kent State": False, "Ohio": True}
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Which is projected to grow faster: nurses or dentists?",
-        "Which program has the later deadline, Kent State's or Ohio's?",
-        "Is the stipend bigger at Kent State than at Ohio?",
-    ],
-)
-def test_a_comparative_between_two_sides_is_a_comparison(text):
-    assert analyse(text).compare
 
 
 def test_focus_drops_fillers_and_names(linker):
@@ -156,9 +137,6 @@ def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
         ("What do AI master's graduates earn?", ("AI",)),  # degree words and "graduates" say nothing of who
         ("What do graduates earn?", ()),
         ("How much does the program cost?", ()),  # not a pay question
-        ("What's the job outlook for court reporters?", ("court", "reporters")),
-        ("Is employment of nurses expected to grow?", ("nurses",)),  # "expected" starts what is asked of them
-        ("What is the employment outlook for graduates?", ()),
     ],
 )
 def test_who_a_pay_question_is_about(text, earners):

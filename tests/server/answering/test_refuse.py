@@ -36,12 +36,6 @@ def test_an_unknown_subject_is_refused_by_name(small_state, linker):
     assert refusal is not None and refusal.message.startswith("The documents I have don't mention Stanford")
 
 
-def test_an_outlook_question_about_an_occupation_no_page_names_is_refused(small_state, linker):
-    refusal = decide(small_state, linker, "What's the job outlook for court reporters?")
-    assert refusal is not None and refusal.message == "The documents I have don't mention court reporters."
-    assert small_state.refuser.before_retrieval(analyse("What's the job outlook for welding engineers?")) is None
-
-
 def test_a_program_the_schools_pages_never_name_is_refused_with_what_they_cover(small_state, linker):
     # "Data Science" is another school's program: Lakeview's page never says it.
     question = analyse("What does Lakeview State's MS in Data Science cost?", linker)
