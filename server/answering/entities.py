@@ -23,7 +23,8 @@ from .question import CALENDAR, FILLER, SYNONYMS, Mention, content_tokens, cover
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
-CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’-]*(?:\s+(?:of|and|&|de|the)?\s*[A-Z][\w&.'’-]*)*")
+# "in" joins a degree to its field ("Master of Science in Finance", "MS in Finance": MSF).
+CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’-]*(?:\s+(?:of|and|&|de|the|in)?\s*[A-Z][\w&.'’-]*)*")
 HOST_NOISE = vocabulary().host_noise
 POSSESSIVE = re.compile(r"['’]s?$")
 ACRONYM_NAME = re.compile(r"[A-Z]{2,7}")
@@ -46,7 +47,7 @@ def acronyms(title: str) -> set[str]:
         for run in CAPITAL_RUN.findall(segment):
             words = [w for w in run.split() if w[:1].isupper()]
             if len(words) >= 2:
-                out.add("".join(w[0] for w in words).lower())
+                out.add(_initials(words))
     # A program's initials inside a longer run, a hyphen parting two words: "MSN Night-Shift Care Nursing" → nscn.
     for initials in _run_initials(title):
         out |= {initials[i:j] for i in range(len(initials)) for j in range(i + 3, len(initials) + 1)}
@@ -59,8 +60,13 @@ def _run_initials(title: str) -> list[str]:
     for segment in TITLE_SEPARATORS.split(title):
         for run in CAPITAL_RUN.findall(segment):
             parts = [p for w in run.split() if w[:1].isupper() for p in w.split("-") if p[:1].isupper()]
-            out.append("".join(p[0] for p in parts).lower())
+            out.append(_initials(parts))
     return out
+
+
+def _initials(words: list[str]) -> str:
+    """The initials of capitalised words, an acronym among them giving all its letters ("MS Finance" → msf)."""
+    return "".join(w if ACRONYM_NAME.fullmatch(w) else w[0] for w in words).lower()
 
 
 def _site_name(source: str) -> set[str]:

@@ -11,7 +11,14 @@ HARBOR = "harbor-tech-data-science"
 def test_acronyms_of_a_program_inside_a_longer_title_run():
     # The program's initials without the degree before it, a hyphenated word counting as two.
     keys = acronyms("Kessler College - MSN Night-Shift Acute Care Nursing tuition")
-    assert {"nsacn", "mnsacn"} <= keys and "ms" not in keys
+    assert {"nsacn", "msnnsacn"} <= keys and "ms" not in keys
+
+
+def test_acronyms_of_a_degree_in_its_field():
+    # "in" joins a degree to its field, and a degree written as initials gives all its letters.
+    assert "msgd" in acronyms("Ridgeway University - Master of Science in Game Design")
+    assert "msq" in acronyms("Ridgeway University (Palmer School) - MS in Quantitative Methods deadlines")
+    assert "mapl" in acronyms("Ridgeway University - MA in Public Leadership")
 
 
 def test_acronyms_of_title_runs():
@@ -200,3 +207,13 @@ def test_initials_a_title_spells_name_the_program_not_what_is_asked(tmp_path):
     question = analyse("How many credits is Kessler's acute care NP program?", linker)
     assert "np" not in question.focus and "credit" in question.focus
     assert "ta" in analyse("Are TA posts paid at Tamar Institute?", linker).focus
+
+
+def test_a_degree_asked_by_its_initials_links_and_leaves_the_focus(tmp_path):
+    pages = {
+        "kessler-mqe": ("Kessler College - MS in Quantum Engineering deadlines", "Fall applications close May 2."),
+        "kessler-art": ("Kessler College - Studio Art MFA", "Portfolios are due in January."),
+    }
+    question = analyse("Which deadline should I use for the Kessler MSQE?", build_state(tmp_path, pages).linker)
+    assert question.entities == (frozenset({"kessler-mqe"}),)
+    assert "msqe" not in question.focus
