@@ -330,8 +330,12 @@ class Composer:
                     section = info.section
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self.initials(hit.row, n, question.acronyms)
+                    chunk = self.index.chunks[hit.row]
+                    spelled_near = initials.union(
+                        *(self.initials(hit.row, j, question.acronyms) for j in self.context_before(chunk, n))
+                    )
                     values, touched = self._unit_values(
-                        asked, info, section, initials, typed, hit, rank, n, semantic, meaning
+                        asked, info, section, (initials, spelled_near), typed, hit, rank, n, semantic, meaning
                     )
                     score = self.weights.unit_score_of(values)
                     feats = dict(zip(UNIT_FEATURES, values, strict=True))
@@ -581,20 +585,25 @@ def _query_coverage(
 
 
 def _focus_coverage(
-    weighted: Weighted, info: _UnitInfo, section: set[str], initials: set[str], context_weight: float
+    weighted: Weighted,
+    info: _UnitInfo,
+    section: set[str],
+    initials: tuple[set[str], set[str]],
+    context_weight: float,
 ) -> tuple[float, float, float, bool]:
     """("focus", "focus_unit", "focus_near", touched): the idf share of the focus words in the unit with its
     lead-in, in the unit alone, and with its context too (``Composer.context_before``; section-heading words
     counting ``context_weight`` in the first and third); and whether the unit or its lead-in holds any focus
-    word."""
+    word. ``initials`` are the question's acronyms spelled out in the unit, and in it or its context."""
     items, total = weighted
+    spelled, spelled_near = initials
     if not items:
         return 1.0, 1.0, 1.0, True
     focus = unit = near_got = 0.0
     touched = False
     have, focus_have, near = info.have, info.focus_have, info.near
     for t, weight, family in items:
-        if t in initials or not family.isdisjoint(have):
+        if t in spelled or not family.isdisjoint(have):
             focus += weight
             unit += weight
             near_got += weight
@@ -605,7 +614,7 @@ def _focus_coverage(
             touched = True
         else:
             in_section = section and not family.isdisjoint(section)
-            if not family.isdisjoint(near):
+            if t in spelled_near or not family.isdisjoint(near):
                 near_got += weight
             elif in_section:
                 near_got += weight * context_weight

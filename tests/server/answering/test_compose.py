@@ -251,3 +251,19 @@ def test_a_unit_under_a_later_heading_of_its_passage_reads_that_heading(tmp_path
     groups = retrieve(state.retriever, question, question.text, vector, 8)
     found = {c.unit: c for c in composer.candidates(question, vector, groups)}
     assert found[final].touches and found[final].feats["focus"] > 0
+
+
+def test_an_acronym_spelled_out_in_the_heading_above_covers_the_unit(tmp_path):
+    # "QRE" is spelled out only in the section heading above the sentence that gives the score.
+    page = (
+        "Intro\n\nKessler College admits students every fall.\n\n"
+        "The Quantum Reasoning Exam\n\nEvery applicant must sit a standard entrance test before March. "
+        "To be considered, applicants must score at least 160 in each section."
+    )
+    state = build_state(tmp_path, {"kessler-admit": ("Kessler College - Admission", page)})
+    question = analyse("What QRE score do I need for Kessler?", state.linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    feats = {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
+    score = next(f for text, f in feats.items() if "160" in text)
+    assert score["focus_near"] == 1.0 and score["focus_unit"] < 1.0
