@@ -535,7 +535,23 @@ class Composer:
             if question.kind == "yesno" and before is not None and BARE_REPLY.match(chunk.units[before].text):
                 add(cand, before)  # "Yes. The program is accredited by …"
             add(cand, cand.unit)
+            reply = self._reply_to(cand)
+            if (
+                reply is not None
+                and (cand.row, reply) not in have
+                and total + len(chunk.units[reply].text) <= cfg.max_context_chars
+            ):
+                add(cand, reply)  # an FAQ's question line is quoted with the answer under it
+                total += len(chunk.units[reply].text)
         return out, more
+
+    def _reply_to(self, cand: Candidate) -> int | None:
+        """The unit that answers a chosen unit which is itself a question (an FAQ's question line), if any."""
+        units = self.index.chunks[cand.row].units
+        n = cand.unit + 1
+        if not self._unit_info(cand.row, cand.unit).asks or n >= len(units):
+            return None
+        return None if self._unit_info(cand.row, n).asks else n
 
     def render(self, chosen: list[Candidate], more: dict[int, int] | None = None) -> Answer:
         """Readable order: passages in order of their best unit; within a passage the best unit first, with the

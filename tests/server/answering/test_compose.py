@@ -267,3 +267,23 @@ def test_an_acronym_spelled_out_in_the_heading_above_covers_the_unit(tmp_path):
     feats = {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
     score = next(f for text, f in feats.items() if "160" in text)
     assert score["focus_near"] == 1.0 and score["focus_unit"] < 1.0
+
+
+def test_an_faq_question_line_is_quoted_with_the_answer_under_it(tmp_path):
+    page = (
+        "Frequently asked questions\n\n"
+        "1. May I apply if I already hold a nursing license?\n"
+        "    • No, the program prepares students for their first license only.\n"
+        "2. Is there an entrance exam?\n"
+        "    • No entrance exam is needed."
+    )
+    state = build_state(tmp_path, {"kessler-faq": ("Kessler College - Nursing FAQ", page)})
+    index = state.index
+    row = next(r for r, c in enumerate(index.chunks) if "already hold" in c.text)
+    units = index.chunks[row].units
+    n = next(i for i, u in enumerate(units) if u.text.endswith("nursing license?"))
+    chosen = [Candidate(row, n, 0, 0.9, {}, units[n].text, units[n].start, units[n].end, True)]
+    composer = Composer(index, FOCUS_FIRST)
+    quoted, _ = composer.with_context(analyse("Can I apply to Kessler if I have a nursing license?"), chosen)
+    text = composer.render(quoted).text
+    assert "first license only" in text and "entrance exam" not in text
