@@ -123,7 +123,7 @@ def resolve(
         # not in them>?"), takes nothing from the conversation: its refusal names that subject alone.
         return Resolved(question, text)
     switch = named(question)
-    if switch and _entity_anaphor(text) is not None and not any(m.subject for m in question.mentions if m.lead):
+    if switch and _points_before_names(question) and not any(m.subject for m in question.mentions if m.lead):
         switch = []  # "I'm also looking at their geology MS": a program of the school in focus, not a school
     # A kind of value of its own ("When is the deadline?" after a GRE question: a date) is an attribute too.
     own_focus = bool(question.focus) or (question.valued and question.kind != state.kind)

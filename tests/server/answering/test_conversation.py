@@ -189,3 +189,14 @@ def test_a_pronoun_after_a_program_name_points_at_that_program_not_at_the_school
     after = "What about the Geology MS: what is its deadline?"
     assert _points_before_names(Question(before, mentions=(program,)))
     assert not _points_before_names(Question(after, mentions=(program,)))
+
+
+def test_a_school_named_before_a_pronoun_that_points_at_it_is_switched_to(linker):
+    # "its" follows the name: it points at the school just named, not at the one in focus.
+    turns, _ = talk(linker, "What is Harbor Tech's tuition?", "What about the Lakeview State MS: what is its deadline?")
+    assert turns[1].question.entities == (frozenset({"lakeview-robotics"}),)
+    # Pointing back before naming a program keeps the school in focus.
+    kept, _ = talk(
+        linker, "What is Harbor Tech's tuition?", "I'm also looking at their Lakeview State MS. Is it online?"
+    )
+    assert kept[1].question.entities == (frozenset({"harbor-tech-data-science"}),)
