@@ -8,6 +8,7 @@ from server.calibrate import (
     SECOND_MARGINS,
     WRONG_UNIT_WEIGHTS,
     Case,
+    _mildest,
     _plateau,
     choose_decision_settings,
     decision_shares,
@@ -60,9 +61,7 @@ def test_the_margin_and_the_weights_are_chosen_by_leaving_each_set_out():
     chosen, figures = choose_decision_settings(cases, ["a", "b", "c"])
     by = figures["held_out_by_margin"]
     assert chosen.margin in SECOND_MARGINS and set(by) == set(SECOND_MARGINS)
-    top = max(by.values())
-    assert by[chosen.margin] == top  # the best held-out figure…
-    assert all(by[m] < top for m in SECOND_MARGINS if m < chosen.margin)  # …and the mildest of those that tie
+    assert chosen.margin == _mildest(by, SECOND_MARGINS)
     pairs = figures["held_out_by_refusal_and_wrong_unit_weight"]
     assert len(pairs) == len(REFUSAL_WEIGHTS) * len(WRONG_UNIT_WEIGHTS)
     grid = {tuple(float(x) for x in k.split("/")): v for k, v in pairs.items()}
@@ -82,6 +81,12 @@ def test_the_weights_are_the_best_neighbourhood_of_the_grid_not_its_best_point()
     # On a flat grid the mildest weights win.
     flat = dict.fromkeys(grid, 0.9)
     assert _plateau(flat) == (REFUSAL_WEIGHTS[0], WRONG_UNIT_WEIGHTS[0])
+
+
+def test_the_margin_is_the_best_neighbourhood_of_its_curve_not_its_best_point():
+    spike = {0.5: 0.80, 1.0: 0.95, 1.5: 0.80, 2.0: 0.91, 3.0: 0.92, 4.0: 0.89}
+    assert _mildest(spike, tuple(spike)) == 3.0  # a plateau beats a lone spike
+    assert _mildest(dict.fromkeys(spike, 0.9), tuple(spike)) == 0.5  # on a flat curve the mildest wins
 
 
 def _lookalike(set_name: str, i: int, answerable: bool) -> Case:
