@@ -167,7 +167,8 @@ CALENDAR = re.compile(
     rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
 )
 # A sentence ends at ".", "!" or "?" before a capital, but not after an abbreviation such as "St." or "Dr."
-SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)\s+(?=[A-Z0-9\"“])")
+# A sentence ends at . ! or ? before a capital, but not after an abbreviation ("Dr.") or an initial ("W. P. Carey").
+SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)(?<!\s[A-Z]\.)(?<!^[A-Z]\.)\s+(?=[A-Z0-9\"“])")
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,12 @@ def test_a_sum_asked_how_much_may_be_answered_by_a_share():
     assert matches_kind("The board raises tuition by about 4% each year.", question.kind)
     assert matches_kind("Out-of-region students pay 175 percent of the resident rate.", question.kind)
     assert not matches_kind("Tuition is set each spring by the board.", question.kind)
+
+
+def test_an_initial_in_a_name_does_not_end_the_sentence():
+    message = "How many reference letters does the J. R. Pell School's online MBA need?"
+    assert asking_sentences(message) == [message]
+    question = analyse(message)
+    assert question.kind == "count" and {"refer", "letter"} <= set(question.focus)
+    # A sentence ending in initials still ends there.
+    assert asking_sentences("I live in the U.S. What is the deadline?") == ["What is the deadline?"]
