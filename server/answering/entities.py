@@ -242,6 +242,12 @@ class EntityLinker:
                 self._writers[name] = writers
         return bool(writers) and not writers & named
 
+    def _written_mostly_elsewhere(self, word: str, named: frozenset[str] | set[str]) -> bool:
+        """More pages write the word in their text outside the pages it would name than inside them."""
+        self._written_elsewhere(word, named)  # fills the cache of the pages that write it
+        writers = self._writers[word]
+        return len(writers - named) > len(writers & named)
+
     def link(self, name: str, subject: bool) -> Mention | None:
         key = _norm(name)
         tokens = content_tokens(name)
@@ -274,6 +280,9 @@ class EntityLinker:
         if docs:
             if len(docs) > self._generic:
                 return None  # "University", "Master", "MS": true of too many documents to mean anything
+            if not subject and all(self._written_mostly_elsewhere(w, docs) for w in name.split()):
+                # "… differ on GMAT scores": in one page's title, written in more other pages' text: a word
+                return None
             lead = bool(by_key | by_lead)
             return Mention(name, subject, frozenset(docs), by_name=True, lead=lead)
         loose, strong = self.loose.match(name)

@@ -217,3 +217,16 @@ def test_a_degree_asked_by_its_initials_links_and_leaves_the_focus(tmp_path):
     question = analyse("Which deadline should I use for the Kessler MSQE?", build_state(tmp_path, pages).linker)
     assert question.entities == (frozenset({"kessler-mqe"}),)
     assert "msqe" not in question.focus
+
+
+def test_a_title_word_that_more_pages_write_elsewhere_is_a_word_not_a_name(tmp_path):
+    pages = {
+        "kessler-mba": ("Kessler College - Full-Time MBA GMAT requirements", "The GMAT is required for the MBA."),
+        "kessler-mha": ("Kessler College - Master of Health Administration (MHA)", "Send GMAT or GRE scores."),
+        "tamar-mha": ("Tamar Institute - MHA admission", "No GMAT score is needed for the MHA."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    assert linker.link("GMAT", False) is None  # one title has it, two other pages write it
+    assert linker.link("Kessler", True).doc_ids == {"kessler-mba", "kessler-mha"}
+    question = analyse("How do Kessler's MHA and Tamar Institute's MHA differ on GMAT scores?", linker)
+    assert question.entities == (frozenset({"kessler-mha"}), frozenset({"tamar-mha"}))
