@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from .question import CONTRASTS, Question, content_tokens, focus_words
+from .question import CONTRASTS, Question, acronyms_in, content_tokens, focus_words
 from .vocabulary import vocabulary
 
 CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|what if|but|so|then|ok(ay)?|plus|same)\b", re.I)
@@ -154,6 +154,7 @@ def _switched(question: Question, state: ConversationState, switch: list[str]) -
     query = _with_entity(state.question, state.names, " and ".join(switch))
     q = question.with_(
         focus=tuple(state.focus),
+        acronyms=_with_carried_acronyms(question, state, tuple(state.focus)),
         kind=state.kind or question.kind,
         tokens=tuple(dict.fromkeys(question.tokens + tuple(content_tokens(query)))),
         entities=question.entities,
@@ -169,6 +170,7 @@ def _with_state(
     text = question.text
     focus, kind, search, inherited_attribute, hint_only = _attribute(question, state, own_focus)
     tokens = question.tokens if hint_only else tuple(dict.fromkeys(content_tokens(search)))
+    question = question.with_(acronyms=_with_carried_acronyms(question, state, focus))
     if not state.entities:
         anaphoric = bool(VALUE_ANAPHOR.search(text) or ENTITY_ANAPHOR.search(text) or CONTINUATION.search(text))
         if not inherited_attribute and not anaphoric:
@@ -231,6 +233,13 @@ def _attribute(
             kind = kind if kind == "yesno" else state.kind
         return focus, kind, f"{text} {carried}", False, True
     return focus, kind, search, False, False
+
+
+def _with_carried_acronyms(question: Question, state: ConversationState, focus: tuple[str, ...]) -> tuple[str, ...]:
+    """The message's acronyms and those of the attribute carried over ("minimum GPA" for "And for their
+    Ph.D.?"), which a page may spell out ("grade point average")."""
+    carried = (a for a in acronyms_in(state.focus_words) if a in focus)
+    return tuple(dict.fromkeys((*question.acronyms, *carried)))
 
 
 def _changes_detail(question: Question) -> bool:

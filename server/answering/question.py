@@ -473,6 +473,11 @@ def _link(linker, name: str, subject: bool) -> list:
     return [mention]
 
 
+def acronyms_in(text: str) -> tuple[str, ...]:
+    """The words written in capitals ("GPA", "TAs"), stemmed: each may be spelled out in a page."""
+    return tuple(dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", text) for t in content_tokens(w.rstrip("s"))))
+
+
 def analyse(message: str, linker=None, *, split: bool = True) -> Question:
     """Turn a message into a :class:`Question`; ``linker`` links the names it uses to documents. A two-part
     question's parts are analysed too (``split``), each on its own."""
@@ -517,9 +522,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
     )
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
     earners = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # not title words
-    acronyms = tuple(
-        dict.fromkeys(t for w in re.findall(r"\b[A-Z]{2,5}s?\b", clause) for t in content_tokens(w.rstrip("s")))
-    )
+    acronyms = acronyms_in(clause)
     if linker is not None and in_focus:
         # Initials the entity's titles spell out ("NP" of "… Nurse Practitioner") name the program, as its
         # title words do: they describe what is asked about, not what is asked.

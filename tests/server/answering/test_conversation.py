@@ -200,3 +200,11 @@ def test_a_school_named_before_a_pronoun_that_points_at_it_is_switched_to(linker
         linker, "What is Harbor Tech's tuition?", "I'm also looking at their Lakeview State MS. Is it online?"
     )
     assert kept[1].question.entities == (frozenset({"harbor-tech-data-science"}),)
+
+
+def test_the_acronym_of_a_carried_attribute_may_be_spelled_out_in_the_answer(linker):
+    # "GPA" is asked in the first turn only; the follow-up's page may say "grade point average".
+    turns, _ = talk(linker, "What is the minimum GPA for Harbor Tech's data science MS?", "And for Lakeview State?")
+    assert "gpa" in turns[1].question.focus and "gpa" in turns[1].question.acronyms
+    same, _ = talk(linker, "What is the minimum GPA for Harbor Tech's data science MS?", "And for their Ph.D.?")
+    assert "gpa" in same[1].question.acronyms
