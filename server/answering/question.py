@@ -23,6 +23,7 @@ from .vocabulary import vocabulary
 VOCAB = vocabulary()
 MONTHS = "(" + "|".join(VOCAB.months + VOCAB.month_abbreviations) + ")"
 NUMBER_WORDS = "(" + "|".join(VOCAB.number_words) + ")"
+SEASONS = "(" + "|".join(VOCAB.seasons) + ")"
 
 # How each kind of question is asked, in priority order (the first that matches wins).
 ASK: list[tuple[str, re.Pattern]] = [
@@ -116,6 +117,8 @@ VALUE: dict[str, re.Pattern] = {
     "date": re.compile(
         # A day written with slashes is not a fraction or a ratio ("3.00/4.00", "24/7" are no dates).
         rf"\b{MONTHS}\b\.?\s*\d{{0,2}}|(?<![\d.])\d{{1,2}}/\d{{1,2}}(/\d{{2,4}})?(?![\d.])|\b(rolling|anytime|any time)\b"
+        # A term answers "when" too ("Cohorts begin in the summer II", "admitted in the fall semester").
+        rf"|\b(?i:{SEASONS})\s+(semesters?|terms?|quarters?|sessions?|II?I?\b|\d{{4}})|\b{SEASONS.title()}\b"
     ),
     "duration": re.compile(
         rf"\b(\d+(\.\d+)?|{NUMBER_WORDS})([\s-]*(to|-|–|or)[\s-]*(\d+(\.\d+)?|{NUMBER_WORDS}))?[\s-]*"

@@ -20,6 +20,7 @@ VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
 class Vocabulary:
     months: tuple[str, ...]
     month_abbreviations: tuple[str, ...]
+    seasons: tuple[str, ...]  # lower case: a term is a date too ("admitted in the fall semester")
     number_words: tuple[str, ...]
     filler: tuple[str, ...]  # how a question is asked rather than what about
     kind_filler: dict[str, tuple[str, ...]]  # words a kind of answer already says ("deadline" of a date)

@@ -2,7 +2,15 @@
 
 import pytest
 
-from server.answering.question import analyse, answer_kind, asking_sentences, content_tokens, covers, name_spans
+from server.answering.question import (
+    analyse,
+    answer_kind,
+    asking_sentences,
+    content_tokens,
+    covers,
+    matches_kind,
+    name_spans,
+)
 
 
 @pytest.mark.parametrize(
@@ -215,3 +223,9 @@ def test_an_initial_in_a_name_does_not_end_the_sentence():
     assert question.kind == "count" and {"refer", "letter"} <= set(question.focus)
     # A sentence ending in initials still ends there.
     assert asking_sentences("I live in the U.S. What is the deadline?") == ["What is the deadline?"]
+
+
+def test_a_term_answers_when():
+    assert matches_kind("New students are admitted in the spring term only.", "date")
+    assert matches_kind("Cohorts start each Autumn.", "date")
+    assert not matches_kind("Your GPA may not fall below a B average.", "date")  # "fall" as a verb
