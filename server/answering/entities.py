@@ -289,7 +289,8 @@ class EntityLinker:
         loose, strong = self.loose.match(name)
         if len(loose) > self._generic:
             return None  # loosely true of many documents ("TA"): not a name the corpus lacks
-        if loose:
+        if loose and (subject or not self._written_mostly_elsewhere(name, loose)):
+            # "in the US" where "U.S." opens one page's title and more other pages write "US": a word
             return Mention(name, subject, loose, by_name=True, lead=True, loose=not strong)
         if not known and subject and ACRONYM_NAME.fullmatch(name):
             # A subject written as initials that some pages spell out in their text ("tuition at the SLPA"

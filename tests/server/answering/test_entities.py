@@ -190,14 +190,20 @@ def test_a_short_form_that_pages_write_as_a_word_is_no_name(tmp_path):
         "tamar-am-nursing": ("Tamar A&M University - MSN", "Tamar A&M admits nurses each fall."),
         "kessler-mba": ("Kessler College - Full-Time MBA GMAT requirements", "The GMAT is required for the MBA."),
         "kessler-mha": ("Kessler College - Master of Health Administration (MHA)", "Send GMAT or GRE scores."),
+        "kessler-fees": ("Kessler College - Fees", "US residents pay less. Applicants outside the US pay more."),
+        "tamar-fees": ("Tamar A&M University - Fees", "US residents pay the lower rate."),
         "tamar-mha": ("Tamar A&M University - MHA admission", "No GMAT score is needed for the MHA."),
     }
     linker = build_state(tmp_path, pages).linker
     assert linker.link("U.S.", True) is None
     question = analyse("Do U.S. applicants to Kenmore State need the TOEFL?", linker)
     assert question.entities == (frozenset({"kenmore-chemistry"}),)
-    assert linker.link("A&M", True).doc_ids == {"tamar-am-nursing", "tamar-mha"}
+    assert linker.link("A&M", True).doc_ids == {"tamar-am-nursing", "tamar-mha", "tamar-fees"}
     assert linker.link("GMAT", False) is None
+    # "US", a short form of one title ("U.S. Office…") that more other pages write, names no page: at most
+    # it is a word of those pages' text.
+    us = linker.link("US", False)
+    assert us is None or (not us.by_name and "office-court-reporters" not in us.doc_ids)
     question = analyse("How do Kessler's MHA and Tamar A&M's MHA differ on GMAT scores?", linker)
     assert question.entities == (frozenset({"kessler-mha"}), frozenset({"tamar-mha"}))
 
