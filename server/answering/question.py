@@ -108,7 +108,7 @@ ASK: list[tuple[str, re.Pattern]] = [
 
 # What an answering sentence holds for each kind (kinds without an entry take any sentence).
 MONEY = r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d"
-PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b"
+PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b|\b\d+(st|nd|rd|th)? percentile\b"
 VALUE: dict[str, re.Pattern] = {
     # A sum asked "how much" may be stated as a share of another ("175% of the resident rate", "rises about 4% a year").
     "money": re.compile(f"{MONEY}|{PERCENT}", re.I),

@@ -229,3 +229,8 @@ def test_a_term_answers_when():
     assert matches_kind("New students are admitted in the spring term only.", "date")
     assert matches_kind("Cohorts start each Autumn.", "date")
     assert not matches_kind("Your GPA may not fall below a B average.", "date")  # "fall" as a verb
+
+
+def test_a_percentile_is_a_percent():
+    assert matches_kind("Applicants should score above the 80th percentile in verbal reasoning.", "percent")
+    assert not matches_kind("Applicants should score 150 in verbal reasoning.", "percent")
