@@ -192,6 +192,14 @@ class Composer:
         words, joined = self._initials_of(row, unit)
         return {a for a in acronyms if len(a) >= 2 and a in joined and _spelled(a, words)}
 
+    def _spelled_near(self, chunk: Chunk, row: int, unit: int, acronyms: tuple[str, ...]) -> tuple[set[str], set[str]]:
+        """The question's acronyms spelled out in the unit, and in it or its context (``context_before``)."""
+        spelled = self.initials(row, unit, acronyms)
+        if not acronyms:
+            return spelled, spelled
+        near = spelled.union(*(self.initials(row, j, acronyms) for j in self.context_before(chunk, unit)))
+        return spelled, near
+
     def _initials_of(self, row: int, unit: int) -> tuple[list[str], str]:
         info = self._unit_info(row, unit)
         if info.initials is None:
@@ -323,19 +331,15 @@ class Composer:
         for g, hits in enumerate(groups):
             for rank, hit in enumerate(hits[: self.config.chunks_considered]):
                 semantic, meaning = self._similarities(hit, vector, focus_vector)
-                for n, unit in enumerate(self.index.chunks[hit.row].units):
+                chunk = self.index.chunks[hit.row]
+                for n, unit in enumerate(chunk.units):
                     info = self._unit_info(hit.row, n)
                     if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
-                    section = info.section
                     typed = self._typed(hit.row, n, question.kind)
-                    initials = self.initials(hit.row, n, question.acronyms)
-                    chunk = self.index.chunks[hit.row]
-                    spelled_near = initials.union(
-                        *(self.initials(hit.row, j, question.acronyms) for j in self.context_before(chunk, n))
-                    )
+                    initials = self._spelled_near(chunk, hit.row, n, question.acronyms)
                     values, touched = self._unit_values(
-                        asked, info, section, (initials, spelled_near), typed, hit, rank, n, semantic, meaning
+                        asked, info, info.section, initials, typed, hit, rank, n, semantic, meaning
                     )
                     score = self.weights.unit_score_of(values)
                     feats = dict(zip(UNIT_FEATURES, values, strict=True))
@@ -690,6 +694,7 @@ FEATURE_CODE = (
     Composer._similarities,
     Composer._unit_values,
     Composer._unit_info,
+    Composer._spelled_near,
     Composer.context_before,
     _opening,
     _query_coverage,

@@ -161,7 +161,7 @@ class EntityLinker:
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
         self._generic = max(3, int(MAX_GENERIC_SHARE * len(self.names)))
-        self._writers: dict[str, frozenset[str]] = {}  # names without a searchable word: the pages writing them
+        self._writers: dict[str, frozenset[str]] = {}  # a name or word as written: the pages writing it
         self._lead_use = Counter(t for n in self.names for t in n.lead_tokens)  # how many titles' names use a word
         self._rare = max(3, int(0.1 * len(self.names)))  # a name found only in text must be this rare
         self.loose = LooseNames(index.documents, lambda word: all(t in self._vocab for t in content_tokens(word)))
@@ -232,21 +232,32 @@ class EntityLinker:
                 out |= self._by_id[d].lead_tokens
         return out
 
+    def _writers_of(self, name: str) -> frozenset[str]:
+        """The pages that write the name, as written, in their text; only passages holding its indexed words
+        are read (all of them for a name with none, "U.S.")."""
+        writers = self._writers.get(name)
+        if writers is None:
+            chunks = self.terms.index.chunks
+            tokens = content_tokens(name)
+            if tokens and all(t in self._vocab for t in tokens):
+                rows = set.intersection(*(set(self.terms.index.lexical.rows_with(t).tolist()) for t in tokens))
+            else:
+                rows = range(len(chunks))
+            pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+            writers = frozenset(chunks[r].doc_id for r in rows if pattern.search(chunks[r].text))
+            if len(self._writers) < 4096:  # bounded: names are what users type
+                self._writers[name] = writers
+        return writers
+
     def _written_elsewhere(self, name: str, named: frozenset[str] | set[str]) -> bool:
         """Pages write the name in their text, none of them a page it would name ("U.S." in the text of
         program pages, while only the titles of the pages it matches open with it): a word, not a name."""
-        writers = self._writers.get(name)
-        if writers is None:
-            pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-            writers = frozenset(c.doc_id for c in self.terms.index.chunks if pattern.search(c.text))
-            if len(self._writers) < 4096:  # bounded: names are what users type
-                self._writers[name] = writers
+        writers = self._writers_of(name)
         return bool(writers) and not writers & named
 
     def _written_mostly_elsewhere(self, word: str, named: frozenset[str] | set[str]) -> bool:
         """More pages write the word in their text outside the pages it would name than inside them."""
-        self._written_elsewhere(word, named)  # fills the cache of the pages that write it
-        writers = self._writers[word]
+        writers = self._writers_of(word)
         return len(writers - named) > len(writers & named)
 
     def link(self, name: str, subject: bool) -> Mention | None:
