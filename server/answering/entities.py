@@ -23,9 +23,8 @@ from .question import CALENDAR, FILLER, SYNONYMS, Mention, content_tokens, cover
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
-# "in" joins a degree to its field ("Master of Science in Finance", "MS in Finance": MSF); a comma joins the
-# words of a listed name ("Civil, Environmental and Architectural Engineering": CEAE).
-CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’-]*(?:(?:,\s+(?:and\s+)?|\s+(?:of|and|&|de|the|in)?\s*)[A-Z][\w&.'’-]*)*")
+# "in" joins a degree to its field ("Master of Science in Finance", "MS in Finance": MSF).
+CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’-]*(?:\s+(?:of|and|&|de|the|in)?\s*[A-Z][\w&.'’-]*)*")
 HOST_NOISE = vocabulary().host_noise
 POSSESSIVE = re.compile(r"['’]s?$")
 ACRONYM_NAME = re.compile(r"[A-Z]{2,7}")

@@ -108,7 +108,7 @@ ASK: list[tuple[str, re.Pattern]] = [
 
 # What an answering sentence holds for each kind (kinds without an entry take any sentence).
 MONEY = r"\$\s?\d|\b\d[\d,.]*\s?(USD|dollars|euros?|EUR|GBP|£|€)|[£€]\s?\d"
-PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b|\b\d+(st|nd|rd|th)? percentile\b"
+PERCENT = r"\d\s?%|\bpercent\b|\b\d+ (out of|in) \d+\b"
 VALUE: dict[str, re.Pattern] = {
     # A sum asked "how much" may be stated as a share of another ("175% of the resident rate", "rises about 4% a year").
     "money": re.compile(f"{MONEY}|{PERCENT}", re.I),
@@ -170,8 +170,7 @@ CALENDAR = re.compile(
     rf"^({MONTHS}|spring|summer|fall|autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$", re.I
 )
 # A sentence ends at ".", "!" or "?" before a capital, but not after an abbreviation such as "St." or "Dr."
-# A sentence ends at . ! or ? before a capital, but not after an abbreviation ("Dr.") or an initial ("W. P. Carey").
-SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)(?<!\s[A-Z]\.)(?<!^[A-Z]\.)\s+(?=[A-Z0-9\"“])")
+SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)\s+(?=[A-Z0-9\"“])")
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ def test_acronyms_of_a_degree_in_its_field():
     assert "msgd" in acronyms("Ridgeway University - Master of Science in Game Design")
     assert "msq" in acronyms("Ridgeway University (Palmer School) - MS in Quantitative Methods deadlines")
     assert "mapl" in acronyms("Ridgeway University - MA in Public Leadership")
-    # A comma joins the words of a listed name.
-    assert "mcea" in acronyms("Ridgeway University (Marine, Coastal and Estuarine Analysis) - Deadlines")
 
 
 def test_acronyms_of_title_runs():
