@@ -76,6 +76,7 @@ class _UnitInfo:
     section: frozenset[str]  # its section's words (see ``Composer.section_tokens``)
     under: frozenset[str]  # the words of the later heading of its passage it stands under, if any
     initials: tuple[list[str], str] | None = None  # first letters of its words, read when a question has acronyms
+    context: tuple[int, ...] = ()  # the units that set its context: its lead-in, the unit before, its heading
 
 
 @dataclass
@@ -319,6 +320,7 @@ class Composer:
                 heading=chunk.units[unit].kind == "heading",
                 section=frozenset(section),
                 under=under,
+                context=tuple(sorted(self.context_before(chunk, unit) | ({lead} if lead is not None else set()))),
             )
         return info
 
@@ -388,6 +390,8 @@ class Composer:
             meaning[n],  # the focus phrase's meaning in the unit ("price tag" in a tuition row)
             1.0 if info.asks else 0.0,  # a question itself (an FAQ's question line), rarely an answer
             semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
+            # the question's meaning in the unit or what sets its context ("Application deadlines" over "Fall: May 1")
+            max([semantic[n], *(semantic[j] for j in info.context)]),
             1.0 if info.heading else 0.0,
         ]
         # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".

@@ -76,6 +76,7 @@ def decision_features(
         "max_focus_semantic": max((f["focus_semantic"] for f in eligible), default=0.0),
         # the focus in the unit's context: a date row under the heading or sentence that says what it dates
         "focus_near": best["focus_near"] if best else 0.0,
+        "near_semantic": best["near_semantic"] if best else 0.0,  # its meaning with its context's
     }
 
 

@@ -39,6 +39,7 @@ UNIT_FEATURES = (
     "focus_semantic",
     "asks",
     "previous_semantic",
+    "near_semantic",
     "heading",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
@@ -56,6 +57,7 @@ DECISION_FEATURES = (
     "focus_semantic",
     "max_focus_semantic",
     "focus_near",
+    "near_semantic",
 )
 
 

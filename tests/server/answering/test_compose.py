@@ -287,3 +287,25 @@ def test_an_faq_question_line_is_quoted_with_the_answer_under_it(tmp_path):
     quoted, _ = composer.with_context(analyse("Can I apply to Kessler if I have a nursing license?"), chosen)
     text = composer.render(quoted).text
     assert "first license only" in text and "entrance exam" not in text
+
+
+def test_a_short_row_reads_the_meaning_of_the_heading_it_stands_under(tmp_path):
+    # "Autumn: April 2" shares no word with the question; the heading over it does.
+    page = (
+        "Ridgeway Institute graduate study\n\nThe institute offers a research master's in soil science.\n\n"
+        "Application Deadlines\n\nAutumn: April 2\n\nWinter: October 9\n\n"
+        "Housing\n\nMost students rent rooms near the campus."
+    )
+    state = build_state(tmp_path, {"ridgeway-dates": ("Ridgeway Institute - Soil Science MS", page)})
+    question = analyse("What are the application deadlines at Ridgeway Institute?", state.linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    feats = {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
+    row, heading, other = (
+        feats["Autumn: April 2"],
+        feats["Application Deadlines"],
+        feats["Most students rent rooms near the campus."],
+    )
+    assert row["near_semantic"] == heading["semantic"] > row["semantic"]
+    # Under another heading, a unit keeps about its own meaning and its heading's, not the deadlines'.
+    assert other["near_semantic"] < row["near_semantic"]

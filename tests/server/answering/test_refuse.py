@@ -60,12 +60,12 @@ def test_decision_features_read_the_chosen_unit_and_the_best_of_the_asked_kind()
     from server.answering.refuse import decision_features
     from server.answering.weights import DECISION_FEATURES
 
-    chosen = {"focus": 0.5, "semantic": 0.4, "focus_semantic": 0.3, "focus_near": 0.9}
-    others = [chosen, {"focus": 1.0, "semantic": 0.2, "focus_semantic": 0.6, "focus_near": 1.0}]
+    chosen = {"focus": 0.5, "semantic": 0.4, "focus_semantic": 0.3, "focus_near": 0.9, "near_semantic": 0.7}
+    others = [chosen, {"focus": 1.0, "semantic": 0.2, "focus_semantic": 0.6, "focus_near": 1.0, "near_semantic": 0.8}]
     feats = decision_features(0.55, chosen, 0.8, others, doc_focus=0.5, doc_missing=1.0)
     assert set(feats) == set(DECISION_FEATURES)
     assert feats["score"] == 0.8 and feats["focus"] == 0.5 and feats["focus_semantic"] == 0.3
-    assert feats["focus_near"] == 0.9  # the chosen unit's, with its context
+    assert feats["focus_near"] == 0.9 and feats["near_semantic"] == 0.7  # the chosen unit's, with its context
     assert feats["max_focus"] == 1.0 and feats["max_semantic"] == 0.4 and feats["max_focus_semantic"] == 0.6
     assert feats["doc_gap"] == 1.0 and feats["doc_missing"] == 1.0  # a word asked about is in none of the pages
     assert feats["acronym_missing"] == 0.0  # none written in capitals is missing (the default)
