@@ -261,10 +261,7 @@ def test_an_acronym_spelled_out_in_the_heading_above_covers_the_unit(tmp_path):
         "To be considered, applicants must score at least 160 in each section."
     )
     state = build_state(tmp_path, {"kessler-admit": ("Kessler College - Admission", page)})
-    question = analyse("What QRE score do I need for Kessler?", state.linker)
-    vector = FakeEmbedder().embed([question.text])[0]
-    groups = retrieve(state.retriever, question, question.text, vector, 8)
-    feats = {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
+    feats = _unit_feats(state, "What QRE score do I need for Kessler?")
     score = next(f for text, f in feats.items() if "160" in text)
     assert score["focus_near"] == 1.0 and score["focus_unit"] < 1.0
 
@@ -297,10 +294,7 @@ def test_a_short_row_reads_the_meaning_of_the_heading_it_stands_under(tmp_path):
         "Housing\n\nMost students rent rooms near the campus."
     )
     state = build_state(tmp_path, {"ridgeway-dates": ("Ridgeway Institute - Soil Science MS", page)})
-    question = analyse("What are the application deadlines at Ridgeway Institute?", state.linker)
-    vector = FakeEmbedder().embed([question.text])[0]
-    groups = retrieve(state.retriever, question, question.text, vector, 8)
-    feats = {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
+    feats = _unit_feats(state, "What are the application deadlines at Ridgeway Institute?")
     row, heading, other = (
         feats["Autumn: April 2"],
         feats["Application Deadlines"],
@@ -309,3 +303,11 @@ def test_a_short_row_reads_the_meaning_of_the_heading_it_stands_under(tmp_path):
     assert row["near_semantic"] == heading["semantic"] > row["semantic"]
     # Under another heading, a unit keeps about its own meaning and its heading's, not the deadlines'.
     assert other["near_semantic"] < row["near_semantic"]
+
+
+def _unit_feats(state, text: str) -> dict[str, dict[str, float]]:
+    """Each candidate unit's features for a question, by the unit's text."""
+    question = analyse(text, state.linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    return {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
