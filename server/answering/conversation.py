@@ -78,9 +78,13 @@ class Resolved:
         return self.search or self.query
 
 
+def _entity_anaphors(text: str) -> list[re.Match]:
+    """The words pointing at the entity being discussed; "is there" / "there are" do not point anywhere."""
+    return list(ENTITY_ANAPHOR.finditer(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text)))
+
+
 def _entity_anaphor(text: str) -> re.Match | None:
-    """The word pointing at the entity being discussed; "is there" / "there are" do not point anywhere."""
-    return ENTITY_ANAPHOR.search(EXISTENTIAL.sub(lambda m: "_" * len(m.group(0)), text))
+    return next(iter(_entity_anaphors(text)), None)
 
 
 def refers_back(text: str) -> bool:
@@ -252,11 +256,17 @@ def _changes_detail(question: Question) -> bool:
 def _points_before_names(question: Question) -> bool:
     """The message points at the entity in focus before it names a program ("their geology MS"), not after it
     ("the Kenmore MS in Finance: what was its deadline?", where "its" is the program just named)."""
-    anaphor = _entity_anaphor(question.text)
-    if anaphor is None:
+    text = question.text
+    spans = [(i, i + len(m.text)) for m in question.mentions if m.linked and m.by_name if (i := text.find(m.text)) >= 0]
+    # "the University" of "the University of Utah" is the name's own word, not a pointer.
+    pointers = [
+        a.start()
+        for a in _entity_anaphors(text)
+        if not any(a.start() < end and start < a.end() for start, end in spans)
+    ]
+    if not pointers:
         return False
-    named_at = [i for m in question.mentions if m.linked and m.by_name if (i := question.text.find(m.text)) >= 0]
-    return not named_at or anaphor.start() < min(named_at)
+    return not spans or pointers[0] < min(start for start, _ in spans)
 
 
 def _switches_program(question: Question, inherited: frozenset[str], mentioned: Mentioned) -> bool:

@@ -88,6 +88,7 @@ class DocumentNames:
         segments = [s for s in TITLE_SEPARATORS.split(title) if s.strip()]
         self.lead = segments[0] if segments else title  # the part of the title that names the subject
         self.tokens = set(content_tokens(" ".join([title, *aliases])))
+        self.runs = [content_tokens(name) for name in (title, *aliases)]  # each name's words in order
         # The endings of the initials of the title's capitalised runs: "np" and "cnp" of "… Primary Care Nurse
         # Practitioner", where a program's name ends its run.
         self.title_initials = {r[i:] for r in _run_initials(title) for i in range(len(r) - 1)}
@@ -286,7 +287,7 @@ class EntityLinker:
         # The subject's own name, a degree word beside it or not ("Kenmore MS" names Kenmore as "Kenmore" does).
         named = set(tokens) - FILLER or set(tokens)
         by_lead = {n.doc_id for n in self.names if named <= n.lead_tokens}
-        by_words = {n.doc_id for n in self.names if set(tokens) <= n.tokens}
+        by_words = self._in_order(tokens, {n.doc_id for n in self.names if set(tokens) <= n.tokens})
         docs = by_key | by_words
         if docs:
             if len(docs) > self._generic:
@@ -316,6 +317,17 @@ class EntityLinker:
         if not in_text or len(in_text) > self._rare:
             return None  # a common term, not a name
         return Mention(name, subject, frozenset(in_text), by_name=False)
+
+    def _in_order(self, tokens: list[str], docs: set[str]) -> set[str]:
+        """Of the documents whose names hold all these words, those whose title or alias writes them in this
+        order, side by side ("University of Utah" is not "Utah State University"); all of them when none does."""
+        n = len(tokens)
+        ordered = {
+            d
+            for d in docs
+            if any(run[i : i + n] == tokens for run in self._by_id[d].runs for i in range(len(run) - n + 1))
+        }
+        return ordered or docs
 
     def entities(
         self, mentions: tuple[Mention, ...], words: list[str], compare: bool = False

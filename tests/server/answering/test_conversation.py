@@ -191,6 +191,18 @@ def test_a_pronoun_after_a_program_name_points_at_that_program_not_at_the_school
     assert not _points_before_names(Question(after, mentions=(program,)))
 
 
+def test_the_university_inside_a_schools_name_points_nowhere():
+    from server.answering.conversation import _points_before_names
+    from server.answering.question import Mention, Question
+
+    school = Mention("University of Kessler", False, frozenset({"kessler-msw"}), by_name=True, lead=True)
+    named = "What about the University of Kessler: how many credits a term do students take?"
+    assert not _points_before_names(Question(named, mentions=(school,)))
+    # A pointer of its own before the name still points back at the school in focus.
+    pointed = "Is the university also offering the University of Kessler MSW?"
+    assert _points_before_names(Question(pointed, mentions=(school,)))
+
+
 def test_a_school_named_before_a_pronoun_that_points_at_it_is_switched_to(linker):
     # "its" follows the name: it points at the school just named, not at the one in focus.
     turns, _ = talk(linker, "What is Harbor Tech's tuition?", "What about the Lakeview State MS: what is its deadline?")

@@ -230,3 +230,16 @@ def test_a_degree_asked_by_its_initials_links_and_leaves_the_focus(tmp_path):
     question = analyse("Which deadline should I use for the Kessler MSQE?", build_state(tmp_path, pages).linker)
     assert question.entities == (frozenset({"kessler-mqe"}),)
     assert "msqe" not in question.focus
+
+
+def test_a_name_links_to_the_titles_that_write_its_words_in_its_order(tmp_path):
+    # Both titles hold "University" and "Kessler"; only one writes "University of Kessler".
+    pages = {
+        "kessler-msw": ("University of Kessler School of Social Work - MSW FAQ", "Most students take 15 credits."),
+        "kessler-state-counseling": ("Kessler State University - School Counseling MS", "The MS takes 60 credits."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    assert linker.link("University of Kessler", True).doc_ids == {"kessler-msw"}
+    assert linker.link("Kessler State University", True).doc_ids == {"kessler-state-counseling"}
+    # Words no title writes in this order still link to every title holding them.
+    assert linker.link("Kessler University", True).doc_ids == {"kessler-msw", "kessler-state-counseling"}
