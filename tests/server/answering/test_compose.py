@@ -344,3 +344,15 @@ def test_alternatives_are_read_after_a_colon_or_a_choosing_clause_only():
     assert analyse("Which pays more, nurses or dentists?").sides == (("nurses",), ("dentists",))
     assert analyse("What is the deadline for fall, spring or summer?").sides == ()  # a list, not a choice
     assert analyse("Is the program online, or on campus?").sides == ()
+
+
+def test_a_negated_word_answers_a_yes_no_question_on_it(tmp_path):
+    # "unfunded" is the answer to "funded?"; the other sentences share the question's words but not the point.
+    page = (
+        "Ridgeway Institute aerospace MS\n\nThe department offers two tracks for the aerospace master's degree. "
+        "The MS is an unfunded two-year program. Ridgeway offers doctoral students a stipend each month."
+    )
+    state = build_state(tmp_path, {"ridgeway-aero": ("Ridgeway Institute - Aerospace MS", page)})
+    assert "unfund" in state.linker.terms.family("fund")
+    feats = _unit_feats(state, "Is Ridgeway Institute's aerospace MS funded?")
+    assert feats["The MS is an unfunded two-year program."]["focus_unit"] == 1.0
