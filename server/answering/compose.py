@@ -24,6 +24,8 @@ from .weights import UNIT_FEATURES, Weights
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
 LISTED_KINDS = ("item", "kv", "row")
+# A unit that takes a side: negation, obligation, limitation (what a yes/no answer states).
+POLAR = re.compile(r"\b(?:not|no|never|none|only|must|required|cannot|yes|may|eligible)\b|n['’]t\b", re.I)
 FIGURE = re.compile(r"\d[\d,.]*")  # the numbers a unit states
 BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means nothing without its question
 # A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
@@ -64,6 +66,7 @@ class _UnitInfo:
     """The question-independent facts of one unit that scoring reads (see ``Composer._unit_info``)."""
 
     bare: bool  # a lone "Yes."/"No."
+    polar: bool  # says not / only / must / required …: takes a side, as a yes/no answer does
     have: frozenset[str]  # its content tokens
     with_title: frozenset[str]  # and its document title's
     focus_have: frozenset[str]  # and its lead-in's
@@ -309,6 +312,7 @@ class Composer:
                 section = section - (set(content_tokens(section_leaf(chunk.section))) - title) | under
             info = self._units[key] = _UnitInfo(
                 bare=bool(BARE_REPLY.match(text)),
+                polar=bool(POLAR.search(text)),
                 have=have,
                 with_title=have | self.context_tokens(row)[0],
                 focus_have=focus_have,
@@ -392,6 +396,7 @@ class Composer:
             semantic[n - 1] if n else 0.0,  # the unit before it: an FAQ's question answered by this one
             # the question's meaning in the unit or what sets its context ("Application deadlines" over "Fall: May 1")
             max([semantic[n], *(semantic[j] for j in info.context)]),
+            1.0 if asked.yesno and info.polar else 0.0,  # a yes/no question: the unit takes a side
             1.0 if info.heading else 0.0,
         ]
         # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".

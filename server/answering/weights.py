@@ -40,6 +40,7 @@ UNIT_FEATURES = (
     "asks",
     "previous_semantic",
     "near_semantic",
+    "polar",
     "heading",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).

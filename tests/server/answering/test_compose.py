@@ -356,3 +356,16 @@ def test_a_negated_word_answers_a_yes_no_question_on_it(tmp_path):
     assert "unfund" in state.linker.terms.family("fund")
     feats = _unit_feats(state, "Is Ridgeway Institute's aerospace MS funded?")
     assert feats["The MS is an unfunded two-year program."]["focus_unit"] == 1.0
+
+
+def test_a_unit_taking_a_side_is_marked_for_a_yes_no_question_only(tmp_path):
+    page = (
+        "Ridgeway Institute admission\n\nGRE scores are not required for the soil science program. "
+        "Applicants submit a statement of purpose and two letters."
+    )
+    state = build_state(tmp_path, {"ridgeway-admit": ("Ridgeway Institute - Soil Science MS admission", page)})
+    yes_no = _unit_feats(state, "Does Ridgeway Institute require the GRE?")
+    assert yes_no["GRE scores are not required for the soil science program."]["polar"] == 1.0
+    assert yes_no["Applicants submit a statement of purpose and two letters."]["polar"] == 0.0
+    which = _unit_feats(state, "Which scores does Ridgeway Institute want?")
+    assert which["GRE scores are not required for the soil science program."]["polar"] == 0.0
