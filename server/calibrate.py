@@ -7,7 +7,7 @@ indexed in a temporary folder. Two logistic regressions are fitted, both small a
   and its passage holds the evidence), on the features of ``weights.UNIT_FEATURES``;
 - answer or refuse: answering right against answering wrong, on the best unit's features
   (``weights.DECISION_FEATURES``). Answering an out-of-scope question and answering with the wrong unit are
-  weighed apart (``REFUSAL_WEIGHTS``, ``WRONG_UNIT_WEIGHTS``), each against a wrong refusal's cost of 1.
+  weighed apart (``stated_refusal_weight``, ``WRONG_UNIT_WEIGHTS``), each against a wrong refusal's cost of 1.
 
 Figures are cross-validated by leaving one set out: fit on the others, score the held-out one (top-1
 unit accuracy on answerable questions, balanced accuracy of the decision). ``--write`` saves the
@@ -124,15 +124,12 @@ def collect(engine: QAEngine, set_name: str, items: list[dict]) -> list[Case]:
     return cases
 
 
-# How much more an out-of-scope question weighs than an answerable one in the answer-or-refuse fit: chosen
-# among these by leaving one set out (see ``choose_decision_settings``).
-REFUSAL_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0)
 # How far (in logits) below the best unit a further unit may score and still be quoted: chosen among these by
 # leaving one set out, like the refusal weight (see ``choose_decision_settings``).
 SECOND_MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
-MARGIN_REFUSAL_WEIGHT = 2.0  # the refusal weight the margin is chosen at, before the weight itself is chosen
+MARGIN_REFUSAL_WEIGHT = 2.0  # the refusal and wrong-unit weight the margin is chosen at
 # How much answering an answerable question with a unit that does not answer it weighs against refusing it:
-# chosen among these by leaving one set out, with the refusal weight. Both are misses as scored; the user
+# chosen among these by leaving one set out, at the stated refusal weight. Both are misses as scored; the user
 # sees the cited passage of a wrong answer, and the refusal weight already covers out-of-scope questions.
 WRONG_UNIT_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 3.0)
 
@@ -305,31 +302,24 @@ def _mildest(figures: dict[float, float], choices: tuple[float, ...]) -> float:
     return choices[max(range(len(choices)), key=lambda i: (around(i), -choices[i]))]
 
 
-def _plateau(figures: dict[tuple[float, float], float]) -> tuple[float, float]:
-    """The (refusal weight, wrong-unit weight) whose held-out figure, averaged with its neighbours' on the grid,
-    is best; the mildest of those that tie. The grid is flat within noise: its single best point moved among
-    four settings with small changes of the features (each move flipping 5-14 scored items), while the
-    best neighbourhood stayed put."""
-    rows, cols = REFUSAL_WEIGHTS, WRONG_UNIT_WEIGHTS
-
-    def around(i: int, j: int) -> float:
-        near = [
-            figures[(rows[a], cols[b])]
-            for a in range(max(0, i - 1), min(len(rows), i + 2))
-            for b in range(max(0, j - 1), min(len(cols), j + 2))
-        ]
-        return round(sum(near) / len(near), 6)  # equal figures tie whatever the order of the sum
-
-    cells = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
-    i, j = max(cells, key=lambda c: (around(*c), -rows[c[0]], -cols[c[1]]))
-    return rows[i], cols[j]
+def stated_refusal_weight(cases: list[Case]) -> float:
+    """How much more answering an out-of-scope question costs than refusing an answerable one: stated, not
+    fitted. The sets are scored on two shares that count alike, answerable questions answered right and
+    out-of-scope questions refused, and a set holds about four single answerable questions for each
+    out-of-scope one; so one out-of-scope question answered costs what that many answerable ones refused
+    do. The ratio is read from the cases (turns of conversations are scored apart and left out). Fitted
+    over a grid of 1-4 instead, it sat at 4 at every refit until the grid turned flat and it fell to 2,
+    where one pool held out refused 0.76 of its out-of-scope questions."""
+    single = sum(1 for c in cases if c.answerable and "." not in c.item_id)
+    out_of_scope = sum(1 for c in cases if not c.answerable)
+    return round(max(1.0, single / out_of_scope), 2) if out_of_scope else 1.0
 
 
 def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[DecisionSettings, dict]:
-    """The second-unit margin (on answerable questions), then the refusal and wrong-unit weights together,
-    each chosen by the decisions fitted without a set and scored on it, averaged over the sets. A smaller
-    margin means shorter answers (fewer close seconds quoted), smaller weights fewer refusals: they are
-    preferred at equal figures."""
+    """The second-unit margin (on answerable questions), then the wrong-unit weight at the stated refusal
+    weight (``stated_refusal_weight``), each chosen by the decisions fitted without a set and scored on it,
+    averaged over the sets. A smaller margin means shorter answers (fewer close seconds quoted), a smaller
+    weight fewer refusals: they are preferred at equal figures."""
     # The ranker depends on none of them: fitted once per held-out set.
     rankers = {held: _fit_ranker([c for c in cases if c.set_name != held]) for held in names}
     base = MARGIN_REFUSAL_WEIGHT
@@ -342,13 +332,13 @@ def choose_decision_settings(cases: list[Case], names: list[str]) -> tuple[Decis
     # out-of-scope question more or less, through the decision refitted for each margin, is noise to it.
     by_margin = {m: figure(m, base, base, answers_only=True) for m in SECOND_MARGINS}
     margin = _mildest(by_margin, SECOND_MARGINS)
-    by_weights = {(w, u): figure(margin, w, u) for w in REFUSAL_WEIGHTS for u in WRONG_UNIT_WEIGHTS}
-    weight, wrong = _plateau(by_weights)
-    figures = {
+    weight = stated_refusal_weight(cases)
+    by_wrong = {u: figure(margin, weight, u) for u in WRONG_UNIT_WEIGHTS}
+    wrong = _mildest(by_wrong, WRONG_UNIT_WEIGHTS)
+    return DecisionSettings(margin, weight, wrong), {
         "held_out_by_margin": by_margin,
-        "held_out_by_refusal_and_wrong_unit_weight": {f"{w}/{u}": v for (w, u), v in by_weights.items()},
+        "held_out_by_wrong_unit_weight": by_wrong,
     }
-    return DecisionSettings(margin, weight, wrong), figures
 
 
 def _answers(case: Case, weights: Weights) -> bool:

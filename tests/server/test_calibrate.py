@@ -4,16 +4,15 @@ import numpy as np
 
 from server.answering.weights import UNIT_FEATURES
 from server.calibrate import (
-    REFUSAL_WEIGHTS,
     SECOND_MARGINS,
     WRONG_UNIT_WEIGHTS,
     Case,
     _mildest,
-    _plateau,
     choose_decision_settings,
     decision_shares,
     fit,
     score,
+    stated_refusal_weight,
 )
 
 
@@ -62,25 +61,22 @@ def test_the_margin_and_the_weights_are_chosen_by_leaving_each_set_out():
     by = figures["held_out_by_margin"]
     assert chosen.margin in SECOND_MARGINS and set(by) == set(SECOND_MARGINS)
     assert chosen.margin == _mildest(by, SECOND_MARGINS)
-    pairs = figures["held_out_by_refusal_and_wrong_unit_weight"]
-    assert len(pairs) == len(REFUSAL_WEIGHTS) * len(WRONG_UNIT_WEIGHTS)
-    grid = {tuple(float(x) for x in k.split("/")): v for k, v in pairs.items()}
-    assert (chosen.refusal_weight, chosen.wrong_weight) == _plateau(grid)
+    by_wrong = figures["held_out_by_wrong_unit_weight"]
+    assert set(by_wrong) == set(WRONG_UNIT_WEIGHTS) and chosen.wrong_weight == _mildest(by_wrong, WRONG_UNIT_WEIGHTS)
+    assert chosen.refusal_weight == stated_refusal_weight(cases)
     weights = fit(cases, chosen.refusal_weight, margin=chosen.margin, wrong_weight=chosen.wrong_weight)
     answered, refused = decision_shares(cases, weights)
     assert answered == 1.0 and refused == 1.0
 
 
-def test_the_weights_are_the_best_neighbourhood_of_the_grid_not_its_best_point():
-    grid = {(w, u): 0.80 for w in REFUSAL_WEIGHTS for u in WRONG_UNIT_WEIGHTS}
-    grid[(REFUSAL_WEIGHTS[0], WRONG_UNIT_WEIGHTS[-1])] = 0.95  # a lone spike in a corner
-    for w in REFUSAL_WEIGHTS[2:4]:
-        for u in WRONG_UNIT_WEIGHTS[1:3]:
-            grid[(w, u)] = 0.90  # a plateau
-    assert _plateau(grid) in {(w, u) for w in REFUSAL_WEIGHTS[2:4] for u in WRONG_UNIT_WEIGHTS[1:3]}
-    # On a flat grid the mildest weights win.
-    flat = dict.fromkeys(grid, 0.9)
-    assert _plateau(flat) == (REFUSAL_WEIGHTS[0], WRONG_UNIT_WEIGHTS[0])
+def test_the_refusal_weight_is_the_ratio_of_answerable_to_out_of_scope_questions():
+    # Eight single answerable questions and two out-of-scope ones: an out-of-scope question answered costs
+    # four answerable ones refused; the turns of a conversation are scored apart and do not count.
+    cases = [Case("a", f"q{i}", True) for i in range(8)] + [Case("a", "t1.0", True), Case("a", "t1.1", True)]
+    cases += [Case("a", "o1", False), Case("a", "o2", False)]
+    assert stated_refusal_weight(cases) == 4.0
+    assert stated_refusal_weight([Case("a", "o1", False), Case("a", "q1", True)]) == 1.0  # never below 1
+    assert stated_refusal_weight([Case("a", "q1", True)]) == 1.0  # no out-of-scope question to weigh
 
 
 def test_the_margin_is_the_best_neighbourhood_of_its_curve_not_its_best_point():
