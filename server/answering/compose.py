@@ -79,7 +79,8 @@ class _UnitInfo:
     section: frozenset[str]  # its section's words (see ``Composer.section_tokens``)
     under: frozenset[str]  # the words of the later heading of its passage it stands under, if any
     initials: tuple[list[str], str] | None = None  # first letters of its words, read when a question has acronyms
-    context: tuple[int, ...] = ()  # the units that set its context: its lead-in, the unit before, its heading
+    before: tuple[int, ...] = ()  # the units that set its context (``Composer.context_before``)
+    context: tuple[int, ...] = ()  # and its lead-in
 
 
 @dataclass
@@ -196,12 +197,12 @@ class Composer:
         words, joined = self._initials_of(row, unit)
         return {a for a in acronyms if len(a) >= 2 and a in joined and _spelled(a, words)}
 
-    def _spelled_near(self, chunk: Chunk, row: int, unit: int, acronyms: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    def _spelled_near(self, row: int, unit: int, acronyms: tuple[str, ...]) -> tuple[set[str], set[str]]:
         """The question's acronyms spelled out in the unit, and in it or its context (``context_before``)."""
         spelled = self.initials(row, unit, acronyms)
         if not acronyms:
             return spelled, spelled
-        near = spelled.union(*(self.initials(row, j, acronyms) for j in self.context_before(chunk, unit)))
+        near = spelled.union(*(self.initials(row, j, acronyms) for j in self._unit_info(row, unit).before))
         return spelled, near
 
     def _initials_of(self, row: int, unit: int) -> tuple[list[str], str]:
@@ -304,7 +305,8 @@ class Composer:
             have = frozenset(self.unit_tokens(row, unit))
             lead = self.leadin_of(chunk, unit)
             focus_have = have | self.unit_tokens(row, lead) if lead is not None else have
-            near = focus_have.union(*(self.unit_tokens(row, j) for j in self.context_before(chunk, unit)))
+            before = tuple(sorted(self.context_before(chunk, unit)))
+            near = focus_have.union(*(self.unit_tokens(row, j) for j in before))
             title, section = self.context_tokens(row)
             opening = _opening(chunk, unit)
             under = frozenset(self.unit_tokens(row, opening) - title) if opening else frozenset()
@@ -324,7 +326,8 @@ class Composer:
                 heading=chunk.units[unit].kind == "heading",
                 section=frozenset(section),
                 under=under,
-                context=tuple(sorted(self.context_before(chunk, unit) | ({lead} if lead is not None else set()))),
+                before=before,
+                context=tuple(sorted({*before, lead} - {None})),
             )
         return info
 
@@ -343,7 +346,7 @@ class Composer:
                     if info.bare:
                         continue  # quoted only before the sentence it opens (see with_context)
                     typed = self._typed(hit.row, n, question.kind)
-                    initials = self._spelled_near(chunk, hit.row, n, question.acronyms)
+                    initials = self._spelled_near(hit.row, n, question.acronyms)
                     values, touched = self._unit_values(
                         asked, info, info.section, initials, typed, hit, rank, n, semantic, meaning
                     )

@@ -260,8 +260,9 @@ def test_an_acronym_spelled_out_in_the_heading_above_covers_the_unit(tmp_path):
         "The Quantum Reasoning Exam\n\nEvery applicant must sit a standard entrance test before March. "
         "To be considered, applicants must score at least 160 in each section."
     )
-    state = build_state(tmp_path, {"kessler-admit": ("Kessler College - Admission", page)})
-    feats = _unit_feats(state, "What QRE score do I need for Kessler?")
+    feats = _page_feats(
+        tmp_path, ("kessler-admit", "Kessler College - Admission", page), "What QRE score do I need for Kessler?"
+    )
     score = next(f for text, f in feats.items() if "160" in text)
     assert score["focus_near"] == 1.0 and score["focus_unit"] < 1.0
 
@@ -293,8 +294,8 @@ def test_a_short_row_reads_the_meaning_of_the_heading_it_stands_under(tmp_path):
         "Application Deadlines\n\nAutumn: April 2\n\nWinter: October 9\n\n"
         "Housing\n\nMost students rent rooms near the campus."
     )
-    state = build_state(tmp_path, {"ridgeway-dates": ("Ridgeway Institute - Soil Science MS", page)})
-    feats = _unit_feats(state, "What are the application deadlines at Ridgeway Institute?")
+    question = "What are the application deadlines at Ridgeway Institute?"
+    feats = _page_feats(tmp_path, ("ridgeway-dates", "Ridgeway Institute - Soil Science MS", page), question)
     row, heading, other = (
         feats["Autumn: April 2"],
         feats["Application Deadlines"],
@@ -303,6 +304,12 @@ def test_a_short_row_reads_the_meaning_of_the_heading_it_stands_under(tmp_path):
     assert row["near_semantic"] == heading["semantic"] > row["semantic"]
     # Under another heading, a unit keeps about its own meaning and its heading's, not the deadlines'.
     assert other["near_semantic"] < row["near_semantic"]
+
+
+def _page_feats(tmp_path, page: tuple[str, str, str], text: str) -> dict[str, dict[str, float]]:
+    """Each candidate unit's features for a question over one page written for the test (id, title, text)."""
+    doc_id, title, body = page
+    return _unit_feats(build_state(tmp_path, {doc_id: (title, body)}), text)
 
 
 def _unit_feats(state, text: str) -> dict[str, dict[str, float]]:
