@@ -425,12 +425,7 @@ class Composer:
                 chosen.append(best)
             if not question.compare:
                 break
-        sides = self._sides(question, eligible) if n_groups == 1 else []
-        if sides:
-            # The alternatives it chooses between, within one entity ("… BLS: nurses or dentists?"): the best
-            # unit naming each of them.
-            chosen = sides
-        elif question.compare and n_groups == 1:
+        if question.compare and n_groups == 1:
             # One entity compared within itself: the best unit of another of its documents ("… BLS: nurses or
             # dentists?" names two pages), else a close second from another document.
             first = chosen[0]
@@ -463,14 +458,6 @@ class Composer:
             chosen.append(cand)
             length += len(cand.text)
         return self._with_other_side(question, eligible, chosen, docs)
-
-    def _sides(self, question: Question, eligible: list[Candidate]) -> list[Candidate]:
-        """The best unit naming each alternative the question chooses between (in its text, its passage's title
-        or section); none unless every alternative is named by some unit."""
-        picked = [next((c for c in eligible if names_in(self.index, side_by_side(s), c)), None) for s in question.sides]
-        if not picked or any(c is None for c in picked) or len({(c.row, c.unit) for c in picked}) < len(picked):
-            return []
-        return picked
 
     def _with_other_side(
         self, question: Question, eligible: list[Candidate], chosen: list[Candidate], docs: set[str]

@@ -114,12 +114,7 @@ class CorpusTerms:
         return {self._doc_of_row[int(r)] for r in self.index.lexical.rows_with(token)}
 
     def family(self, token: str) -> list[str]:
-        """The corpus's words that ``covers`` counts as this one (itself, "decid" for "decis"…), and its negations
-        ("unfund" of "unfunded" for "funded?": the answer to a yes/no question on it)."""
-        negations = [w for w in (f"un{token}", f"non{token}") if w in self.index.lexical.vocab]
-        return self._forms(token) + negations
-
-    def _forms(self, token: str) -> list[str]:
+        """The corpus's words that ``covers`` counts as this one (itself, "decid" for "decis"…)."""
         if len(token) < 5:
             return [token]
         prefix = token[:4]

@@ -207,9 +207,6 @@ class Question:
     earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
     programs: tuple[str, ...] = ()  # program names too common to link ("Computer Science"), as written
     parts: tuple[Question, ...] = ()  # the two questions of a two-part one ("What's X, and what can Y earn?")
-    sides: tuple[
-        tuple[str, ...], ...
-    ] = ()  # the alternatives it chooses between ("…: nurses or dentists?"), as written
 
     @property
     def valued(self) -> bool:
@@ -533,7 +530,6 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         # title words do: they describe what is asked about, not what is asked.
         name_tokens |= {a for a in acronyms if linker.titles_spell(in_focus, a)}
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
-    sides = alternatives(clause)
     pieces = compound_parts(text) if split else [text]
     parts = tuple(analyse(p, linker, split=False) for p in pieces) if len(pieces) > 1 else ()
     return Question(
@@ -546,32 +542,9 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         focus=focus,
         tokens=tokens,
         mentions=mentions,
-        compare=bool(COMPARE.search(clause) or sides) or len(entities) > 1,
+        compare=bool(COMPARE.search(clause)) or len(entities) > 1,
         entities=entities,
-        sides=sides,
     )
-
-
-# A choice between two alternatives closing the question: "Which pays more: nurses or dentists?"
-# After a comma only when the clause before it chooses ("Which pays more, A or B?"), not in a list ("fall, spring
-# or summer").
-ALTERNATIVES = re.compile(
-    r"(?:^|[:,])(?P<before>[^:,]*)(?P<sep>[:,])\s*(?P<a>[^:,;?]{2,80}?)\s+or\s+(?P<b>[^:,;?]{2,80}?)\s*\?*\s*$", re.I
-)
-CHOOSING = re.compile(r"\b(?:which|who)\b", re.I)
-
-
-def alternatives(clause: str) -> tuple[tuple[str, ...], ...]:
-    """The content words of each alternative a question ends by choosing between, as written ("medical and
-    health services managers" -> medical, health, services, managers); () when it chooses between none."""
-    found = ALTERNATIVES.search(clause)
-    if not found or (found["sep"] == "," and not CHOOSING.search(found["before"])):
-        return ()
-    sides = tuple(
-        tuple(w for w in re.findall(r"[\w&-]+", re.sub(r"['’]s\b", "", found[g])) if content_tokens(w))
-        for g in ("a", "b")
-    )
-    return sides if all(sides) else ()
 
 
 COMPOUND = re.compile(r",?\s+and\s+(?=(what|how|when|where|who|which|is|are|do|does|can|will|would)\b)", re.I)

@@ -320,51 +320,6 @@ def _unit_feats(state, text: str) -> dict[str, dict[str, float]]:
     return {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
 
 
-def test_a_choice_between_two_alternatives_quotes_a_unit_naming_each(tmp_path):
-    # One source, three occupations: the question chooses between two, so each of them needs its own figure
-    # (the third page's words are closer to the question's).
-    pages = {
-        "tally-nurses": (
-            "Tally Labor Bureau - Nurse Anesthetists",
-            "Pay\n\nThe median annual wage for nurse anesthetists was $212,650 in May 2031. "
-            "Nurse anesthetists often work long shifts in hospitals and earn overtime on top of base pay.",
-        ),
-        "tally-midwives": (
-            "Tally Labor Bureau - Nurse Midwives",
-            "Pay\n\nNurse midwives earn more than most nurses: the median annual wage for nurse midwives was "
-            "$129,650 in May 2031, more than nurse practitioners earn.",
-        ),
-        "tally-hygienists": (
-            "Tally Labor Bureau - Dental Hygienists",
-            "Pay\n\nThe median annual wage for dental hygienists was $91,330 in May 2031. "
-            "Most dental hygienists work part time in dentists' offices.",
-        ),
-    }
-    state = build_state(tmp_path, pages)
-    text = "According to the Tally Labor Bureau, which pays best: nurse anesthetists or dental hygienists?"
-    question, answer = compose(state, state.linker, text)
-    assert "$212,650" in answer.text and "$91,330" in answer.text and "$129,650" not in answer.text
-    assert question.sides == (("nurse", "anesthetists"), ("dental", "hygienists")) and question.compare
-
-
-def test_alternatives_are_read_after_a_colon_or_a_choosing_clause_only():
-    assert analyse("Which pays more, nurses or dentists?").sides == (("nurses",), ("dentists",))
-    assert analyse("What is the deadline for fall, spring or summer?").sides == ()  # a list, not a choice
-    assert analyse("Is the program online, or on campus?").sides == ()
-
-
-def test_a_negated_word_answers_a_yes_no_question_on_it(tmp_path):
-    # "unfunded" is the answer to "funded?"; the other sentences share the question's words but not the point.
-    page = (
-        "Ridgeway Institute aerospace MS\n\nThe department offers two tracks for the aerospace master's degree. "
-        "The MS is an unfunded two-year program. Ridgeway offers doctoral students a stipend each month."
-    )
-    state = build_state(tmp_path, {"ridgeway-aero": ("Ridgeway Institute - Aerospace MS", page)})
-    assert "unfund" in state.linker.terms.family("fund")
-    feats = _unit_feats(state, "Is Ridgeway Institute's aerospace MS funded?")
-    assert feats["The MS is an unfunded two-year program."]["focus_unit"] == 1.0
-
-
 def test_a_unit_taking_a_side_is_marked_for_a_yes_no_question_only(tmp_path):
     page = (
         "Ridgeway Institute admission\n\nGRE scores are not required for the soil science program. "
