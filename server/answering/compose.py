@@ -116,6 +116,7 @@ class _Asked:
     wants_leadin: bool
     yesno: bool
     valued: bool
+    condition: tuple  # the asker's case, stated before the question (``Question.condition``), weighted likewise
 
     @classmethod
     def of(cls, question: Question, weighted) -> _Asked:
@@ -127,6 +128,7 @@ class _Asked:
             question.kind == "list",
             question.kind == "yesno",
             question.valued,
+            weighted(question.condition),
         )
 
 
@@ -401,6 +403,7 @@ class Composer:
             max([semantic[n], *(semantic[j] for j in info.context)]),
             1.0 if asked.yesno and info.polar else 0.0,  # a yes/no question: the unit takes a side
             1.0 if info.heading else 0.0,
+            _share_named(asked.condition, info.near),  # names the asker's case ("applicants with a PharmD")
         ]
         # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".
         return values, touched or bool(conflict and asked.yesno)
@@ -614,6 +617,14 @@ def _query_coverage(
         elif section and not family.isdisjoint(section):
             lexical += weight * context_weight
     return lexical / total, overlap / total
+
+
+def _share_named(weighted: Weighted, words: frozenset[str]) -> float:
+    """The idf share of the weighted words whose family is among ``words`` (0 when there are none)."""
+    items, total = weighted
+    if not items or not total:
+        return 0.0
+    return sum(weight for _, weight, family in items if not family.isdisjoint(words)) / total
 
 
 def _focus_coverage(

@@ -32,7 +32,7 @@ ASK: list[tuple[str, re.Pattern]] = [
     (
         "percent",
         re.compile(
-            r"\bpercent|\bpercentage|\bproportion|\bwhat share\b|\b(acceptance|admission|growth|placement|"
+            r"\bpercent(?!ile)|\bproportion|\bwhat share\b|\b(acceptance|admission|growth|placement|"
             r"completion|graduation|employment|success|retention|pass) rate\b|\bhow (fast|quickly) .*\b(grow|increase|rise)"
             r"|\bhow much .*\b(grow|increase|rise|boost|more|premium)\w*|\bpremium\b",
             re.I,
@@ -207,6 +207,7 @@ class Question:
     earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
     programs: tuple[str, ...] = ()  # program names too common to link ("Computer Science"), as written
     parts: tuple[Question, ...] = ()  # the two questions of a two-part one ("What's X, and what can Y earn?")
+    condition: tuple[str, ...] = ()  # what the sentences before the question say of the asker ("I have a PharmD.")
 
     @property
     def valued(self) -> bool:
@@ -530,6 +531,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         # title words do: they describe what is asked about, not what is asked.
         name_tokens |= {a for a in acronyms if linker.titles_spell(in_focus, a)}
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
+    condition = _condition(text, asking, {*tokens, *name_tokens})
     pieces = compound_parts(text) if split else [text]
     parts = tuple(analyse(p, linker, split=False) for p in pieces) if len(pieces) > 1 else ()
     return Question(
@@ -544,7 +546,15 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         mentions=mentions,
         compare=bool(COMPARE.search(clause)) or len(entities) > 1,
         entities=entities,
+        condition=condition,
     )
+
+
+def _condition(text: str, asking: list[str], known: set[str]) -> tuple[str, ...]:
+    """The content words of the sentences that state rather than ask ("My bachelor's is in biology. Will I …?"):
+    the asker's case, which the answering unit often names ("applicants with a degree in biology …")."""
+    stated = " ".join(s for s in SENTENCE.split(text) if s.strip() and s.strip() not in asking)
+    return tuple(dict.fromkeys(t for t in content_tokens(stated) if t not in known and t not in FILLER))
 
 
 COMPOUND = re.compile(r",?\s+and\s+(?=(what|how|when|where|who|which|is|are|do|does|can|will|would)\b)", re.I)

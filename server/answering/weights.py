@@ -42,6 +42,7 @@ UNIT_FEATURES = (
     "near_semantic",
     "polar",
     "heading",
+    "condition",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (

@@ -331,3 +331,16 @@ def test_a_unit_taking_a_side_is_marked_for_a_yes_no_question_only(tmp_path):
     assert yes_no["Applicants submit a statement of purpose and two letters."]["polar"] == 0.0
     which = _unit_feats(state, "Which scores does Ridgeway Institute want?")
     assert which["GRE scores are not required for the soil science program."]["polar"] == 0.0
+
+
+def test_a_unit_naming_the_askers_stated_case_is_marked(tmp_path):
+    page = (
+        "Ridgeway Institute admission\n\nApplicants must submit GRE scores. "
+        "Applicants who already hold a veterinary degree are exempt from the GRE."
+    )
+    state = build_state(tmp_path, {"ridgeway-admit": ("Ridgeway Institute - Soil Science MS admission", page)})
+    stated = _unit_feats(state, "I hold a veterinary degree. Does Ridgeway Institute want GRE scores?")
+    assert stated["Applicants who already hold a veterinary degree are exempt from the GRE."]["condition"] > 0.5
+    assert stated["Applicants must submit GRE scores."]["condition"] == 0.0
+    plain = _unit_feats(state, "Does Ridgeway Institute want GRE scores?")
+    assert plain["Applicants who already hold a veterinary degree are exempt from the GRE."]["condition"] == 0.0

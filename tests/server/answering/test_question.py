@@ -25,6 +25,7 @@ from server.answering.question import (
         ("Which master's needs more credits, A or B?", "count"),
         ("What is the acceptance rate?", "percent"),
         ("What TOEFL score do I need?", "score"),
+        ("What GRE percentile should I aim for?", "score"),  # a rank ("75th percentile"), not a share
         ("Is the GRE required?", "yesno"),
         ("Is the application fee waived?", "yesno"),  # "fee" does not make it a money question
         ("Who directs the robotics program?", "person"),
@@ -44,6 +45,14 @@ from server.answering.question import (
 )
 def test_answer_kind(text, kind):
     assert answer_kind(text) == kind
+
+
+def test_the_sentences_before_the_question_state_the_askers_case():
+    question = analyse("My degree is in forestry. Do I need the GRE?")
+    forestry = content_tokens("forestry")[0]
+    assert forestry in question.condition
+    assert forestry not in question.focus
+    assert analyse("Do I need the GRE?").condition == ()
 
 
 def test_the_asking_sentence_is_the_one_with_a_question_mark():
