@@ -26,6 +26,9 @@ PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Al
 LISTED_KINDS = ("item", "kv", "row")
 # A unit that takes a side: negation, obligation, limitation (what a yes/no answer states).
 POLAR = re.compile(r"\b(?:not|no|never|none|only|must|required|cannot|yes|may|eligible)\b|n['’]t\b", re.I)
+# A unit that states a whole ("a total of 33 credits", "Total $76,088"): what "how many / how much" asks of a
+# program or a budget, unless the question names a part.
+TOTAL = re.compile(r"\b(?:total|totals|totaling|totalling|altogether)\b", re.I)
 FIGURE = re.compile(r"\d[\d,.]*")  # the numbers a unit states
 BARE_REPLY = re.compile(r"^\s*(yes|no)\b[.!,]?\s*$", re.I)  # "Yes." alone means nothing without its question
 # A value stated per something ("$925 per credit", "12 credits per semester", "$58,400 a year").
@@ -67,6 +70,7 @@ class _UnitInfo:
 
     bare: bool  # a lone "Yes."/"No."
     polar: bool  # says not / only / must / required …: takes a side, as a yes/no answer does
+    total: bool  # states a whole ("a total of 33 credits")
     have: frozenset[str]  # its content tokens
     with_title: frozenset[str]  # and its document title's
     focus_have: frozenset[str]  # and its lead-in's
@@ -117,6 +121,7 @@ class _Asked:
     yesno: bool
     valued: bool
     condition: tuple  # the asker's case, stated before the question (``Question.condition``), weighted likewise
+    sums: bool  # asks how many or how much
 
     @classmethod
     def of(cls, question: Question, weighted) -> _Asked:
@@ -129,6 +134,7 @@ class _Asked:
             question.kind == "yesno",
             question.valued,
             weighted(question.condition),
+            question.kind in ("count", "money"),
         )
 
 
@@ -317,6 +323,7 @@ class Composer:
             info = self._units[key] = _UnitInfo(
                 bare=bool(BARE_REPLY.match(text)),
                 polar=bool(POLAR.search(text)),
+                total=bool(TOTAL.search(text)),
                 have=have,
                 with_title=have | self.context_tokens(row)[0],
                 focus_have=focus_have,
@@ -404,6 +411,7 @@ class Composer:
             1.0 if asked.yesno and info.polar else 0.0,  # a yes/no question: the unit takes a side
             1.0 if info.heading else 0.0,
             _share_named(asked.condition, info.near),  # names the asker's case ("applicants with a PharmD")
+            1.0 if asked.sums and info.total else 0.0,  # a count or a sum asked, and the unit states a whole
         ]
         # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".
         return values, touched or bool(conflict and asked.yesno)

@@ -43,6 +43,7 @@ UNIT_FEATURES = (
     "polar",
     "heading",
     "condition",
+    "total",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (

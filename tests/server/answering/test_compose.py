@@ -344,3 +344,19 @@ def test_a_unit_naming_the_askers_stated_case_is_marked(tmp_path):
     assert stated["Applicants must submit GRE scores."]["condition"] == 0.0
     plain = _unit_feats(state, "Does Ridgeway Institute want GRE scores?")
     assert plain["Applicants who already hold a veterinary degree are exempt from the GRE."]["condition"] == 0.0
+
+
+def test_a_unit_stating_a_whole_is_marked_for_how_many_and_how_much_questions(tmp_path):
+    page = (
+        "Ridgeway Institute soil science MS\n\nCore courses: 12 credits. "
+        "Students complete a total of 34 credits, including a research project."
+    )
+    state = build_state(tmp_path, {"ridgeway-credits": ("Ridgeway Institute - Soil Science MS curriculum", page)})
+    whole = "Students complete a total of 34 credits, including a research project."
+    count = _unit_feats(state, "How many credits is the Ridgeway Institute soil science MS?")
+    assert count[whole]["total"] == 1.0
+    assert count["Core courses: 12 credits."]["total"] == 0.0
+    assert (
+        _unit_feats(state, "Does the Ridgeway Institute soil science MS include a research project?")[whole]["total"]
+        == 0.0
+    )
