@@ -16,6 +16,7 @@ import numpy as np
 
 from .cache import EmbeddingCache, text_key
 from .chunking import Chunk, ChunkerConfig, chunk_document
+from .context import CONTEXT_VERSION, context_text
 from .encoders import make_embedder
 from .errors import BuildError, DocumentError, IndexCorruptError
 from .lexical import TOKENIZER_VERSION, LexicalIndex
@@ -197,6 +198,7 @@ class _Vectors:
     units: np.ndarray | None
     unit_rows: np.ndarray | None
     model_hash: str | None
+    contexts: np.ndarray | None = None  # each unit read with what it stands under (``context.context_text``)
 
 
 def _build_locked(settings, paths, summary, *, full, embedder, progress, on_progress) -> None:
@@ -230,6 +232,7 @@ def _scan(settings, paths, summary, full: bool, embedder, notify) -> _Plan | Non
         and previous["model"]["id"] == model_id
         and previous["chunker"]["fingerprint"] == config.fingerprint()
         and previous.get("embed_sentences") == settings.embed_sentences
+        and previous.get("context") == (CONTEXT_VERSION if settings.embed_sentences else None)
         and previous.get("tokenizer") == TOKENIZER_VERSION
     )
     old_docs = {d["doc_id"]: d for d in previous["documents"]} if compatible else {}
@@ -329,7 +332,7 @@ def _embed(settings, paths, plan: _Plan, chunks, summary, embedder, progress, no
             progress,
             lambda f: notify("embedding chunks", f),
         )
-        unit_vectors = unit_rows = None
+        unit_vectors = unit_rows = contexts = None
         if settings.embed_sentences:
             rows = [(row, n) for row, chunk in enumerate(chunks) for n in range(len(chunk.units))]
             unit_texts = [chunks[row].units[n].text for row, n in rows]
@@ -337,10 +340,18 @@ def _embed(settings, paths, plan: _Plan, chunks, summary, embedder, progress, no
                 unit_texts, embedder, cache, summary, progress, lambda f: notify("embedding sentences", f)
             )
             unit_rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+            contexts = _embed_cached(
+                [context_text(chunks[row], n) for row, n in rows],
+                embedder,
+                cache,
+                summary,
+                progress,
+                lambda f: notify("embedding sentences in context", f),
+            )
     finally:
         cache.close()
     model_hash = embedder.model_hash or (plan.previous or {}).get("model", {}).get("sha256")
-    return _Vectors(chunk_vectors, unit_vectors, unit_rows, model_hash)
+    return _Vectors(chunk_vectors, unit_vectors, unit_rows, model_hash, contexts)
 
 
 def _write(settings, paths, plan: _Plan, documents, chunks, vectors: _Vectors) -> tuple[Path, str]:
@@ -354,6 +365,7 @@ def _write(settings, paths, plan: _Plan, documents, chunks, vectors: _Vectors) -
         if vectors.units is not None:
             np.save(staging / "unit_vectors.npy", vectors.units)
             np.save(staging / "unit_rows.npy", vectors.unit_rows)
+            np.save(staging / "unit_context_vectors.npy", vectors.contexts)
         LexicalIndex.build([c.embed_text() for c in chunks]).save(staging / "bm25")
         with (staging / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for chunk in chunks:
@@ -375,6 +387,7 @@ def _manifest(settings, plan: _Plan, name, documents, chunks, vectors: _Vectors,
         "model": {"id": plan.model_id, "sha256": vectors.model_hash, "dim": int(vectors.chunks.shape[1])},
         "chunker": {**asdict(plan.config), "fingerprint": plan.config.fingerprint()},
         "embed_sentences": settings.embed_sentences,
+        "context": CONTEXT_VERSION if vectors.contexts is not None else None,
         "tokenizer": TOKENIZER_VERSION,
         "index_type": index_type,
         "counts": {

@@ -4,7 +4,7 @@ Layout of ``index_dir``::
 
     CURRENT                 name of the version in service (replaced with os.replace)
     versions/<name>/        manifest.json, chunks.jsonl, vectors.faiss, chunk_vectors.npy,
-                            unit_vectors.npy, unit_rows.npy, bm25/
+                            unit_vectors.npy, unit_rows.npy, unit_context_vectors.npy, bm25/
     embeddings.sqlite       embedding cache shared by all versions
 """
 
@@ -149,6 +149,7 @@ class LoadedIndex:
     lexical: LexicalIndex
     unit_vectors: np.ndarray | None = None
     unit_rows: np.ndarray | None = None  # (n_units, 2): chunk row, unit number in that chunk
+    context_vectors: np.ndarray | None = None  # each unit read with the heading and lead-in it stands under
     doc_rows: dict[str, np.ndarray] = field(default_factory=dict)
     unit_offsets: np.ndarray | None = None  # first unit row of each chunk
 
@@ -187,6 +188,9 @@ def load_version(version_dir: Path, *, expected_model: str | None = None, ef_sea
             # Memory-mapped, like the chunk vectors: worker processes share the pages (the page cache).
             unit_vectors = np.load(version_dir / "unit_vectors.npy", mmap_mode="r")
             unit_rows = np.load(version_dir / "unit_rows.npy")
+        context_vectors = None
+        if (version_dir / "unit_context_vectors.npy").is_file():
+            context_vectors = np.load(version_dir / "unit_context_vectors.npy", mmap_mode="r")
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any damaged file becomes one clear message
@@ -195,6 +199,10 @@ def load_version(version_dir: Path, *, expected_model: str | None = None, ef_sea
     if faiss_index.ntotal != n or chunk_vectors.shape[0] != n or manifest["counts"]["chunks"] != n:
         raise IndexCorruptError(
             f"index version {version_dir.name} is inconsistent ({n} chunks, {faiss_index.ntotal} vectors); {REBUILD_HINT}"
+        )
+    if context_vectors is not None and (unit_rows is None or context_vectors.shape[0] != unit_rows.shape[0]):
+        raise IndexCorruptError(
+            f"index version {version_dir.name} has context vectors for other units than its own; {REBUILD_HINT}"
         )
     doc_rows: dict[str, list[int]] = {}
     for row, chunk in enumerate(chunks):
@@ -212,6 +220,7 @@ def load_version(version_dir: Path, *, expected_model: str | None = None, ef_sea
         lexical=lexical,
         unit_vectors=unit_vectors,
         unit_rows=unit_rows,
+        context_vectors=context_vectors,
         doc_rows={k: np.asarray(v, dtype=np.int64) for k, v in doc_rows.items()},
         unit_offsets=offsets,
     )

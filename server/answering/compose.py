@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.chunking import Chunk, section_leaf
+from indexer.context import LEADIN, LISTED_KINDS, context_text, leadin_of, opening, short_line
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
@@ -21,9 +22,7 @@ from .entities import CorpusTerms
 from .question import CONTRASTS, FILLER, SYNONYMS, Question, content_tokens, matches_kind, side_by_side
 from .weights import UNIT_FEATURES, Weights
 
-LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 PRONOUN_START = re.compile(r"^(This|These|That|Those|It|They|Such|However|But|Also|Additionally|Moreover)\b")
-LISTED_KINDS = ("item", "kv", "row")
 # A unit that takes a side: negation, obligation, limitation (what a yes/no answer states).
 POLAR = re.compile(r"\b(?:not|no|never|none|only|must|required|cannot|yes|may|eligible)\b|n['’]t\b", re.I)
 # A unit that states a whole ("a total of 33 credits", "Total $76,088"): what "how many / how much" asks of a
@@ -220,18 +219,6 @@ class Composer:
             info.initials = (words, "".join(words))
         return info.initials
 
-    def leadin_of(self, chunk: Chunk, unit: int) -> int | None:
-        """The unit that introduces this list item, if any (within the same chunk)."""
-        if chunk.units[unit].kind not in LISTED_KINDS and not _short(chunk.units[unit].text):
-            return None
-        for j in range(unit - 1, max(-1, unit - 12), -1):
-            u = chunk.units[j]
-            if LEADIN.search(u.text) and u.kind not in LISTED_KINDS:
-                return j
-            if u.kind not in LISTED_KINDS and not _short(u.text):
-                return None
-        return None
-
     def _list_first(self, question: Question, chosen: list[Candidate]) -> list[Candidate]:
         """When the best unit is a lead-in, or an item of one for a list question, the list is the answer: close
         seconds from its passages would take its room and stand between the lead-in and its items (the
@@ -257,7 +244,7 @@ class Composer:
         if LEADIN.search(cand.text):
             return cand.unit
         if question.kind == "list":
-            return self.leadin_of(self.index.chunks[cand.row], cand.unit)
+            return leadin_of(self.index.chunks[cand.row], cand.unit)
         return None
 
     def items_after(self, row: int, lead: int) -> list[tuple[int, int]]:
@@ -268,7 +255,7 @@ class Composer:
         items = []
         for j in range(lead + 1, len(chunk.units)):
             u = chunk.units[j]
-            if u.kind not in LISTED_KINDS and not _short(u.text) and j > lead + 1:
+            if u.kind not in LISTED_KINDS and not short_line(u.text) and j > lead + 1:
                 break
             items.append((row, j))
         nxt = row + 1
@@ -296,7 +283,7 @@ class Composer:
         labels a row: "Fall semester: …" over "Domestic applicants: July 15"), and the first of its passage
         or of the section it stands in within the passage (what it is about). Chosen by leaving one set out
         over the unit before alone."""
-        return {unit - 1, _opening(chunk, unit)} if unit else set()
+        return {unit - 1, opening(chunk, unit)} if unit else set()
 
     def section_tokens(self, row: int, unit: int) -> frozenset[str]:
         """The section words of a unit: its passage's, or, under a later heading of the passage (a passage may
@@ -311,14 +298,14 @@ class Composer:
             chunk = self.index.chunks[row]
             text = chunk.units[unit].text
             have = frozenset(self.unit_tokens(row, unit))
-            lead = self.leadin_of(chunk, unit)
+            lead = leadin_of(chunk, unit)
             focus_have = have | self.unit_tokens(row, lead) if lead is not None else have
             before = tuple(sorted(self.context_before(chunk, unit)))
             near = focus_have.union(*(self.unit_tokens(row, j) for j in before))
             title, section = self.context_tokens(row)
-            opening = _opening(chunk, unit)
-            under = frozenset(self.unit_tokens(row, opening) - title) if opening else frozenset()
-            if opening:
+            first = opening(chunk, unit)
+            under = frozenset(self.unit_tokens(row, first) - title) if first else frozenset()
+            if first:
                 section = section - (set(content_tokens(section_leaf(chunk.section))) - title) | under
             info = self._units[key] = _UnitInfo(
                 bare=bool(BARE_REPLY.match(text)),
@@ -349,6 +336,7 @@ class Composer:
         for g, hits in enumerate(groups):
             for rank, hit in enumerate(hits[: self.config.chunks_considered]):
                 semantic, meaning = self._similarities(hit, vector, focus_vector)
+                read_in_context = self._in_context(hit, vector, semantic)
                 chunk = self.index.chunks[hit.row]
                 for n, unit in enumerate(chunk.units):
                     info = self._unit_info(hit.row, n)
@@ -359,6 +347,7 @@ class Composer:
                     values, touched = self._unit_values(
                         asked, info, info.section, initials, typed, hit, rank, n, semantic, meaning
                     )
+                    values.append(read_in_context[n])
                     score = self.weights.unit_score_of(values)
                     feats = dict(zip(UNIT_FEATURES, values, strict=True))
                     touches = not question.focus or touched or _under_focus(info, asked)
@@ -375,6 +364,13 @@ class Composer:
         units = index.unit_vectors[index.unit_offsets[hit.row] : index.unit_offsets[hit.row + 1]]
         semantic = (units @ vector).tolist()
         return semantic, (units @ focus_vector).tolist() if focus_vector is not None else semantic
+
+    def _in_context(self, hit: Hit, vector: np.ndarray, semantic: list) -> list:
+        """Each unit's similarity to the question read with the heading and lead-in it stands under."""
+        index = self.index
+        if index.context_vectors is None:
+            return semantic
+        return (index.context_vectors[index.unit_offsets[hit.row] : index.unit_offsets[hit.row + 1]] @ vector).tolist()
 
     def _unit_values(self, asked, info, section, initials, typed, hit, rank, n, semantic, meaning) -> tuple[list, bool]:
         """The features of one unit in the order of UNIT_FEATURES, and whether it touches the focus (or names
@@ -680,12 +676,6 @@ def _under_focus(info: _UnitInfo, asked: _Asked) -> bool:
     return bool(info.under) and any(not family.isdisjoint(info.under) for _, _, family in asked.focus[0])
 
 
-def _opening(chunk: Chunk, unit: int) -> int:
-    """The heading a unit stands under within its passage (the last one before it), else the passage's first
-    unit."""
-    return next((j for j in range(unit - 1, 0, -1) if chunk.units[j].kind == "heading"), 0)
-
-
 def names_in(index: LoadedIndex, phrase: re.Pattern, cand: Candidate) -> bool:
     """The unit, or its passage's title or section, says ``phrase`` (who a pay question is about)."""
     chunk = index.chunks[cand.row]
@@ -697,10 +687,6 @@ def _spelled(acronym: str, initials: list[str]) -> bool:
     return any("".join(initials[i : i + n]) == acronym for i in range(len(initials) - n + 1))
 
 
-def _short(text: str) -> bool:
-    return len(text.split()) <= 12 and not re.search(r"[.!?]$", text.strip())
-
-
 def _join(units: list[Candidate]) -> str:
     """Units as prose: items after a lead-in or a run of short items joined with "; ", sentences with a space."""
     texts = [" ".join(c.text.split()) for c in units]
@@ -708,7 +694,7 @@ def _join(units: list[Candidate]) -> str:
     for prev, text in zip(texts, texts[1:], strict=False):
         if prev.endswith(":"):
             out += " " + text
-        elif _short(prev) and _short(text):
+        elif short_line(prev) and short_line(text):
             out = out.rstrip(".") + "; " + text
         else:
             out = (out if END.search(out) else out + ".") + " " + text
@@ -727,7 +713,11 @@ FEATURE_CODE = (
     Composer._unit_info,
     Composer._spelled_near,
     Composer.context_before,
-    _opening,
+    Composer._in_context,
+    _share_named,
+    opening,
+    leadin_of,
+    context_text,
     _query_coverage,
     _focus_coverage,
 )

@@ -44,6 +44,7 @@ UNIT_FEATURES = (
     "heading",
     "condition",
     "total",
+    "context_semantic",
 )
 # Features of the best unit and its retrieval for the answer-or-refuse decision (see refuse.decision_features).
 DECISION_FEATURES = (

@@ -179,3 +179,26 @@ def test_progress_names_the_embedding_stage_before_it_embeds(settings, fake_embe
     # The embedding stage is reported before its first encode, not after the work is done.
     first = next(calls for stage, _, calls in seen if stage == "embedding chunks")
     assert first == 0 and ("embedding chunks", 1.0) in [(s, f) for s, f, _ in seen]
+
+
+def test_each_unit_gets_a_vector_read_in_its_context(settings, fake_embedder):
+    from indexer.context import context_text
+
+    build(settings, embedder=fake_embedder)
+    index = load_current(settings.index_dir)
+    assert index.context_vectors is not None and index.context_vectors.shape == index.unit_vectors.shape
+    row, n = (int(v) for v in index.unit_rows[-1])
+    expected = fake_embedder.embed([context_text(index.chunks[row], n)])[0]
+    assert abs(float(index.context_vectors[-1] @ expected) - 1.0) < 1e-5
+
+
+def test_an_index_without_context_vectors_is_rebuilt(settings, fake_embedder):
+    import json
+
+    build(settings, embedder=fake_embedder)
+    manifest = IndexPaths(settings.index_dir).current_path() / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data.pop("context")  # as written before context vectors
+    manifest.write_text(json.dumps(data))
+    summary = build(settings, embedder=fake_embedder)
+    assert summary.published and load_current(settings.index_dir).context_vectors is not None
