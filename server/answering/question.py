@@ -204,7 +204,7 @@ class Question:
     small_talk: str | None = None  # greeting | thanks | bye | help
     entities: tuple[frozenset[str], ...] = ()  # linked document groups, one per entity
     acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
-    earners: tuple[str, ...] = ()  # who a pay or outlook question is about, as written ("urban planners"), names out
+    earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
     programs: tuple[str, ...] = ()  # program names too common to link ("Computer Science"), as written
     parts: tuple[Question, ...] = ()  # the two questions of a two-part one ("What's X, and what can Y earn?")
     condition: tuple[str, ...] = ()  # what the sentences before the question say of the asker ("I have a PharmD.")
@@ -240,12 +240,6 @@ PAY_SUBJECT = (
         rf"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){{0,4}}?)\s*(?=\b(?:{AFTER_WHO}|earn)\b|[?.!,;]|$)",
         re.I,
     ),
-    # The outlook of an occupation: "the job outlook for web developers", "employment of geologists projected …".
-    re.compile(
-        r"\b(?:outlook|employment|openings|job growth|demand)\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
-        rf"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){{0,4}}?)\s*(?=\b(?:{AFTER_WHO}|projected|expected)\b|[?.!,;]|$)",
-        re.I,
-    ),
 )
 # Words for people in general, not an occupation: "graduates" of any program earn something.
 GENERIC_EARNERS = frozenset(tokenize_query(" ".join(VOCAB.generic_earners)))
@@ -253,8 +247,8 @@ DETAIL = re.compile(rf"\s+(?:{AFTER_WHO})\s+.*$", re.I)
 
 
 def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
-    """The words naming who a pay or outlook question is about, leaving out names, degree words, initials and
-    people in general ("What do Harwick cybersecurity graduates make?" -> "cybersecurity")."""
+    """The words naming who a pay question is about, leaving out names, degree words, initials and people in
+    general ("What do Harwick cybersecurity graduates make?" -> "cybersecurity")."""
     for pattern in PAY_SUBJECT:
         found = pattern.search(clause)
         if found:

@@ -164,9 +164,8 @@ class Refuser:
         # A page naming "occupational therapists" among related jobs does not give their pay.
         if question.earners and not any(names_in(self.index, side_by_side(question.earners), c) for c in chosen):
             who = " ".join(question.earners)
-            what = "the pay" if question.kind == "money" else "that"
             return Refusal(
-                f"the answer is not about {who}", f"The documents I have don't state {what} of {who}."
+                f"the answer is not about {who}", f"The documents I have don't state the pay of {who}."
             ), feats
         p = self.weights.answer_probability(feats)
         feats["p_answer"] = p

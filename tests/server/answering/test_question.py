@@ -153,14 +153,11 @@ def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
         ("What do logisticians in manufacturing earn?", ("logisticians",)),
         ("What do AI master's graduates earn?", ()),  # degree words, initials and "graduates" say nothing of who
         ("How much do HR managers earn?", ("managers",)),  # initials a page may spell out ("human resources")
-        ("What's the job outlook for hydrologists?", ("hydrologists",)),  # an outlook is about someone too
-        ("How fast is employment of wind turbine technicians projected to grow?", ("wind", "turbine", "technicians")),
-        ("What is the employment rate of graduates?", ()),
         ("What do graduates earn?", ()),
         ("How much does the program cost?", ()),  # not a pay question
     ],
 )
-def test_who_a_pay_or_outlook_question_is_about(text, earners):
+def test_who_a_pay_question_is_about(text, earners):
     assert analyse(text).earners == earners
 
 

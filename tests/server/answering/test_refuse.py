@@ -82,8 +82,3 @@ def test_a_test_asked_about_by_its_capitals_and_missing_from_the_entitys_pages_i
     assert acronym_missing("What TOEFL score does Lakeview State's robotics MS want?") == 1.0
     assert acronym_missing("Is the GRE required for Lakeview State's robotics MS?") == 0.0
     assert acronym_missing("What TOEFL score does Harbor Tech's data science program want?") == 0.0
-
-
-def test_an_outlook_question_about_an_occupation_no_page_names_is_refused_by_name(small_state, linker):
-    refusal = decide(small_state, linker, "What's the job outlook for glassblowers?")
-    assert refusal is not None and "glassblowers" in refusal.message and "don't mention" in refusal.message
