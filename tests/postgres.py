@@ -52,7 +52,13 @@ class PostgresServer:
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
-        self._run([_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start"])
+        done = self._run(
+            [_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start"],
+            check=False,
+        )
+        if done.returncode != 0:
+            log = (self.root / "log").read_text()[-2000:]
+            raise RuntimeError(f"pg_ctl start failed ({done.returncode}): {done.stdout} {done.stderr} | log: {log}")
         deadline = time.time() + 30
         while time.time() < deadline:
             with socket.socket() as s:
@@ -64,10 +70,14 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server and wait until it is down; on a loaded machine a fast shutdown may outlast pg_ctl's
         wait, and then an immediate one follows (a test that stops the server must not find it still up)."""
-        for mode in ("fast", "immediate"):
+        said = []
+        for mode in ("fast", "immediate", "immediate"):
             done = self._run([_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"], check=False)
+            said.append(f"{mode}: {done.returncode} {done.stdout.strip()} {done.stderr.strip()}")
             if done.returncode == 0 or "not running" in (done.stderr + done.stdout).lower():
                 return
+            time.sleep(1)
+        raise RuntimeError("PostgreSQL did not stop: " + " | ".join(said))
 
 
 def fresh_database(server: PostgresServer, prefix: str = "t") -> str:
