@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from indexer.store import LoadedIndex
 
 from .names import LooseNames
-from .question import CALENDAR, FILLER, SYNONYMS, Mention, content_tokens, covers
+from .question import CALENDAR, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -93,6 +93,7 @@ class DocumentNames:
         # Practitioner", where a program's name ends its run.
         self.title_initials = {r[i:] for r in _run_initials(title) for i in range(len(r) - 1)}
         self.lead_tokens = set(content_tokens(" ".join([self.lead, *aliases])))
+        self.forms = word_forms(" ".join([title, *aliases]))  # its words as written (a plural as its singular)
         self.keys = {_norm(a) for a in aliases} | acronyms(title) | {_norm(title), _norm(self.lead)}
         self.keys |= _site_name(doc.get("source") or "")
         self.keys.discard("")
@@ -330,7 +331,11 @@ class EntityLinker:
         return ordered or docs
 
     def entities(
-        self, mentions: tuple[Mention, ...], words: list[str], compare: bool = False
+        self,
+        mentions: tuple[Mention, ...],
+        words: list[str],
+        compare: bool = False,
+        forms: dict[str, set[str]] | None = None,
     ) -> tuple[tuple[frozenset[str], ...], set[str]]:
         """The question's entities (document groups) and the question words that describe them.
 
@@ -367,9 +372,14 @@ class EntityLinker:
             if other:
                 narrowed.append(other)
                 described |= used
-        return tuple(dict.fromkeys(narrowed)), described | self.name_tokens(
-            frozenset().union(*narrowed) if narrowed else ()
-        )
+        docs = frozenset().union(*narrowed) if narrowed else frozenset()
+        described |= self.name_tokens(docs)
+        if forms is not None:
+            # A word describes the entity as its titles write it: "employed" asks about the "Employment" a
+            # title names, though both stem to "employ".
+            written = set().union(*(self._by_id[d].forms for d in docs if d in self._by_id))
+            described = {t for t in described if t not in forms or forms[t] & written}
+        return tuple(dict.fromkeys(narrowed)), described
 
     def _other_program(self, group: frozenset[str], words: list[str]) -> tuple[frozenset[str], set[str]]:
         """In a comparison within one school ("Which Kenmore master's costs more: Finance or Nursing?"), the

@@ -281,6 +281,22 @@ def content_tokens(text: str) -> list[str]:
     return tokenize_query(text)
 
 
+def word_forms(text: str) -> set[str]:
+    """The words of a text as written, in lower case, a plural read as its singular ("admissions" →
+    "admission"): "employed" is not "Employment" here, though both stem to "employ"."""
+    words = (w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"[\w'’]+", text))
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "is", "us")) else w for w in words}
+
+
+def forms_of(text: str) -> dict[str, set[str]]:
+    """Each content token of a text with the word forms that give it (``word_forms``)."""
+    out: dict[str, set[str]] = {}
+    for word in re.findall(r"[\w'’]+", text):
+        for token in content_tokens(word):
+            out.setdefault(token, set()).update(word_forms(word))
+    return out
+
+
 def focus_words(text: str, focus: tuple[str, ...] | list[str]) -> str:
     """The words of ``text`` whose stems are in ``focus``, in order: the attribute as written."""
     wanted = set(focus)
@@ -514,7 +530,9 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
             name_tokens.update(content_tokens(m.text))
     if linker is not None:
         words = [t for t in content_tokens(text) if t not in name_tokens and t not in FILLER]
-        entities, described = linker.entities(mentions, words, compare=bool(COMPARE.search(clause)))
+        entities, described = linker.entities(
+            mentions, words, compare=bool(COMPARE.search(clause)), forms=forms_of(text)
+        )
         name_tokens |= described
     # A program's name that links to no page of the entity (too common to link, or only other schools' pages
     # use it): whether the entity's pages use it is checked against them.

@@ -243,3 +243,19 @@ def test_a_name_links_to_the_titles_that_write_its_words_in_its_order(tmp_path):
     assert linker.link("Kessler State University", True).doc_ids == {"kessler-state-counseling"}
     # Words no title writes in this order still link to every title holding them.
     assert linker.link("Kessler University", True).doc_ids == {"kessler-msw", "kessler-state-counseling"}
+
+
+def test_a_title_word_asked_in_another_form_stays_what_is_asked(tmp_path):
+    # "employed" and "Employment" stem alike; the title names the page, the question asks how many are employed.
+    pages = {
+        "wages-welders": (
+            "Labor Survey Office Employment and Wages - Underwater Welders, 2031",
+            "Employment: 4,210; Mean annual wage: $71,300.",
+        ),
+    }
+    linker = build_state(tmp_path, pages).linker
+    asked = analyse("How many underwater welders were employed per the Labor Survey Office?", linker)
+    assert "employ" in asked.focus
+    assert "welder" not in asked.focus  # written as the title writes it: it names the page
+    named = analyse("What does the Labor Survey Office employment page say about underwater welders?", linker)
+    assert "employ" not in named.focus

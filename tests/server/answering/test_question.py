@@ -10,6 +10,7 @@ from server.answering.question import (
     covers,
     matches_kind,
     name_spans,
+    word_forms,
 )
 
 
@@ -230,3 +231,9 @@ def test_a_term_answers_when():
     assert matches_kind("New students are admitted in the spring term only.", "date")
     assert matches_kind("Cohorts start each Autumn.", "date")
     assert not matches_kind("Your GPA may not fall below a B average.", "date")  # "fall" as a verb
+
+
+def test_word_forms_read_a_plural_as_its_singular_and_keep_other_endings():
+    assert word_forms("Admissions and Employment") == {"admission", "and", "employment"}
+    assert "employed" in word_forms("employed") and "employ" not in word_forms("employed")
+    assert word_forms("non-thesis class") == {"non", "thesis", "class"}
