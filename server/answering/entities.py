@@ -315,6 +315,10 @@ class EntityLinker:
                 return Mention(name, subject, frozenset(spelled), by_name=False)
         if not known:
             return Mention(name, subject, known=False)
+        if not in_text and subject and len(tokens) > 1:
+            # Words the pages write, but never together, as the subject's name ("Ohio State's deadline" where
+            # a page is Ohio University's): a school the documents lack, refused by name ("Did you mean …?").
+            return Mention(name, subject, known=False)
         if not in_text or len(in_text) > self._rare:
             return None  # a common term, not a name
         return Mention(name, subject, frozenset(in_text), by_name=False)

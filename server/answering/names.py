@@ -119,6 +119,7 @@ class LooseNames:
         self.forms = [NameForms.of(d) for d in documents]
         self.leads = [NameForms.of(d, lead_only=True) for d in documents]
         counts = Counter(w for f in self.forms for w in set(f.words))
+        self._titles_with = counts  # how many documents' names hold each word
         floor = max(3, int(GENERIC_SHARE * len(self.forms)))
         self.generic = frozenset(w for w, n in counts.items() if n > floor) | FUNCTION_WORDS
         self._known = known  # the corpus uses this word
@@ -183,9 +184,13 @@ class LooseNames:
         return docs, any(whole_words[d] for d in docs)
 
     def near(self, name: str, limit: int = 3) -> list[str]:
-        """Documents sharing a specific word with the name, most shared first (for "Did you mean …?")."""
+        """Documents sharing a specific word with the name, the rarest shared first (for "Did you mean …?":
+        "Ohio State" offers Ohio University's pages before every "… State University")."""
         tokens = {t.text for t in self.tokens(name)} - self.generic
-        shared = {f.doc_id: len(tokens & (set(f.words) | set(f.hosts))) for f in self.forms}
+        shared = {
+            f.doc_id: sum(1 / max(self._titles_with[w], 1) for w in tokens & (set(f.words) | set(f.hosts)))
+            for f in self.forms
+        }
         ranked = sorted((d for d, n in shared.items() if n), key=lambda d: -shared[d])
         return ranked[:limit]
 

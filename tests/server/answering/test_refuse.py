@@ -82,3 +82,23 @@ def test_a_test_asked_about_by_its_capitals_and_missing_from_the_entitys_pages_i
     assert acronym_missing("What TOEFL score does Lakeview State's robotics MS want?") == 1.0
     assert acronym_missing("Is the GRE required for Lakeview State's robotics MS?") == 0.0
     assert acronym_missing("What TOEFL score does Harbor Tech's data science program want?") == 0.0
+
+
+def test_a_school_named_by_words_no_page_writes_together_is_refused_offering_the_nearest(tmp_path):
+    from tests.server.answering.conftest import build_state
+
+    # "State" opens two titles and is written in most pages (a word, no name alone); "Dunmore" and "State" are
+    # never written together.
+    others = ["Kessler", "Harwick", "Tamar", "Lenox", "Corwin", "Bexley", "Ardent", "Morrow", "Quill", "Selby"]
+    pages = {f"{s.lower()}-art": (f"{s} College - Studio Art MFA", "State residents pay less.") for s in others}
+    states = ["Pemberton", "Ruxton"]
+    pages |= {
+        f"{s.lower()}-state-art": (f"{s} State University - Studio Art MFA", "State residents pay less.")
+        for s in states
+    }
+    pages["dunmore-geology"] = ("Dunmore University (Geology) - MS admission", "Applications close March 3.")
+    state = build_state(tmp_path, pages)
+    refusal = decide(state, state.linker, "What's the application deadline for Dunmore State's geology MS?")
+    assert refusal is not None and refusal.message.startswith("The documents I have don't mention Dunmore State.")
+    assert "Did you mean “Dunmore University (Geology) - MS admission”" in refusal.message  # the rarer word first
+    assert decide(state, state.linker, "When do applications close for Dunmore University's geology MS?") is None
