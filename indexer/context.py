@@ -12,9 +12,9 @@ import re
 
 from .chunking import Chunk, section_leaf
 
-# A line that introduces what follows ("Required documents:", "… include the following").
 CONTEXT_VERSION = 1  # how ``context_text`` reads a unit: a change rebuilds indexes (their context vectors)
 
+# A line that introduces what follows ("Required documents:", "… include the following").
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 LISTED_KINDS = ("item", "kv", "row")  # units read as members of a list or table
 

@@ -345,9 +345,8 @@ class Composer:
                     typed = self._typed(hit.row, n, question.kind)
                     initials = self._spelled_near(hit.row, n, question.acronyms)
                     values, touched = self._unit_values(
-                        asked, info, info.section, initials, typed, hit, rank, n, semantic, meaning
+                        asked, info, info.section, initials, typed, hit, rank, n, (semantic, meaning, read_in_context)
                     )
-                    values.append(read_in_context[n])
                     score = self.weights.unit_score_of(values)
                     feats = dict(zip(UNIT_FEATURES, values, strict=True))
                     touches = not question.focus or touched or _under_focus(info, asked)
@@ -372,9 +371,11 @@ class Composer:
             return semantic
         return (index.context_vectors[index.unit_offsets[hit.row] : index.unit_offsets[hit.row + 1]] @ vector).tolist()
 
-    def _unit_values(self, asked, info, section, initials, typed, hit, rank, n, semantic, meaning) -> tuple[list, bool]:
+    def _unit_values(self, asked, info, section, initials, typed, hit, rank, n, cosines) -> tuple[list, bool]:
         """The features of one unit in the order of UNIT_FEATURES, and whether it touches the focus (or names
-        the other side of a yes/no question's contrast)."""
+        the other side of a yes/no question's contrast). ``cosines``: the passage's units' cosines to the
+        question, to its focus phrase, and to the question read in their context (``_in_context``)."""
+        semantic, meaning, in_context = cosines
         near = info.near
         conflict = 1.0 if any(t not in near and not o.isdisjoint(near) for t, o in asked.contrasts) else 0.0
         context_weight = self.config.context_weight
@@ -408,6 +409,7 @@ class Composer:
             1.0 if info.heading else 0.0,
             _share_named(asked.condition, info.near),  # names the asker's case ("applicants with a PharmD")
             1.0 if asked.sums and info.total else 0.0,  # a count or a sum asked, and the unit states a whole
+            in_context[n],  # the question's meaning in the unit read with its heading and lead-in
         ]
         # The other side of a yes/no question's contrast touches it: "On ground" answers "online?".
         return values, touched or bool(conflict and asked.yesno)
