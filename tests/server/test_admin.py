@@ -203,7 +203,9 @@ def test_a_running_reindex_can_be_cancelled_and_its_changes_undone(admin_client,
         if on_progress is None:
             return real_build(*args, **kwargs)
         started.set()
-        for _ in range(600):  # a long build that reports progress
+        # A long build that reports progress: two minutes at most, so a cancel that arrives late on a loaded
+        # machine is still seen (a 30 s build once ended "done" before the cancel request got through).
+        for _ in range(2400):
             on_progress("embedding chunks", 0.1)
             time.sleep(0.05)
         return real_build(*args, on_progress=on_progress, **kwargs)
@@ -215,6 +217,6 @@ def test_a_running_reindex_can_be_cancelled_and_its_changes_undone(admin_client,
     assert client.post(f"/api/reindex/{job_id}/cancel").status_code == 202
     # A cancel missed would let the slow build run on and end "done": the state below tells, not the wait
     # (which only bounds the undo's rebuild; 30 s was once too short on a loaded CI machine).
-    job = wait(client, job_id, timeout=120)
+    job = wait(client, job_id, timeout=240)
     assert job["state"] == "cancelled" and "cancelled by an admin" in job["error"]
     assert not (settings.corpus_dir / "uploads" / "slow.md").exists()
