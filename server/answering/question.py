@@ -281,17 +281,20 @@ def content_tokens(text: str) -> list[str]:
     return tokenize_query(text)
 
 
+WRITTEN_WORD = re.compile(r"[\w'’]+")  # a word as written, its possessive included
+
+
 def word_forms(text: str) -> set[str]:
     """The words of a text as written, in lower case, a plural read as its singular ("admissions" →
     "admission"): "employed" is not "Employment" here, though both stem to "employ"."""
-    words = (w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"[\w'’]+", text))
+    words = (w.lower().removesuffix("'s").removesuffix("’s") for w in WRITTEN_WORD.findall(text))
     return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "is", "us")) else w for w in words}
 
 
 def forms_of(text: str) -> dict[str, set[str]]:
     """Each content token of a text with the word forms that give it (``word_forms``)."""
     out: dict[str, set[str]] = {}
-    for word in re.findall(r"[\w'’]+", text):
+    for word in WRITTEN_WORD.findall(text):
         for token in content_tokens(word):
             out.setdefault(token, set()).update(word_forms(word))
     return out
@@ -513,8 +516,11 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
     asks = len(tail.split()) >= 2 and (WH.search(tail) or AUX_START.search(tail))
     kind = answer_kind(tail if colon and asks else clause)
     spans: list[tuple[str, bool]] = []
+    stated: list[str] = []  # the sentences that state rather than ask: the asker's case
     for sentence in SENTENCE.split(text):
         in_question = sentence.strip() in asking
+        if not in_question and sentence.strip():
+            stated.append(sentence)
         found = name_spans(sentence)
         if linker is not None:
             found += linker.lowercase_names(sentence, SUBJECT_MARKERS)
@@ -550,7 +556,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         # title words do: they describe what is asked about, not what is asked.
         name_tokens |= {a for a in acronyms if linker.titles_spell(in_focus, a)}
     focus = tuple(t for t in tokens if t not in name_tokens and t not in FILLER and t not in restated)
-    condition = _condition(text, asking, {*tokens, *name_tokens})
+    condition = _condition(stated, {*tokens, *name_tokens})
     pieces = compound_parts(text) if split else [text]
     parts = tuple(analyse(p, linker, split=False) for p in pieces) if len(pieces) > 1 else ()
     return Question(
@@ -569,11 +575,10 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
     )
 
 
-def _condition(text: str, asking: list[str], known: set[str]) -> tuple[str, ...]:
+def _condition(stated: list[str], known: set[str]) -> tuple[str, ...]:
     """The content words of the sentences that state rather than ask ("My bachelor's is in biology. Will I …?"):
     the asker's case, which the answering unit often names ("applicants with a degree in biology …")."""
-    stated = " ".join(s for s in SENTENCE.split(text) if s.strip() and s.strip() not in asking)
-    return tuple(dict.fromkeys(t for t in content_tokens(stated) if t not in known and t not in FILLER))
+    return tuple(dict.fromkeys(t for t in content_tokens(" ".join(stated)) if t not in known and t not in FILLER))
 
 
 COMPOUND = re.compile(r",?\s+and\s+(?=(what|how|when|where|who|which|is|are|do|does|can|will|would)\b)", re.I)

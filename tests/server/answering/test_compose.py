@@ -1,5 +1,7 @@
 """Choosing what to quote: the row that matches the focus, lead-ins with their items, typed units."""
 
+import pytest
+
 from server.answering.compose import Candidate, Composer
 from server.answering.question import analyse
 from server.answering.retrieve import retrieve
@@ -320,43 +322,45 @@ def _unit_feats(state, text: str) -> dict[str, dict[str, float]]:
     return {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
 
 
-def test_a_unit_taking_a_side_is_marked_for_a_yes_no_question_only(tmp_path):
-    page = (
-        "Ridgeway Institute admission\n\nGRE scores are not required for the soil science program. "
-        "Applicants submit a statement of purpose and two letters."
-    )
-    state = build_state(tmp_path, {"ridgeway-admit": ("Ridgeway Institute - Soil Science MS admission", page)})
-    yes_no = _unit_feats(state, "Does Ridgeway Institute require the GRE?")
-    assert yes_no["GRE scores are not required for the soil science program."]["polar"] == 1.0
-    assert yes_no["Applicants submit a statement of purpose and two letters."]["polar"] == 0.0
-    which = _unit_feats(state, "Which scores does Ridgeway Institute want?")
-    assert which["GRE scores are not required for the soil science program."]["polar"] == 0.0
-
-
-def test_a_unit_naming_the_askers_stated_case_is_marked(tmp_path):
-    page = (
-        "Ridgeway Institute admission\n\nApplicants must submit GRE scores. "
-        "Applicants who already hold a veterinary degree are exempt from the GRE."
-    )
-    state = build_state(tmp_path, {"ridgeway-admit": ("Ridgeway Institute - Soil Science MS admission", page)})
-    stated = _unit_feats(state, "I hold a veterinary degree. Does Ridgeway Institute want GRE scores?")
-    assert stated["Applicants who already hold a veterinary degree are exempt from the GRE."]["condition"] > 0.5
-    assert stated["Applicants must submit GRE scores."]["condition"] == 0.0
-    plain = _unit_feats(state, "Does Ridgeway Institute want GRE scores?")
-    assert plain["Applicants who already hold a veterinary degree are exempt from the GRE."]["condition"] == 0.0
-
-
-def test_a_unit_stating_a_whole_is_marked_for_how_many_and_how_much_questions(tmp_path):
-    page = (
-        "Ridgeway Institute soil science MS\n\nCore courses: 12 credits. "
-        "Students complete a total of 34 credits, including a research project."
-    )
-    state = build_state(tmp_path, {"ridgeway-credits": ("Ridgeway Institute - Soil Science MS curriculum", page)})
-    whole = "Students complete a total of 34 credits, including a research project."
-    count = _unit_feats(state, "How many credits is the Ridgeway Institute soil science MS?")
-    assert count[whole]["total"] == 1.0
-    assert count["Core courses: 12 credits."]["total"] == 0.0
-    assert (
-        _unit_feats(state, "Does the Ridgeway Institute soil science MS include a research project?")[whole]["total"]
-        == 0.0
-    )
+@pytest.mark.parametrize(
+    ("feature", "body", "question", "marked", "unmarked", "other_question"),
+    [
+        # A yes/no question: the unit takes a side (what a yes/no answer states).
+        (
+            "polar",
+            "GRE scores are not required for the soil science program. "
+            "Applicants submit a statement of purpose and two letters.",
+            "Does Ridgeway Institute require the GRE?",
+            "GRE scores are not required for the soil science program.",
+            "Applicants submit a statement of purpose and two letters.",
+            "Which scores does Ridgeway Institute want?",
+        ),
+        # The unit names the asker's case, stated before the question.
+        (
+            "condition",
+            "Applicants must submit GRE scores. Applicants who already hold a veterinary degree are exempt from the GRE.",
+            "I hold a veterinary degree. Does Ridgeway Institute want GRE scores?",
+            "Applicants who already hold a veterinary degree are exempt from the GRE.",
+            "Applicants must submit GRE scores.",
+            "Does Ridgeway Institute want GRE scores?",
+        ),
+        # A how-many question, and the unit states a whole.
+        (
+            "total",
+            "Core courses: 12 credits. Students complete a total of 34 credits, including a research project.",
+            "How many credits is the Ridgeway Institute soil science MS?",
+            "Students complete a total of 34 credits, including a research project.",
+            "Core courses: 12 credits.",
+            "Does the Ridgeway Institute soil science MS include a research project?",
+        ),
+    ],
+)
+def test_a_unit_feature_marks_the_unit_it_describes_for_the_questions_it_serves(
+    tmp_path, feature, body, question, marked, unmarked, other_question
+):
+    page = f"Ridgeway Institute soil science MS\n\n{body}"
+    state = build_state(tmp_path, {"ridgeway": ("Ridgeway Institute - Soil Science MS", page)})
+    asked = _unit_feats(state, question)
+    assert asked[marked][feature] == 1.0
+    assert asked[unmarked][feature] == 0.0
+    assert _unit_feats(state, other_question)[marked][feature] == 0.0
