@@ -25,15 +25,22 @@ def _stemmer():
 
 
 # Bump when tokenisation changes: an index built with another tokeniser is rebuilt, not reused.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 
 # "F-1 visa", "H-1B": a letter joined to a number by a hyphen is one word.
 LETTER_NUMBER = re.compile(r"\b([A-Za-z])-(\d\w*)")
+# "non-thesis" is also read as one word, "nonthesis", so it differs from "thesis" as the closed form does
+# ("nonresident"); its parts stay, so "refundable" still matches "non-refundable".
+NEGATED = re.compile(r"\b(non)-([A-Za-z]{2,})\b", re.IGNORECASE)
+
+
+def _joined(text: str) -> str:
+    return NEGATED.sub(r"\1-\2 \1\2", LETTER_NUMBER.sub(r"\1\2", text))
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, English stop words removed, Snowball-stemmed word tokens."""
-    texts = [LETTER_NUMBER.sub(r"\1\2", t) for t in texts]
+    texts = [_joined(t) for t in texts]
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False)
 
 
@@ -47,7 +54,7 @@ def tokenize_query(text: str) -> list[str]:
 
     A test holds the two to the same tokens.
     """
-    words = [w for w in WORD.findall(LETTER_NUMBER.sub(r"\1\2", text).lower()) if w not in STOPWORDS]
+    words = [w for w in WORD.findall(_joined(text).lower()) if w not in STOPWORDS]
     return _stemmer().stemWords(words)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from indexer.store import LoadedIndex
 
 from .names import LooseNames
-from .question import CALENDAR, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
+from .question import CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -378,6 +378,10 @@ class EntityLinker:
                 described |= used
         docs = frozenset().union(*narrowed) if narrowed else frozenset()
         described |= self.name_tokens(docs)
+        # Titles naming both sides of a contrast ("thesis and non-thesis requirements") leave the side asked
+        # for in the focus: it tells the page's units apart rather than naming the page.
+        titled = set().union(*(self._by_id[d].tokens for d in docs if d in self._by_id))
+        described = {t for t in described if CONTRASTS.get(t, frozenset()).isdisjoint(titled)}
         if forms is not None:
             # A word describes the entity as its titles write it: "employed" asks about the "Employment" a
             # title names, though both stem to "employ".

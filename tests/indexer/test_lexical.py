@@ -15,7 +15,15 @@ TEXTS = [
     "",
     "a an of to in",  # stop words and one-letter words only
     "Master’s degrees in AI/ML; 30 credits — 3 semesters",
+    "Non-Resident fees; the non-thesis track (nonthesis); a non-refundable deposit",
 ]
+
+
+def test_a_negated_word_is_one_word_as_well_as_its_parts():
+    # "non-thesis" differs from "thesis" as "nonthesis" does, yet "refundable" still finds "non-refundable".
+    assert tokenize_query("the non-thesis option") == ["non", "thesi", "nonthesi", "option"]
+    assert tokenize_query("Non-Resident tuition") == ["non", "resid", "nonresid", "tuition"]
+    assert "nonthesi" in tokenize_query("the nonthesis option")
 
 
 def test_query_tokens_are_the_index_tokens():

@@ -259,3 +259,23 @@ def test_a_title_word_asked_in_another_form_stays_what_is_asked(tmp_path):
     assert "welder" not in asked.focus  # written as the title writes it: it names the page
     named = analyse("What does the Labor Survey Office employment page say about underwater welders?", linker)
     assert "employ" not in named.focus
+
+
+def test_a_side_of_a_contrast_both_titled_stays_what_is_asked(tmp_path):
+    # The page's title names both options, so the option asked for tells its units apart; it does not name the page.
+    pages = {
+        "harwell-me-plans": (
+            "Harwell University (Marine Engineering) - MS thesis and non-thesis plans",
+            "Thesis option: 31 credit hours. Non-thesis option: 34 credit hours.",
+        ),
+        "harwell-me-thesis": (
+            "Harwell University (Civil Engineering) - MS thesis guide",
+            "The thesis is defended before a committee of three.",
+        ),
+    }
+    linker = build_state(tmp_path, pages).linker
+    asked = analyse("How many credit hours is Harwell's non-thesis MS in marine engineering?", linker)
+    assert {"thesi", "nonthesi"} <= set(asked.focus)
+    assert "marin" not in asked.focus  # a title word on one side of no contrast still names the page
+    guide = analyse("Who sits on the committee for Harwell's civil engineering thesis?", linker)
+    assert "thesi" not in guide.focus  # that title names one side only: it names the page
