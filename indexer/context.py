@@ -24,6 +24,12 @@ def short_line(text: str) -> bool:
     return len(text.split()) <= 12 and not re.search(r"[.!?]$", text.strip())
 
 
+def heads_list(chunk: Chunk, unit: int) -> bool:
+    """A heading with list items right under it ("Core courses" then its courses): it introduces them."""
+    units = chunk.units
+    return units[unit].kind == "heading" and unit + 1 < len(units) and units[unit + 1].kind in LISTED_KINDS
+
+
 def leadin_of(chunk: Chunk, unit: int) -> int | None:
     """The unit that introduces this list item, if any (within the same chunk)."""
     if chunk.units[unit].kind not in LISTED_KINDS and not short_line(chunk.units[unit].text):

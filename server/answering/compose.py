@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.chunking import Chunk, section_leaf
-from indexer.context import LEADIN, LISTED_KINDS, context_text, leadin_of, opening, short_line
+from indexer.context import LEADIN, LISTED_KINDS, context_text, heads_list, leadin_of, opening, short_line
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
@@ -241,7 +241,7 @@ class Composer:
     def _list_lead(self, question: Question, cand: Candidate) -> int | None:
         """The lead-in a quoted unit brings its list with: the unit itself when it is one, else, for a list
         question, the lead-in of the item it is."""
-        if LEADIN.search(cand.text):
+        if LEADIN.search(cand.text) or heads_list(self.index.chunks[cand.row], cand.unit):
             return cand.unit
         if question.kind == "list":
             return leadin_of(self.index.chunks[cand.row], cand.unit)

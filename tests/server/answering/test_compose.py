@@ -364,3 +364,27 @@ def test_a_unit_feature_marks_the_unit_it_describes_for_the_questions_it_serves(
     assert asked[marked][feature] == 1.0
     assert asked[unmarked][feature] == 0.0
     assert _unit_feats(state, other_question)[marked][feature] == 0.0
+
+
+def test_a_heading_over_list_items_is_quoted_with_its_items(tmp_path):
+    # "Studio courses" is a heading, not a sentence ending in a colon, yet it introduces the courses under it.
+    page = (
+        "Degree requirements for the MFA take three years.\n\n"
+        "Studio courses (12 credits)\n\n"
+        "- ART 601 Studio Practice (3)\n- ART 602 Critique Seminar (3)\n- ART 610 Thesis Exhibition (6)\n\n"
+        "Elective courses (18 credits)\n\n"
+        "Students choose electives with their advisor from any graduate department."
+    )
+    state = build_state(tmp_path, {"dunmore-mfa": ("Dunmore Institute - MFA requirements", page)})
+    index = state.index
+    row, lead = next(
+        (r, n) for r, c in enumerate(index.chunks) for n, u in enumerate(c.units) if u.text.startswith("Studio courses")
+    )
+    unit = index.chunks[row].units[lead]
+    assert unit.kind == "heading"
+    chosen = [Candidate(row, lead, 0, 0.9, {}, unit.text, unit.start, unit.end, True)]
+    composer = Composer(index, FOCUS_FIRST)
+    units, _ = composer.with_context(analyse("Which studio courses does the MFA require?"), chosen)
+    text = composer.render(units).text
+    assert text.index("Studio courses") < text.index("ART 601") < text.index("ART 602") < text.index("ART 610")
+    assert "advisor" not in text
