@@ -26,6 +26,15 @@ def compose(state, linker, text, weights=FOCUS_FIRST):
     return question, composer.render(units, more)
 
 
+def quoted_alone(index, row, n, question):
+    """The answer text when unit ``n`` of passage ``row`` is the one unit chosen for ``question``."""
+    unit = index.chunks[row].units[n]
+    chosen = [Candidate(row, n, 0, 0.9, {}, unit.text, unit.start, unit.end, True)]
+    composer = Composer(index, FOCUS_FIRST)
+    units, more = composer.with_context(analyse(question), chosen)
+    return composer.render(units, more).text
+
+
 def test_the_row_matching_the_focus_is_quoted(small_state, linker):
     _, answer = compose(small_state, linker, "What's the final application deadline for Lakeview State's robotics MS?")
     assert "June 1" in answer.text and "March 15" not in answer.text
@@ -147,14 +156,10 @@ def test_a_lead_in_ending_its_passage_is_quoted_with_the_items_opening_the_next(
     row = next(r for r, c in enumerate(index.chunks) if c.text.rstrip().endswith("laboratory skills:"))
     lead = len(index.chunks[row].units) - 1
     assert index.chunks[row + 1].doc_id == index.chunks[row].doc_id  # the items are in the next passage
-    unit = index.chunks[row].units[lead]
-    chosen = [Candidate(row, lead, 0, 0.9, {}, unit.text, unit.start, unit.end, True)]
-    composer = Composer(index, FOCUS_FIRST)
-    units, _ = composer.with_context(analyse("Which laboratory skills are needed?"), chosen)
-    answer = composer.render(units)
+    text = quoted_alone(index, row, lead, "Which laboratory skills are needed?")
     # A sub-heading within the list (a short line over an item) does not end it; it labels its item.
     expected = "laboratory skills: [1] Titration; Infrared spectroscopy; Instrument Skills — Gas chromatography. [2]"
-    assert expected in answer.text
+    assert expected in text
 
 
 def test_a_list_answer_quotes_its_items_in_order_without_the_seconds_of_its_passage(small_state):
@@ -280,12 +285,8 @@ def test_an_faq_question_line_is_quoted_with_the_answer_under_it(tmp_path):
     state = build_state(tmp_path, {"kessler-faq": ("Kessler College - Nursing FAQ", page)})
     index = state.index
     row = next(r for r, c in enumerate(index.chunks) if "already hold" in c.text)
-    units = index.chunks[row].units
-    n = next(i for i, u in enumerate(units) if u.text.endswith("nursing license?"))
-    chosen = [Candidate(row, n, 0, 0.9, {}, units[n].text, units[n].start, units[n].end, True)]
-    composer = Composer(index, FOCUS_FIRST)
-    quoted, _ = composer.with_context(analyse("Can I apply to Kessler if I have a nursing license?"), chosen)
-    text = composer.render(quoted).text
+    n = next(i for i, u in enumerate(index.chunks[row].units) if u.text.endswith("nursing license?"))
+    text = quoted_alone(index, row, n, "Can I apply to Kessler if I have a nursing license?")
     assert "first license only" in text and "entrance exam" not in text
 
 
@@ -380,11 +381,7 @@ def test_a_heading_over_list_items_is_quoted_with_its_items(tmp_path):
     row, lead = next(
         (r, n) for r, c in enumerate(index.chunks) for n, u in enumerate(c.units) if u.text.startswith("Studio courses")
     )
-    unit = index.chunks[row].units[lead]
-    assert unit.kind == "heading"
-    chosen = [Candidate(row, lead, 0, 0.9, {}, unit.text, unit.start, unit.end, True)]
-    composer = Composer(index, FOCUS_FIRST)
-    units, _ = composer.with_context(analyse("Which studio courses does the MFA require?"), chosen)
-    text = composer.render(units).text
+    assert index.chunks[row].units[lead].kind == "heading"
+    text = quoted_alone(index, row, lead, "Which studio courses does the MFA require?")
     assert text.index("Studio courses") < text.index("ART 601") < text.index("ART 602") < text.index("ART 610")
     assert "advisor" not in text
