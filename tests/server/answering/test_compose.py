@@ -385,3 +385,11 @@ def test_a_heading_over_list_items_is_quoted_with_its_items(tmp_path):
     text = quoted_alone(index, row, lead, "Which studio courses does the MFA require?")
     assert text.index("Studio courses") < text.index("ART 601") < text.index("ART 602") < text.index("ART 610")
     assert "advisor" not in text
+
+
+def test_a_negated_word_in_a_unit_covers_the_focus(tmp_path):
+    page = "The MS in acoustics is an unfunded one-year degree.\n\nThe PhD admits six students each fall."
+    state = build_state(tmp_path, {"tarn-acoustics": ("Tarn Polytechnic - Acoustics graduate study", page)})
+    assert "unfund" in state.linker.terms.family("fund")
+    feats = _unit_feats(state, "Is Tarn Polytechnic's acoustics MS funded?")
+    assert feats["The MS in acoustics is an unfunded one-year degree."]["focus"] == 1.0
