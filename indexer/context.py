@@ -12,11 +12,12 @@ import re
 
 from .chunking import Chunk, section_leaf
 
-CONTEXT_VERSION = 1  # how ``context_text`` reads a unit: a change rebuilds indexes (their context vectors)
+CONTEXT_VERSION = 2  # how ``context_text`` reads a unit: a change rebuilds indexes (their context vectors)
 
 # A line that introduces what follows ("Required documents:", "… include the following").
 LEADIN = re.compile(r"(:|\b(the following|as follows|include|includes|including|are)\s*:?)\s*$", re.I)
 LISTED_KINDS = ("item", "kv", "row")  # units read as members of a list or table
+DIGIT = re.compile(r"\d")
 
 
 def short_line(text: str) -> bool:
@@ -30,13 +31,25 @@ def heads_list(chunk: Chunk, unit: int) -> bool:
     return units[unit].kind == "heading" and unit + 1 < len(units) and units[unit + 1].kind in LISTED_KINDS
 
 
+def labels_rows(chunk: Chunk, unit: int) -> bool:
+    """A short line holding no figure right over a row that holds one ("Spring" over "Application: October 15"):
+    a sub-heading that a saved page flattened into its rows."""
+    units = chunk.units
+    text = units[unit].text
+    if len(text.split()) > 4 or DIGIT.search(text) or unit + 1 >= len(units):
+        return False
+    below = units[unit + 1]
+    return below.kind in ("kv", "row") and bool(DIGIT.search(below.text))
+
+
 def leadin_of(chunk: Chunk, unit: int) -> int | None:
-    """The unit that introduces this list item, if any (within the same chunk)."""
+    """The unit that introduces this list item or row, if any (within the same chunk): a lead-in line, or the
+    label over a run of rows."""
     if chunk.units[unit].kind not in LISTED_KINDS and not short_line(chunk.units[unit].text):
         return None
     for j in range(unit - 1, max(-1, unit - 12), -1):
         u = chunk.units[j]
-        if LEADIN.search(u.text) and u.kind not in LISTED_KINDS:
+        if (LEADIN.search(u.text) and u.kind not in LISTED_KINDS) or labels_rows(chunk, j):
             return j
         if u.kind not in LISTED_KINDS and not short_line(u.text):
             return None

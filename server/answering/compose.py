@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.chunking import Chunk, section_leaf
-from indexer.context import LEADIN, LISTED_KINDS, context_text, heads_list, leadin_of, opening, short_line
+from indexer.context import (
+    LEADIN,
+    LISTED_KINDS,
+    context_text,
+    heads_list,
+    labels_rows,
+    leadin_of,
+    opening,
+    short_line,
+)
 from indexer.search import Hit
 from indexer.store import LoadedIndex
 
@@ -189,7 +198,10 @@ class Composer:
         key = (row, unit, kind)
         typed = self._kinds.get(key)
         if typed is None:
-            typed = self._kinds[key] = matches_kind(self.index.chunks[row].units[unit].text, kind)
+            chunk = self.index.chunks[row]
+            # A label over rows ("Fall" over "Application: December 1") names what they date; it holds no value.
+            typed = matches_kind(chunk.units[unit].text, kind) and not labels_rows(chunk, unit)
+            self._kinds[key] = typed
         return typed
 
     def _weighted(self, tokens: tuple[str, ...] | list[str]) -> tuple[list[tuple[str, float, frozenset[str]]], float]:

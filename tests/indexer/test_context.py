@@ -1,7 +1,7 @@
 """What a unit stands under, and the text its context vector is encoded from."""
 
 from indexer.chunking import Chunk, Unit
-from indexer.context import context_text, leadin_of, opening
+from indexer.context import context_text, labels_rows, leadin_of, opening
 
 TITLE = "Harlow Polytechnic - Marine Robotics MS"
 
@@ -47,3 +47,20 @@ def test_a_passages_first_unit_is_read_with_its_section_else_the_title():
     )
     assert context_text(_chunk(first, section=""), 0) == f"{TITLE} Most students finish in two years."
     assert leadin_of(_chunk(first), 0) is None
+
+
+def test_a_label_line_over_rows_leads_them_in():
+    # A saved page flattened "Spring" (a sub-heading) into the rows it labels.
+    chunk = _chunk(
+        ("sentence", "Auditions are held on campus."),
+        ("kv", "Deadlines: Autumn"),
+        ("kv", "Application: January 10"),
+        ("kv", "Portfolio: January 20"),
+        ("kv", "Spring"),
+        ("kv", "Application: September 5"),
+    )
+    assert labels_rows(chunk, 1) and labels_rows(chunk, 4)
+    assert not labels_rows(chunk, 2) and not labels_rows(chunk, 0)  # a row with a figure; a sentence
+    assert leadin_of(chunk, 3) == 1
+    assert leadin_of(chunk, 5) == 4
+    assert context_text(chunk, 5) == "Auditions are held on campus. Spring Application: September 5"

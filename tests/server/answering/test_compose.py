@@ -393,3 +393,16 @@ def test_a_negated_word_in_a_unit_covers_the_focus(tmp_path):
     assert "unfund" in state.linker.terms.family("fund")
     feats = _unit_feats(state, "Is Tarn Polytechnic's acoustics MS funded?")
     assert feats["The MS in acoustics is an unfunded one-year degree."]["focus"] == 1.0
+
+
+def test_a_label_over_rows_is_no_date_and_its_rows_read_it(tmp_path):
+    page = (
+        "Auditions for the conducting MM are held on campus.\n\n"
+        "Deadlines: Autumn\nApplication: January 10\nPortfolio: January 20\n"
+        "Spring\nApplication: September 5\nPortfolio: September 15\n"
+    )
+    state = build_state(tmp_path, {"velden-mm": ("Velden Conservatory - Master of Music applying", page)})
+    feats = _unit_feats(state, "What's the autumn application deadline for Velden's Master of Music?")
+    assert feats["Deadlines: Autumn"]["kind"] == 0.0  # a season alone labels the rows; it dates nothing
+    assert feats["Application: January 10"]["focus"] == 1.0  # "autumn" from the label over it
+    assert feats["Application: September 5"]["focus"] < 1.0
