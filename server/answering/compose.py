@@ -253,10 +253,12 @@ class Composer:
     def _list_lead(self, question: Question, cand: Candidate) -> int | None:
         """The lead-in a quoted unit brings its list with: the unit itself when it is one, else, for a list
         question, the lead-in of the item it is."""
-        if LEADIN.search(cand.text) or heads_list(self.index.chunks[cand.row], cand.unit):
+        if LEADIN.search(cand.text):
             return cand.unit
         if question.kind == "list":
-            return leadin_of(self.index.chunks[cand.row], cand.unit)
+            chunk = self.index.chunks[cand.row]
+            # A heading over list items leads them in too, for a question asking for a list.
+            return cand.unit if heads_list(chunk, cand.unit) else leadin_of(chunk, cand.unit)
         return None
 
     def items_after(self, row: int, lead: int) -> list[tuple[int, int]]:
