@@ -200,7 +200,13 @@ class Composer:
         if typed is None:
             chunk = self.index.chunks[row]
             # A label over rows ("Fall" over "Application: December 1") names what they date; it holds no value.
-            typed = matches_kind(chunk.units[unit].text, kind) and not labels_rows(chunk, unit)
+            text = chunk.units[unit].text
+            typed = matches_kind(text, kind) and not labels_rows(chunk, unit)
+            if not typed and LEADIN.search(text):
+                # A lead-in is quoted with its items ("Employment estimates:" over its table's row): it holds
+                # the value when they do.
+                units = (self.index.chunks[r].units[j].text for r, j in self.items_after(row, unit))
+                typed = any(matches_kind(t, kind) for t in units)
             self._kinds[key] = typed
         return typed
 

@@ -406,3 +406,17 @@ def test_a_label_over_rows_is_no_date_and_its_rows_read_it(tmp_path):
     assert feats["Deadlines: Autumn"]["kind"] == 0.0  # a season alone labels the rows; it dates nothing
     assert feats["Application: January 10"]["focus"] == 1.0  # "autumn" from the label over it
     assert feats["Application: September 5"]["focus"] < 1.0
+
+
+def test_a_lead_in_holds_the_value_its_items_hold(tmp_path):
+    page = (
+        "Quarry Institute publishes its cohort data each year.\n\n"
+        "Enrollment and staffing figures for this program:\n\n"
+        "Students enrolled: 240 | Faculty: 18\n\n"
+        "The program has met accreditation standards since its founding."
+    )
+    state = build_state(tmp_path, {"quarry-geo": ("Quarry Institute - Geology MS facts", page)})
+    feats = _unit_feats(state, "How many students are enrolled in Quarry Institute's geology MS?")
+    lead = next(f for text, f in feats.items() if text.startswith("Enrollment and staffing"))
+    assert lead["kind"] == 1.0  # quoted with its row, it states the count
+    assert feats["The program has met accreditation standards since its founding."]["kind"] == 0.0
