@@ -164,6 +164,8 @@ TOKEN = re.compile(r"[A-Za-z0-9][\w&.\-]*(?:['’]s?)?")
 CONNECTORS = VOCAB.connectors  # inside a name: "University of X", "Texas A&M"
 # Words before a name that make it the subject of the question ("tuition at X", "does X", "X's").
 SUBJECT_MARKERS = VOCAB.subject_markers
+ARTICLES = VOCAB.articles
+PLAIN_NAME = re.compile(r"[A-Z][a-z]+['’]?s?$")
 OPENERS = VOCAB.openers
 ACRONYM = re.compile(r"[A-Z]{2,5}s?")
 CALENDAR = re.compile(
@@ -435,7 +437,7 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
     """Runs of capitalised words and acronyms in one sentence, each with whether it is the subject.
 
     Returns (name, subject) pairs; a name is the subject when it is possessive or follows a word such
-    as "at", "for", "does" ("tuition at X", "does X require", "X's deadline").
+    as "at", "for", "does", with or without an article ("tuition at X", "does the X require", "X's deadline").
     """
     words = TOKEN.findall(sentence)
     out: list[tuple[str, bool]] = []
@@ -465,7 +467,10 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
         possessive = bool(re.search(r"['’]s?$", run[-1]))
         text = " ".join(run)
         text = re.sub(r"['’]s?$", "", text).strip(" .,-")
-        before = words[i - 1].lower() if i > 0 else ""
+        # "for the Kessler MBA" as "for Kessler", but not "to the PhD level" nor "is the 1L budget": after an
+        # article, a name with a word written as names are ("Kessler"), not only initials or terms.
+        k = i - 2 if i > 1 and words[i - 1].lower() in ARTICLES and any(map(PLAIN_NAME.match, run)) else i - 1
+        before = words[k].lower() if k >= 0 else ""
         subject = possessive or before in SUBJECT_MARKERS
         out.append((text, subject))
         i = j

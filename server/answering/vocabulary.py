@@ -25,6 +25,7 @@ class Vocabulary:
     filler: tuple[str, ...]  # how a question is asked rather than what about
     kind_filler: dict[str, tuple[str, ...]]  # words a kind of answer already says ("deadline" of a date)
     connectors: frozenset[str]  # inside a name: "University of X", "Texas A&M"
+    articles: frozenset[str]  # skipped between a subject marker and the name ("for the X MBA")
     subject_markers: frozenset[str]  # before a name that is the question's subject ("tuition at X")
     openers: frozenset[str]  # capitalised at the start of a question without being a name
     after_who: tuple[str, ...]  # words that end who a pay question is about ("… according to")
@@ -43,7 +44,15 @@ class Vocabulary:
         raw = path.read_bytes()
         data = json.loads(raw)
         data.pop("_about", None)
-        sets = {"connectors", "subject_markers", "openers", "function_words", "institution_heads", "host_noise"}
+        sets = {
+            "articles",
+            "connectors",
+            "subject_markers",
+            "openers",
+            "function_words",
+            "institution_heads",
+            "host_noise",
+        }
         values = {}
         for name, value in data.items():
             if name == "kind_filler":

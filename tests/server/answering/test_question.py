@@ -71,6 +71,14 @@ def test_possessives_and_prepositions_make_a_name_the_subject():
     assert dict(name_spans("What did the BLS May 2024 survey find?")) == {"BLS": False, "May": False}
 
 
+def test_an_article_between_the_preposition_and_a_name_keeps_it_the_subject():
+    assert dict(name_spans("What's the deadline for the Thornbury MBA?")) == {"Thornbury MBA": True}
+    assert dict(name_spans("Is the Ashdale Law JD accredited?")) == {"Ashdale Law JD": True}
+    # Initials and terms after an article are what is asked about, not whose page it is.
+    assert dict(name_spans("Can I skip straight to the PhD level?")) == {"PhD": False}
+    assert dict(name_spans("Why is the 1L budget higher?")) == {"1L": False}
+
+
 def test_focus_drops_fillers_and_names(linker):
     question = analyse("What's the final application deadline for Lakeview State's robotics master's?", linker)
     assert question.kind == "date"

@@ -34,6 +34,8 @@ def test_a_person_question_without_a_name_in_the_pages_is_refused(small_state, l
 def test_an_unknown_subject_is_refused_by_name(small_state, linker):
     refusal = decide(small_state, linker, "What is the tuition for Stanford's data science master's?")
     assert refusal is not None and refusal.message.startswith("The documents I have don't mention Stanford")
+    refusal = decide(small_state, linker, "What's the application deadline for the Thornbury MBA?")
+    assert refusal is not None and refusal.message.startswith("The documents I have don't mention Thornbury MBA")
 
 
 def test_a_program_the_schools_pages_never_name_is_refused_with_what_they_cover(small_state, linker):
