@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from indexer.lexical import tokenize, tokenize_query
+from indexer.lexical import STOPWORDS, tokenize, tokenize_query
 
 from .vocabulary import vocabulary
 
@@ -477,6 +477,28 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
     return out
 
 
+# A school typed in lower case that the corpus may not hold ("at the university of michigan"): an institution's
+# head word, "of", and one or two words that are neither stop words nor question fillers.
+INSTITUTION = re.compile(rf"\b(?:{'|'.join(sorted(VOCAB.institution_heads))}) of ([a-z]+)(?: ([a-z]+))?")
+
+
+def lowercase_institutions(sentence: str) -> list[tuple[str, bool]]:
+    """``name_spans`` for schools written in lower case as "university of X"; a subject after "at (the)"."""
+    out = []
+    for m in INSTITUTION.finditer(sentence):
+        words = [w for w in m.groups() if w]
+        while words and (words[-1] in STOPWORDS or tokenize_query(words[-1])[:1] in ([], *([t] for t in FILLER))):
+            words.pop()
+        if not words:
+            continue
+        name = " ".join([sentence[m.start() : m.start(1)].rstrip(), *words])
+        before = sentence[: m.start()].split()[-2:]
+        if before and before[-1].lower() in ARTICLES:
+            before = before[:-1]
+        out.append((name, bool(before) and before[-1].lower() in SUBJECT_MARKERS))
+    return out
+
+
 def _program_name(name: str) -> bool:
     """Capitalised words, two or more, none of them initials: "Computer Science", not "GPA and LSAT"."""
     words = [w for w in name.split() if w.lower() not in CONNECTORS]
@@ -535,6 +557,8 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         found = name_spans(sentence)
         if linker is not None:
             found += linker.lowercase_names(sentence, SUBJECT_MARKERS)
+            named = " ".join(name.lower() for name, _ in found)
+            found += [(n, subject) for n, subject in lowercase_institutions(sentence) if n not in named]
         spans.extend((name, subject and in_question, in_question) for name, subject in found)
     links = [(name, asked, _link(linker, name, subject)) for name, subject, asked in spans] if linker else []
     mentions = tuple(replace(m, asked=asked) for _, asked, found in links for m in found if m is not None)

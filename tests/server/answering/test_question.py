@@ -8,6 +8,7 @@ from server.answering.question import (
     asking_sentences,
     content_tokens,
     covers,
+    lowercase_institutions,
     matches_kind,
     name_spans,
     word_forms,
@@ -69,6 +70,21 @@ def test_possessives_and_prepositions_make_a_name_the_subject():
     assert name_spans("What do I need?") == []
     # A month ends a name ("the BLS May data").
     assert dict(name_spans("What did the BLS May 2024 survey find?")) == {"BLS": False, "May": False}
+
+
+def test_a_school_typed_in_lower_case_is_a_name():
+    assert lowercase_institutions("what's the tuition at the university of thornbury") == [
+        ("university of thornbury", True)
+    ]
+    assert lowercase_institutions("does the college of marine science want the gre?") == [
+        ("college of marine science", True)
+    ]
+    assert lowercase_institutions("my sister liked the college of marine science") == [
+        ("college of marine science", False)
+    ]
+    # Fillers and stop words end it: "how much" is not part of the name.
+    assert lowercase_institutions("institute of design how much is it") == [("institute of design", False)]
+    assert lowercase_institutions("What does the University of Harwell charge?") == []  # name_spans reads it
 
 
 def test_an_article_between_the_preposition_and_a_name_keeps_it_the_subject():

@@ -36,6 +36,10 @@ def test_an_unknown_subject_is_refused_by_name(small_state, linker):
     assert refusal is not None and refusal.message.startswith("The documents I have don't mention Stanford")
     refusal = decide(small_state, linker, "What's the application deadline for the Thornbury MBA?")
     assert refusal is not None and refusal.message.startswith("The documents I have don't mention Thornbury MBA")
+    refusal = decide(small_state, linker, "how much is tuition at the university of thornbury")
+    assert refusal is not None and refusal.message.startswith(
+        "The documents I have don't mention university of thornbury"
+    )
 
 
 def test_a_program_the_schools_pages_never_name_is_refused_with_what_they_cover(small_state, linker):
