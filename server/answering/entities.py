@@ -183,15 +183,30 @@ class EntityLinker:
                 if len(run) < n or any(not w or not w.islower() for w in run):
                     continue
                 key = _norm("".join(run))
-                if key in self._plain_keys or (n > 1 and key + "university" in self._plain_keys):
-                    possessive = bool(POSSESSIVE.search(words[i + n - 1]))
-                    before = words[i - 1].lower() if i > 0 else ""
-                    out.append((" ".join(run), possessive or before in subject_markers))
+                possessive = bool(POSSESSIVE.search(words[i + n - 1]))
+                before = words[i - 1].lower() if i > 0 else ""
+                subject = possessive or before in subject_markers
+                if (
+                    key in self._plain_keys
+                    or (n > 1 and key + "university" in self._plain_keys)
+                    or (n == 1 and subject and self._leads_with(run[0]))
+                ):
+                    out.append((" ".join(run), subject))
                     i += n
                     break
             else:
                 i += 1
         return out
+
+    def _leads_with(self, word: str) -> bool:
+        """Whether a word, typed in lower case, is the first word of the name of every page it links to
+        ("quinnipiac" of "Quinnipiac University (School of Nursing)"; not "nursing")."""
+        if len(word) < 4:
+            return False
+        mention = self.link(word.capitalize(), True)
+        if mention is None or not mention.linked or not mention.by_name or mention.loose:
+            return False
+        return all(self._by_id[d].lead.split()[:1] == [word.capitalize()] for d in mention.doc_ids)
 
     def same_school(self, docs: frozenset[str], of: frozenset[str]) -> frozenset[str]:
         """Those of ``docs`` whose title names the same subject (its first segment) as one of ``of``: a

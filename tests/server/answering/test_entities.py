@@ -1,7 +1,7 @@
 """Names linked to documents: titles, aliases, acronyms, the source's site; unknown subjects."""
 
 from server.answering.entities import _named_groups, acronyms
-from server.answering.question import Mention, analyse
+from server.answering.question import SUBJECT_MARKERS, Mention, analyse
 from tests.server.answering.conftest import build_state
 
 LAKEVIEW = "lakeview-robotics"
@@ -279,3 +279,16 @@ def test_a_side_of_a_contrast_both_titled_stays_what_is_asked(tmp_path):
     assert "marin" not in asked.focus  # a title word on one side of no contrast still names the page
     guide = analyse("Who sits on the committee for Harwell's civil engineering thesis?", linker)
     assert "thesi" not in guide.focus  # that title names one side only: it names the page
+
+
+def test_a_schools_first_name_typed_in_lower_case_links_as_the_subject(tmp_path):
+    pages = {
+        "brantley-msn": ("Brantley University (School of Nursing) - MSN tuition", "Tuition is $990 per credit."),
+        "corrow-msn": ("Corrow College - Nursing MSN admission", "Corrow admits nurses each fall."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    assert linker.lowercase_names("what's the tuition at brantley", SUBJECT_MARKERS) == [("brantley", True)]
+    assert analyse("what's the tuition at brantley", linker).doc_ids == {"brantley-msn"}
+    # A word of a page's name that does not start it ("nursing"), or one that is not the subject, is no name.
+    assert linker.lowercase_names("what's the tuition for nursing", SUBJECT_MARKERS) == []
+    assert linker.lowercase_names("brantley was my first choice", SUBJECT_MARKERS) == []
