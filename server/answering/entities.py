@@ -95,6 +95,9 @@ class DocumentNames:
         self.lead_tokens = set(content_tokens(" ".join([self.lead, *aliases])))
         self.forms = word_forms(" ".join([title, *aliases]))  # its words as written (a plural as its singular)
         self.keys = {_norm(a) for a in aliases} | acronyms(title) | {_norm(title), _norm(self.lead)}
+        # What a later segment of the title names, of two words or more: "… - Information Security Analysts,
+        # May 2019" is the page on information security analysts.
+        self.topics = {_norm(p) for s in segments[1:] for p in s.split(",") if len(p.split()) >= 2}
         self.keys |= _site_name(doc.get("source") or "")
         self.keys.discard("")
         # Keys that may be typed in lower case ("kessler", "oregon state"): not the acronyms, which are
@@ -161,6 +164,7 @@ class EntityLinker:
         self.names = [DocumentNames(d) for d in index.documents]
         self._by_id = {n.doc_id: n for n in self.names}
         self._plain_keys = set().union(*(n.plain_keys for n in self.names)) if self.names else set()
+        self._topics = set().union(*(n.topics for n in self.names)) if self.names else set()
         self.terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
@@ -190,6 +194,7 @@ class EntityLinker:
                     key in self._plain_keys
                     or (n > 1 and key + "university" in self._plain_keys)
                     or (n == 1 and subject and self._leads_with(run[0]))
+                    or (n > 1 and subject and key in self._topics)
                 ):
                     out.append((" ".join(run), subject))
                     i += n

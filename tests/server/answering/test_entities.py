@@ -292,3 +292,17 @@ def test_a_schools_first_name_typed_in_lower_case_links_as_the_subject(tmp_path)
     # A word of a page's name that does not start it ("nursing"), or one that is not the subject, is no name.
     assert linker.lowercase_names("what's the tuition for nursing", SUBJECT_MARKERS) == []
     assert linker.lowercase_names("brantley was my first choice", SUBJECT_MARKERS) == []
+
+
+def test_what_a_later_title_segment_names_links_in_lower_case_as_the_subject(tmp_path):
+    pages = {
+        "wages-turbine": (
+            "Labor Survey Office Wage Estimates - Tidal Turbine Technicians, May 2031",
+            "Mean annual wage: $68,450.",
+        ),
+        "harwell-energy": ("Harwell University - Tidal energy MS", "Students build turbine models."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    question = analyse("What was the mean annual wage for tidal turbine technicians in May 2031?", linker)
+    assert question.doc_ids == {"wages-turbine"}
+    assert linker.lowercase_names("tidal turbine technicians earn well", SUBJECT_MARKERS) == []  # not the subject
