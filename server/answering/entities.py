@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from indexer.store import LoadedIndex
 
 from .names import LooseNames
-from .question import CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, negated, word_forms
+from .question import CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -112,18 +112,15 @@ class CorpusTerms:
         self.index = index
         self._doc_of_row = [c.doc_id for c in index.chunks]
         self._vocab = sorted(index.lexical.vocab)
-        self._known = frozenset(self._vocab)
         self._words: dict[str, tuple[list[str], str]] = {}
 
     def docs_with(self, token: str) -> set[str]:
         return {self._doc_of_row[int(r)] for r in self.index.lexical.rows_with(token)}
 
     def family(self, token: str) -> list[str]:
-        """The corpus's words that ``covers`` counts as this one (itself, "decid" for "decis", "unfund" for
-        "fund"…)."""
-        negations = [word for word in negated(token) if word in self._known]
+        """The corpus's words that ``covers`` counts as this one (itself, "decid" for "decis"…)."""
         if len(token) < 5:
-            return [token, *negations]
+            return [token]
         prefix = token[:4]
         start = bisect.bisect_left(self._vocab, prefix)
         out = []
@@ -132,7 +129,7 @@ class CorpusTerms:
                 break
             if covers(token, {word}):
                 out.append(word)
-        return (out or [token]) + negations
+        return out or [token]
 
     def used_in(self, token: str, docs: set[str] | frozenset[str]) -> bool:
         """Some document of ``docs`` uses the token, a word of its family or a synonym."""

@@ -326,15 +326,9 @@ for _group in map(frozenset, map(tokenize_query, SYNONYM_GROUPS)):
         SYNONYMS[_stem] = SYNONYMS.get(_stem, frozenset()) | _group  # a word in two groups gets both
 
 
-def negated(token: str) -> tuple[str, ...]:
-    """The token's negated forms ("unfund" of "fund", "nonresid" of "resid"): they are about the same thing."""
-    return tuple(prefix + token for prefix in VOCAB.negating_prefixes)
-
-
 def covers(token: str, tokens: set[str] | frozenset[str]) -> bool:
-    """A stemmed token, a word of its family ("decis"/"decid", "applic"/"appli"), a synonym or a negated form
-    ("unfund" for "fund") is among ``tokens``."""
-    if token in tokens or not tokens.isdisjoint(negated(token)):
+    """A stemmed token, a word of its family ("decis"/"decid", "applic"/"appli") or a synonym is among ``tokens``."""
+    if token in tokens:
         return True
     synonyms = SYNONYMS.get(token)
     if synonyms is not None and not synonyms.isdisjoint(tokens):

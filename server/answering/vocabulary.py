@@ -32,7 +32,6 @@ class Vocabulary:
     generic_earners: tuple[str, ...]  # people in general, not an occupation ("graduates")
     synonym_groups: tuple[tuple[str, ...], ...]
     contrast_groups: tuple[tuple[str, ...], ...]  # words that exclude each other ("spring" / "fall")
-    negating_prefixes: tuple[str, ...]  # "unfunded" is about funding: the negated word covers the word
     measure_words: tuple[str, ...]  # "how big / far / old": the adjective names a measure, not a topic
     function_words: frozenset[str]  # skipped inside initials ("University of Louisiana at Lafayette")
     institution_heads: frozenset[str]  # words a school's name starts with ("the University of X")

@@ -387,14 +387,6 @@ def test_a_heading_over_list_items_is_quoted_with_its_items(tmp_path):
     assert "advisor" not in text
 
 
-def test_a_negated_word_in_a_unit_covers_the_focus(tmp_path):
-    page = "The MS in acoustics is an unfunded one-year degree.\n\nThe PhD admits six students each fall."
-    state = build_state(tmp_path, {"tarn-acoustics": ("Tarn Polytechnic - Acoustics graduate study", page)})
-    assert "unfund" in state.linker.terms.family("fund")
-    feats = _unit_feats(state, "Is Tarn Polytechnic's acoustics MS funded?")
-    assert feats["The MS in acoustics is an unfunded one-year degree."]["focus"] == 1.0
-
-
 def test_a_label_over_rows_is_no_date_and_its_rows_read_it(tmp_path):
     page = (
         "Auditions for the conducting MM are held on campus.\n\n"

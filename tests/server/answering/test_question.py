@@ -125,14 +125,6 @@ def test_synonyms_of_the_domain_cover_each_other():
     assert not covers("gmat", stems("The GRE is not required."))  # another test is not a synonym
 
 
-def test_a_negated_word_covers_the_word():
-    stems = lambda text: set(content_tokens(text))  # noqa: E731
-    assert covers("fund", stems("The MS is an unfunded two-year degree."))
-    assert covers("refund", stems("The deposit is non-refundable."))
-    assert covers("resid", stems("Nonresident students pay $1,210 a credit."))
-    assert not covers("fund", stems("The MS takes one year of study."))
-
-
 def test_a_count_or_score_is_not_a_sum_or_a_year():
     from server.answering.question import matches_kind
 
