@@ -518,8 +518,8 @@ def _link(linker, name: str, subject: bool) -> list:
         # Every word must name something: "Ohio State" is not "Ohio" where "State" is a word of every page.
         lacking = [w for w, p in zip(words, parts, strict=True) if p is None or not p.linked]
         abbreviations = all(sum(ch.isupper() for ch in w) >= 2 for w in lacking)
-        if abbreviations and None not in parts and any(p.linked and p.lead for p in parts):
-            return [p for p in parts if p.linked]
+        if abbreviations and any(p is not None and p.linked and p.lead for p in parts):
+            return [p for p in parts if p is not None and p.linked]
     return [mention]
 
 

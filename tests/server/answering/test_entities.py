@@ -306,3 +306,17 @@ def test_what_a_later_title_segment_names_links_in_lower_case_as_the_subject(tmp
     question = analyse("What was the mean annual wage for tidal turbine technicians in May 2031?", linker)
     assert question.doc_ids == {"wages-turbine"}
     assert linker.lowercase_names("tidal turbine technicians earn well", SUBJECT_MARKERS) == []  # not the subject
+
+
+def test_a_schools_initials_beside_a_program_abbreviation_link_the_school_when_not_the_subject(tmp_path):
+    pages = {
+        "wexford-ds-tuition": (
+            "University of Wexford (Data Science Masters) - Tuition",
+            "Tuition for the MSDS is $1,150 a credit.",
+        ),
+        "kessler-msds": ("Kessler College - MS in Data Science tuition", "Tuition is $880 a credit."),
+        "tamar-analytics": ("Tamar Institute - Analytics careers", "Many MSDS graduates become analysts."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    # "UW MSDS" names nothing as a whole; "UW" names Wexford, and "MSDS" after "the" is no subject.
+    assert analyse("How much does the UW MSDS cost per credit?", linker).doc_ids == {"wexford-ds-tuition"}
