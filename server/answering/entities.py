@@ -162,6 +162,9 @@ class EntityLinker:
         self._by_id = {n.doc_id: n for n in self.names}
         self._plain_keys = set().union(*(n.plain_keys for n in self.names)) if self.names else set()
         self._topics = set().union(*(n.topics for n in self.names)) if self.names else set()
+        # Initials and short site names ("uw", "asu"), typed in lower case: names only as the subject ("for uw"),
+        # as they are often words too.
+        self._short_keys = set().union(*(n.keys - n.plain_keys for n in self.names)) if self.names else set()
         self.terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
@@ -190,7 +193,7 @@ class EntityLinker:
                 if (
                     key in self._plain_keys
                     or (n > 1 and key + "university" in self._plain_keys)
-                    or (n == 1 and subject and self._leads_with(run[0]))
+                    or (n == 1 and subject and (key in self._short_keys or self._leads_with(run[0])))
                     or (n > 1 and subject and key in self._topics)
                 ):
                     out.append((" ".join(run), subject))

@@ -294,6 +294,17 @@ def test_a_schools_first_name_typed_in_lower_case_links_as_the_subject(tmp_path)
     assert linker.lowercase_names("brantley was my first choice", SUBJECT_MARKERS) == []
 
 
+def test_initials_typed_in_lower_case_link_only_as_the_subject(tmp_path):
+    pages = {
+        "ndu-msn": ("North Dunmore University (NDU) - MSN admission", "NDU admits nurses each spring."),
+        "corrow-msn": ("Corrow College - Nursing MSN admission", "Corrow admits nurses each fall."),
+    }
+    linker = build_state(tmp_path, pages).linker
+    assert linker.lowercase_names("whats the gre requirement for ndu nursing", SUBJECT_MARKERS) == [("ndu", True)]
+    assert analyse("whats the gre requirement for ndu nursing", linker).doc_ids == {"ndu-msn"}
+    assert linker.lowercase_names("ndu nursing gre", SUBJECT_MARKERS) == []  # initials are often words too
+
+
 def test_what_a_later_title_segment_names_links_in_lower_case_as_the_subject(tmp_path):
     pages = {
         "wages-turbine": (
