@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from indexer.store import LoadedIndex
 
 from .names import LooseNames
-from .question import CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
+from .question import ARTICLES, CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -188,7 +188,8 @@ class EntityLinker:
                     continue
                 key = _norm("".join(run))
                 possessive = bool(POSSESSIVE.search(words[i + n - 1]))
-                before = words[i - 1].lower() if i > 0 else ""
+                k = i - 2 if i > 1 and words[i - 1].lower() in ARTICLES else i - 1
+                before = words[k].lower() if k >= 0 else ""  # "for the sva mfa" as "for sva"
                 subject = possessive or before in subject_markers
                 if (
                     key in self._plain_keys

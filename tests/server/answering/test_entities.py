@@ -303,6 +303,7 @@ def test_initials_typed_in_lower_case_link_only_as_the_subject(tmp_path):
     assert linker.lowercase_names("whats the gre requirement for ndu nursing", SUBJECT_MARKERS) == [("ndu", True)]
     assert analyse("whats the gre requirement for ndu nursing", linker).doc_ids == {"ndu-msn"}
     assert linker.lowercase_names("ndu nursing gre", SUBJECT_MARKERS) == []  # initials are often words too
+    assert linker.lowercase_names("when is the deadline for the ndu msn", SUBJECT_MARKERS) == [("ndu", True)]
 
 
 def test_what_a_later_title_segment_names_links_in_lower_case_as_the_subject(tmp_path):
