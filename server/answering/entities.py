@@ -165,6 +165,7 @@ class EntityLinker:
         # Initials and short site names ("uw", "asu"), typed in lower case: names only as the subject ("for uw"),
         # as they are often words too.
         self._short_keys = set().union(*(n.keys - n.plain_keys for n in self.names)) if self.names else set()
+        self._leads: dict[str, bool] = {}  # _leads_with, once per word
         self.terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
@@ -179,6 +180,11 @@ class EntityLinker:
         document's name, site name or alias. Returns (name, subject) pairs like ``question.name_spans``."""
         words = re.findall(r"[\w&'’.-]+", sentence)
         bare = [POSSESSIVE.sub("", w).strip(".") for w in words]
+
+        def subject_at(i: int, n: int) -> bool:
+            k = i - 2 if i > 1 and words[i - 1].lower() in ARTICLES else i - 1  # "for the sva mfa" as "for sva"
+            return bool(POSSESSIVE.search(words[i + n - 1])) or (k >= 0 and words[k].lower() in subject_markers)
+
         out: list[tuple[str, bool]] = []
         i = 0
         while i < len(words):
@@ -187,17 +193,13 @@ class EntityLinker:
                 if len(run) < n or any(not w or not w.islower() for w in run):
                     continue
                 key = _norm("".join(run))
-                possessive = bool(POSSESSIVE.search(words[i + n - 1]))
-                k = i - 2 if i > 1 and words[i - 1].lower() in ARTICLES else i - 1
-                before = words[k].lower() if k >= 0 else ""  # "for the sva mfa" as "for sva"
-                subject = possessive or before in subject_markers
-                if (
-                    key in self._plain_keys
-                    or (n > 1 and key + "university" in self._plain_keys)
-                    or (n == 1 and subject and (key in self._short_keys or self._leads_with(run[0])))
-                    or (n > 1 and subject and key in self._topics)
+                named = key in self._plain_keys or (n > 1 and key + "university" in self._plain_keys)
+                # Initials, a school's first name, what a later title segment names: only as the subject.
+                if named or (
+                    subject_at(i, n)
+                    and (key in self._topics if n > 1 else key in self._short_keys or self._leads_with(run[0]))
                 ):
-                    out.append((" ".join(run), subject))
+                    out.append((" ".join(run), subject_at(i, n)))
                     i += n
                     break
             else:
@@ -209,10 +211,15 @@ class EntityLinker:
         ("quinnipiac" of "Quinnipiac University (School of Nursing)"; not "nursing")."""
         if len(word) < 4:
             return False
-        mention = self.link(word.capitalize(), True)
-        if mention is None or not mention.linked or not mention.by_name or mention.loose:
-            return False
-        return all(self._by_id[d].lead.split()[:1] == [word.capitalize()] for d in mention.doc_ids)
+        leads = self._leads.get(word)
+        if leads is None:
+            mention = self.link(word.capitalize(), True)
+            leads = bool(mention and mention.linked and mention.by_name and not mention.loose) and all(
+                self._by_id[d].lead.split()[:1] == [word.capitalize()] for d in mention.doc_ids
+            )
+            if len(self._leads) < 65536:  # one index version's words: bounded
+                self._leads[word] = leads
+        return leads
 
     def same_school(self, docs: frozenset[str], of: frozenset[str]) -> frozenset[str]:
         """Those of ``docs`` whose title names the same subject (its first segment) as one of ``of``: a
