@@ -12,7 +12,7 @@ from typing import TypedDict
 from indexer.search import Hit
 
 from .compose import Candidate
-from .conversation import ConversationState, Resolved, resolve, stands_alone, update
+from .conversation import ConversationState, Resolved, names_subject, resolve, stands_alone, update
 from .entities import EntityLinker
 from .index_service import IndexState
 from .question import Question, content_tokens, focus_words
@@ -89,7 +89,10 @@ def answer_turn(
         # The entity in focus was a soft default: a question its documents cannot answer is tried on its own.
         alone = Resolved(question, question.text)
         retry = answer(state, alone, doc_ids, vectors)
-        if retry.answered:
+        others = {c["doc_id"] for c in retry.citations} - set().union(*resolved.question.entities)
+        # A bare follow-up ("Is the LSAT required?") answered from other schools' pages is not about the
+        # school in focus: it stays refused; pages of no school (a careers article, the BLS) may answer it.
+        if retry.answered and (names_subject(question) or not any(map(state.linker.names_school, others))):
             # The topic moves to the pages quoted only when the message names its own subject ("And what do
             # lawyers earn?"); a bare question answered elsewhere leaves the entity in focus as it was.
             resolved, result, moved = alone, retry, bool(question.earners or question.entities)

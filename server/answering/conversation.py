@@ -101,6 +101,12 @@ def stands_alone(question: Question) -> bool:
     return not refers_back(question.text) or bool(question.earners or question.entities)
 
 
+def names_subject(question: Question) -> bool:
+    """The message names its own subject: whose pay, or a page by its name (not a term some page's text
+    holds, "the LSAT")."""
+    return bool(question.earners) or any(m.linked and m.by_name for m in question.mentions)
+
+
 def named(question: Question) -> list[str]:
     """Names of schools or organisations in the message: the entities it switches to. A name true of more
     documents than another one's ("MS" beside "Harbor Tech") is a broader word, not a name of its own."""

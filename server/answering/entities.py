@@ -26,6 +26,7 @@ TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
 # "in" joins a degree to its field ("Master of Science in Finance", "MS in Finance": MSF).
 CAPITAL_RUN = re.compile(r"[A-Z][\w&.'’-]*(?:\s+(?:of|and|&|de|the|in)?\s*[A-Z][\w&.'’-]*)*")
 HOST_NOISE = vocabulary().host_noise
+INSTITUTION_HEADS = vocabulary().institution_heads
 POSSESSIVE = re.compile(r"['’]s?$")
 ACRONYM_NAME = re.compile(r"[A-Z]{2,7}")
 MAX_GENERIC_SHARE = 0.2  # a name matching more than this share of documents (and > 3) says nothing
@@ -205,6 +206,11 @@ class EntityLinker:
             else:
                 i += 1
         return out
+
+    def names_school(self, doc_id: str) -> bool:
+        """The page's name is a school's ("… University (Law School)"), not a careers article's or an agency's."""
+        names = self._by_id.get(doc_id)
+        return names is not None and not INSTITUTION_HEADS.isdisjoint(re.findall(r"[a-z]+", names.lead.lower()))
 
     def _leads_with(self, word: str) -> bool:
         """Whether a word, typed in lower case, is the first word of the name of every page it links to
