@@ -478,10 +478,15 @@ INSTITUTION = re.compile(rf"\b(?:{'|'.join(sorted(VOCAB.institution_heads))}) of
 
 def lowercase_institutions(sentence: str) -> list[tuple[str, bool]]:
     """``name_spans`` for schools written in lower case as "university of X"; a subject after "at (the)"."""
+
+    def asking(word: str) -> bool:  # a stop word or a question filler ("how", "much"), not part of a name
+        tokens = tokenize_query(word)
+        return word in STOPWORDS or not tokens or tokens[0] in FILLER
+
     out = []
     for m in INSTITUTION.finditer(sentence):
         words = [w for w in m.groups() if w]
-        while words and (words[-1] in STOPWORDS or tokenize_query(words[-1])[:1] in ([], *([t] for t in FILLER))):
+        while words and asking(words[-1]):
             words.pop()
         if not words:
             continue
