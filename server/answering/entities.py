@@ -11,6 +11,7 @@ when that name is its subject.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 from indexer.store import LoadedIndex
 
 from .names import LooseNames
-from .question import ARTICLES, CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, word_forms
+from .question import CALENDAR, CONTRASTS, FILLER, SYNONYMS, Mention, content_tokens, covers, follows_marker, word_forms
 from .vocabulary import vocabulary
 
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|]\s+|:\s+|\s*[()]\s*")
@@ -166,7 +167,8 @@ class EntityLinker:
         # Initials and short site names ("uw", "asu"), typed in lower case: names only as the subject ("for uw"),
         # as they are often words too.
         self._short_keys = set().union(*(n.keys - n.plain_keys for n in self.names)) if self.names else set()
-        self._leads: dict[str, bool] = {}  # _leads_with, once per word
+        # Once per word of one index version (bounded).
+        self._leads_with = functools.lru_cache(maxsize=65536)(self._starts_every_name)
         self.terms = terms
         self._vocab = index.lexical.vocab
         self._idf = index.lexical.idf
@@ -182,10 +184,6 @@ class EntityLinker:
         words = re.findall(r"[\w&'’.-]+", sentence)
         bare = [POSSESSIVE.sub("", w).strip(".") for w in words]
 
-        def subject_at(i: int, n: int) -> bool:
-            k = i - 2 if i > 1 and words[i - 1].lower() in ARTICLES else i - 1  # "for the sva mfa" as "for sva"
-            return bool(POSSESSIVE.search(words[i + n - 1])) or (k >= 0 and words[k].lower() in subject_markers)
-
         out: list[tuple[str, bool]] = []
         i = 0
         while i < len(words):
@@ -195,12 +193,13 @@ class EntityLinker:
                     continue
                 key = _norm("".join(run))
                 named = key in self._plain_keys or (n > 1 and key + "university" in self._plain_keys)
+                # "for the sva mfa" as "for sva"
+                subject = bool(POSSESSIVE.search(words[i + n - 1])) or follows_marker(words[:i], subject_markers)
                 # Initials, a school's first name, what a later title segment names: only as the subject.
                 if named or (
-                    subject_at(i, n)
-                    and (key in self._topics if n > 1 else key in self._short_keys or self._leads_with(run[0]))
+                    subject and (key in self._topics if n > 1 else key in self._short_keys or self._leads_with(run[0]))
                 ):
-                    out.append((" ".join(run), subject_at(i, n)))
+                    out.append((" ".join(run), subject))
                     i += n
                     break
             else:
@@ -212,20 +211,15 @@ class EntityLinker:
         names = self._by_id.get(doc_id)
         return names is not None and not INSTITUTION_HEADS.isdisjoint(re.findall(r"[a-z]+", names.lead.lower()))
 
-    def _leads_with(self, word: str) -> bool:
+    def _starts_every_name(self, word: str) -> bool:
         """Whether a word, typed in lower case, is the first word of the name of every page it links to
         ("quinnipiac" of "Quinnipiac University (School of Nursing)"; not "nursing")."""
         if len(word) < 4:
             return False
-        leads = self._leads.get(word)
-        if leads is None:
-            mention = self.link(word.capitalize(), True)
-            leads = bool(mention and mention.linked and mention.by_name and not mention.loose) and all(
-                self._by_id[d].lead.split()[:1] == [word.capitalize()] for d in mention.doc_ids
-            )
-            if len(self._leads) < 65536:  # one index version's words: bounded
-                self._leads[word] = leads
-        return leads
+        mention = self.link(word.capitalize(), True)
+        if mention is None or not mention.linked or not mention.by_name or mention.loose:
+            return False
+        return all(self._by_id[d].lead.split()[:1] == [word.capitalize()] for d in mention.doc_ids)
 
     def same_school(self, docs: frozenset[str], of: frozenset[str]) -> frozenset[str]:
         """Those of ``docs`` whose title names the same subject (its first segment) as one of ``of``: a

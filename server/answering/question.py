@@ -427,6 +427,15 @@ def _is_name_word(word: str, first: bool) -> bool:
     return bare.lower() not in {"i", "i'm", "i'd", "i've", "i'll"}
 
 
+def follows_marker(before: list[str], markers: frozenset[str] = SUBJECT_MARKERS, through_article: bool = True) -> bool:
+    """The words before a name end with a subject marker ("at", "for", "does"), an article between them
+    allowed ("for the X") unless ``through_article`` is false."""
+    words = [w.lower() for w in before[-2:]]
+    if through_article and words and words[-1] in ARTICLES:
+        words.pop()
+    return bool(words) and words[-1] in markers
+
+
 def name_spans(sentence: str) -> list[tuple[str, bool]]:
     """Runs of capitalised words and acronyms in one sentence, each with whether it is the subject.
 
@@ -463,9 +472,7 @@ def name_spans(sentence: str) -> list[tuple[str, bool]]:
         text = re.sub(r"['’]s?$", "", text).strip(" .,-")
         # "for the Kessler MBA" as "for Kessler", but not "to the PhD level" nor "is the 1L budget": after an
         # article, a name with a word written as names are ("Kessler"), not only initials or terms.
-        k = i - 2 if i > 1 and words[i - 1].lower() in ARTICLES and any(map(PLAIN_NAME.match, run)) else i - 1
-        before = words[k].lower() if k >= 0 else ""
-        subject = possessive or before in SUBJECT_MARKERS
+        subject = possessive or follows_marker(words[:i], through_article=any(map(PLAIN_NAME.match, run)))
         out.append((text, subject))
         i = j
     return out
@@ -491,10 +498,7 @@ def lowercase_institutions(sentence: str) -> list[tuple[str, bool]]:
         if not words:
             continue
         name = " ".join([sentence[m.start() : m.start(1)].rstrip(), *words])
-        before = sentence[: m.start()].split()[-2:]
-        if before and before[-1].lower() in ARTICLES:
-            before = before[:-1]
-        out.append((name, bool(before) and before[-1].lower() in SUBJECT_MARKERS))
+        out.append((name, follows_marker(sentence[: m.start()].split())))
     return out
 
 

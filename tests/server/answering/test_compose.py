@@ -26,6 +26,11 @@ def compose(state, linker, text, weights=FOCUS_FIRST):
     return question, composer.render(units, more)
 
 
+def unit_where(index, test) -> tuple[int, int]:
+    """(passage row, unit number) of the first unit whose text passes ``test``."""
+    return next((r, n) for r, c in enumerate(index.chunks) for n, u in enumerate(c.units) if test(u.text))
+
+
 def quoted_alone(index, row, n, question):
     """The answer text when unit ``n`` of passage ``row`` is the one unit chosen for ``question``."""
     unit = index.chunks[row].units[n]
@@ -282,10 +287,8 @@ def test_an_faq_question_line_is_quoted_with_the_answer_under_it(tmp_path):
         "2. Is there an entrance exam?\n"
         "    • No entrance exam is needed."
     )
-    state = build_state(tmp_path, {"kessler-faq": ("Kessler College - Nursing FAQ", page)})
-    index = state.index
-    row = next(r for r, c in enumerate(index.chunks) if "already hold" in c.text)
-    n = next(i for i, u in enumerate(index.chunks[row].units) if u.text.endswith("nursing license?"))
+    index = build_state(tmp_path, {"kessler-faq": ("Kessler College - Nursing FAQ", page)}).index
+    row, n = unit_where(index, lambda text: text.endswith("nursing license?"))
     text = quoted_alone(index, row, n, "Can I apply to Kessler if I have a nursing license?")
     assert "first license only" in text and "entrance exam" not in text
 
@@ -376,11 +379,8 @@ def test_a_heading_over_list_items_is_quoted_with_its_items(tmp_path):
         "Elective courses (18 credits)\n\n"
         "Students choose electives with their advisor from any graduate department."
     )
-    state = build_state(tmp_path, {"dunmore-mfa": ("Dunmore Institute - MFA requirements", page)})
-    index = state.index
-    row, lead = next(
-        (r, n) for r, c in enumerate(index.chunks) for n, u in enumerate(c.units) if u.text.startswith("Studio courses")
-    )
+    index = build_state(tmp_path, {"dunmore-mfa": ("Dunmore Institute - MFA requirements", page)}).index
+    row, lead = unit_where(index, lambda text: text.startswith("Studio courses"))
     assert index.chunks[row].units[lead].kind == "heading"
     text = quoted_alone(index, row, lead, "Which studio courses does the MFA require?")
     assert text.index("Studio courses") < text.index("ART 601") < text.index("ART 602") < text.index("ART 610")
