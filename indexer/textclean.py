@@ -270,6 +270,9 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
         if line.kind == "heading":
             blocks.append(Block("heading", line.text, level=line.level, page=page))
             i += 1
+        elif line.kind == "item" and _asks_of_faq(lines, i):
+            blocks.append(Block("heading", line.text, level=0, page=page))
+            i += 1
         elif line.kind in ("item", "row"):
             blocks.append(Block(line.kind, line.text, page=page, header=line.header))
             i += 1
@@ -282,6 +285,24 @@ def parse_text(raw: str, *, title: str | None = None, page: int | None = None) -
             text, i = _paragraph(lines, i)
             blocks.append(Block("para", text, page=page))
     return blocks
+
+
+def _asks_of_faq(lines: list[_Line], i: int) -> bool:
+    """A numbered or bulleted question with its answer under it ("4. Can I work while enrolled?" then "You can
+    work except …"): an FAQ's question heads its answer. A question among questions (a list of questions to ask
+    yourself) stays an item."""
+
+    def question(k: int) -> bool:
+        return 0 <= k < len(lines) and _is_question_heading(lines[k].text)
+
+    nxt = i + 1
+    return (
+        question(i)
+        and nxt < len(lines)
+        and lines[nxt].kind != "heading"
+        and not question(nxt)
+        and not (i and lines[i - 1].kind == "item" and question(i - 1))
+    )
 
 
 def _next_kind(lines: list[_Line], k: int) -> str:

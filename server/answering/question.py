@@ -206,7 +206,8 @@ class Question:
     small_talk: str | None = None  # greeting | thanks | bye | help
     entities: tuple[frozenset[str], ...] = ()  # linked document groups, one per entity
     acronyms: tuple[str, ...] = ()  # focus words written in capitals ("GPA"): also match "grade point average"
-    earners: tuple[str, ...] = ()  # who a pay question is about, as written ("urban planners"), names left out
+    earners: tuple[str, ...] = ()  # whose pay or outlook is asked, as written ("urban planners"), names left out
+    asked_of_earners: str = "pay"  # what is asked of them: "pay" or "job outlook"
     programs: tuple[str, ...] = ()  # program names too common to link ("Computer Science"), as written
     parts: tuple[Question, ...] = ()  # the two questions of a two-part one ("What's X, and what can Y earn?")
     condition: tuple[str, ...] = ()  # what the sentences before the question say of the asker ("I have a PharmD.")
@@ -228,9 +229,11 @@ class Question:
         return replace(self, **changes)
 
 
-# Who a pay question is about: "How much do urban planners earn?", "What is the salary of a school counselor?"
-# The words after it that start a detail, not part of who: "logisticians in manufacturing".
+# Who a question about an occupation's pay or outlook is about: "How much do urban planners earn?", "What is
+# the salary of a school counselor?", "the job outlook for chemists". The words after it that start a detail,
+# not part of who: "logisticians in manufacturing".
 AFTER_WHO = "|".join(VOCAB.after_who)
+ATTRIBUTE_OF = {w: topic for topic, words in VOCAB.occupation_attributes.items() for w in words}
 PAY_SUBJECT = (
     re.compile(
         r"\b(?:how much|what)\s+(?:do|does|did|can|could|will|would)\s+(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){0,4}?)\s+"
@@ -238,7 +241,7 @@ PAY_SUBJECT = (
         re.I,
     ),
     re.compile(
-        r"\b(?:salary|salaries|pay|wages?|earnings)\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
+        rf"\b(?P<attribute>{'|'.join(map(re.escape, ATTRIBUTE_OF))})\s+(?:of|for)\s+(?:an?\s+|the\s+)?"
         rf"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+){{0,4}}?)\s*(?=\b(?:{AFTER_WHO}|earn)\b|[?.!,;]|$)",
         re.I,
     ),
@@ -248,9 +251,10 @@ GENERIC_EARNERS = frozenset(tokenize_query(" ".join(VOCAB.generic_earners)))
 DETAIL = re.compile(rf"\s+(?:{AFTER_WHO})\s+.*$", re.I)
 
 
-def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
-    """The words naming who a pay question is about, leaving out names, degree words, initials and people in
-    general ("What do Harwick cybersecurity graduates make?" -> "cybersecurity")."""
+def pay_subject(clause: str, names: set[str]) -> tuple[tuple[str, ...], str]:
+    """The words naming who a question on an occupation is about, leaving out names, degree words, initials and
+    people in general ("What do Harwick cybersecurity graduates make?" -> "cybersecurity"), and what is asked
+    of them ("pay", "job outlook")."""
     for pattern in PAY_SUBJECT:
         found = pattern.search(clause)
         if found:
@@ -262,8 +266,9 @@ def pay_subject(clause: str, names: set[str]) -> tuple[str, ...]:
                 and not ACRONYM.fullmatch(w)  # a page may spell it out ("HR managers": "human resources managers")
                 and not any(t in names or t in FILLER or t in GENERIC_EARNERS for t in tokens)
             ]
-            return tuple(words)
-    return ()
+            attribute = found.groupdict().get("attribute")
+            return tuple(words), ATTRIBUTE_OF[attribute.lower()] if attribute else "pay"
+    return (), "pay"
 
 
 def _plural(word: str) -> str:
@@ -587,7 +592,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         if asked and _program_name(name) and all(m is None or not m.doc_ids & in_focus for m in found)
     )
     restated = KIND_FILLER.get(kind, frozenset()) | (MEASURE_WORDS if MEASURE.search(clause) else frozenset())
-    earners = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # not title words
+    earners, asked_of = pay_subject(clause, set().union(*(content_tokens(m.text) for m in mentions)))  # no titles
     acronyms = acronyms_in(clause)
     if linker is not None and in_focus:
         # Initials the entity's titles spell out ("NP" of "… Nurse Practitioner") name the program, as its
@@ -602,6 +607,7 @@ def analyse(message: str, linker=None, *, split: bool = True) -> Question:
         parts=parts,
         acronyms=acronyms,
         earners=earners,
+        asked_of_earners=asked_of,
         programs=programs,
         kind=kind,
         focus=focus,

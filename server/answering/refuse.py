@@ -165,7 +165,8 @@ class Refuser:
         if question.earners and not any(names_in(self.index, side_by_side(question.earners), c) for c in chosen):
             who = " ".join(question.earners)
             return Refusal(
-                f"the answer is not about {who}", f"The documents I have don't state the pay of {who}."
+                f"the answer is not about {who}",
+                f"The documents I have don't state the {question.asked_of_earners} of {who}.",
             ), feats
         p = self.weights.answer_probability(feats)
         feats["p_answer"] = p

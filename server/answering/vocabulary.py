@@ -30,6 +30,7 @@ class Vocabulary:
     openers: frozenset[str]  # capitalised at the start of a question without being a name
     after_who: tuple[str, ...]  # words that end who a pay question is about ("… according to")
     generic_earners: tuple[str, ...]  # people in general, not an occupation ("graduates")
+    occupation_attributes: dict[str, tuple[str, ...]]  # what is asked of an occupation: "pay" ("salary of X") …
     synonym_groups: tuple[tuple[str, ...], ...]
     contrast_groups: tuple[tuple[str, ...], ...]  # words that exclude each other ("spring" / "fall")
     measure_words: tuple[str, ...]  # "how big / far / old": the adjective names a measure, not a topic
@@ -54,7 +55,7 @@ class Vocabulary:
         }
         values = {}
         for name, value in data.items():
-            if name == "kind_filler":
+            if name in ("kind_filler", "occupation_attributes"):
                 values[name] = {k: tuple(v) for k, v in value.items()}
             elif name in ("synonym_groups", "contrast_groups"):
                 values[name] = tuple(tuple(group) for group in value)

@@ -67,6 +67,20 @@ def test_question_lines_become_headings_and_wrapped_lines_join():
     assert blocks[1].text == "The program costs a lot of money and takes two years to finish."
 
 
+def test_a_numbered_faq_question_heads_its_answer_but_a_list_of_questions_stays_a_list():
+    text = (
+        "Common questions\n\n1. Can I study part time?\n   • Yes, most students take two courses a term.\n"
+        "2. Is housing offered?\n   • Only in the first year.\n\nAsk yourself before you apply:\n"
+        "- Do I enjoy field work?\n- Can I relocate?\n\nThe programme suits people who travel.\n"
+    )
+    blocks = parse_text(text)
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert headings[1:3] == ["Can I study part time?", "Is housing offered?"]
+    items = [b.text for b in blocks if b.kind == "item"]
+    assert items[:2] == ["Yes, most students take two courses a term.", "Only in the first year."]
+    assert "Do I enjoy field work?" in items and "Can I relocate?" in items
+
+
 def test_a_line_stating_a_value_is_not_taken_for_a_heading():
     text = (
         "How to Apply\nSpring\nPriority Deadline: March 3\n\nSend every document through the portal.\n\n"

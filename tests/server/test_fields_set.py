@@ -115,13 +115,20 @@ def test_a_how_big_question_is_answered_with_its_number(engines):
     assert portfolio.answered and "15 to 20 pages" in portfolio.answer  # a length in pages, not a duration
 
 
-def test_pay_of_people_the_pages_never_name_is_refused(engines):
+def test_pay_or_outlook_of_people_the_pages_never_name_is_refused(engines):
     extra_engine = engines("extra")
-    # A page mentions "urban planning agencies", and other pages give salaries: neither names urban planners.
-    planners = extra_engine.chat("How much do urban planners earn?")
-    assert not planners.answered and "urban planners" in planners.answer and not planners.citations
+    # A page mentions "urban planning agencies", and other pages give salaries and outlooks ("Employment of
+    # logisticians is projected to grow …"): none names urban planners or pharmacists.
+    for question, who in [
+        ("How much do urban planners earn?", "urban planners"),
+        ("What's the job outlook for pharmacists?", "pharmacists"),
+    ]:
+        refused = extra_engine.chat(question)
+        assert not refused.answered and who in refused.answer and not refused.citations
     logisticians = extra_engine.chat("What do logisticians in manufacturing earn?")
     assert logisticians.answered and "$81,700" in logisticians.answer
+    outlook = extra_engine.chat("What's the job outlook for logisticians?")
+    assert outlook.answered and "17 percent" in outlook.answer
 
 
 def test_pay_of_people_named_with_a_short_word_between_is_answered(engine):

@@ -186,6 +186,20 @@ def test_who_a_pay_question_is_about(text, earners):
     assert analyse(text).earners == earners
 
 
+@pytest.mark.parametrize(
+    ("text", "earners", "asked"),
+    [
+        ("What's the job outlook for geologists?", ("geologists",), "job outlook"),
+        ("Is there much demand for dental hygienists in Maine?", ("dental", "hygienists"), "job outlook"),
+        ("What are the job prospects for graduates?", (), "job outlook"),  # people in general
+        ("What is the pay of a dental hygienist?", ("dental", "hygienist"), "pay"),
+    ],
+)
+def test_whose_outlook_a_question_asks(text, earners, asked):
+    question = analyse(text)
+    assert (question.earners, question.asked_of_earners) == (earners, asked)
+
+
 def test_verbs_that_carry_the_question_are_not_its_topic(linker):
     assert analyse("What happens in Lakeview State's capstone?", linker).focus == ("capston",)
     assert "use" not in analyse("What software do Lakeview State robotics students use?", linker).focus
