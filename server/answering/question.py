@@ -370,10 +370,17 @@ WH_KIND: list[tuple[str, re.Pattern]] = [
 
 # "What if …?" / "What happens if …?" asks what follows, whatever value the condition names.
 WHAT_IF = re.compile(r"^\s*what(\s+happens|\s+would\s+happen|\s+will\s+happen)?\s+if\b", re.I)
+# A clause that sets the asker's case before the question proper ("If I miss the deadline, will they …?",
+# "Once I graduate, what …?"): the kind of answer is the main clause's.
+CONDITION_FIRST = re.compile(
+    r"^\s*(if|once|assuming|suppos(e|ing)|(when|after|before|since)\s+(i|i'm|i’m|we|my))\b[^,?]*,\s*(?=\w+\s+\w+\s+\w+)",
+    re.I,
+)
 
 
 def answer_kind(text: str) -> str:
     """The kind of answer wanted; a yes/no question with no wh-word is yes/no whatever it mentions."""
+    text = CONDITION_FIRST.sub("", text, count=1)
     if WHAT_IF.search(text):
         return "description"
     if AUX_START.search(text) and not WH.search(text):

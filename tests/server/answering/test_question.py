@@ -43,6 +43,11 @@ from server.answering.question import (
         # "What if …?" asks what follows, whatever value the condition names.
         ("What happens if my GPA drops below 3.0?", "description"),
         ("What if the deadline has passed?", "description"),
+        # A clause that sets the asker's case comes first: the question proper decides.
+        ("If my scores arrive after the deadline, will the committee still read my file?", "yesno"),
+        ("Once I finish the degree, what do most graduates earn?", "money"),
+        ("When I apply in March, how many letters do I send?", "count"),
+        ("When is the fall deadline, and is it firm?", "date"),  # a wh-word, not a clause before the question
     ],
 )
 def test_answer_kind(text, kind):
