@@ -412,3 +412,25 @@ def test_a_lead_in_holds_the_value_its_items_hold(tmp_path):
     lead = next(f for text, f in feats.items() if text.startswith("Enrollment and staffing"))
     assert lead["kind"] == 1.0  # quoted with its row, it states the count
     assert feats["The program has met accreditation standards since its founding."]["kind"] == 0.0
+
+
+def test_the_chosen_item_of_a_long_list_is_quoted_whatever_its_place(tmp_path):
+    filler = (
+        "Applicants send the form, a fee and a statement of goals written for the committee, with two letters "
+        "from teachers who know their work in the field."
+    )
+    page = (
+        "Applicants to the geology MS must meet these conditions:\n\n"
+        + "".join(f"{n}. Condition {n}: {filler}\n" for n in range(1, 5))
+        + "5. Prior coursework of two semesters of mineralogy and one of field methods.\n"
+        + "6. A writing sample.\n"
+    )
+    index = build_state(tmp_path, {"corrin-geo": ("Corrin University - Geology MS admission", page)}).index
+    row, item = unit_where(index, lambda text: "mineralogy" in text)
+    unit = index.chunks[row].units[item]
+    composer = Composer(index, FOCUS_FIRST)
+    chosen = [Candidate(row, item, 0, 0.9, {}, unit.text, unit.start, unit.end, True)]
+    units, more = composer.with_context(analyse("Which prior courses does the geology MS expect?"), chosen)
+    text = composer.render(units, more).text
+    assert "these conditions" in text and "two semesters of mineralogy" in text  # the lead-in and the chosen item
+    assert "more in [1]" in text  # the items left out are counted
