@@ -77,6 +77,7 @@ def decision_features(
         # the focus in the unit's context: a date row under the heading or sentence that says what it dates
         "focus_near": best["focus_near"] if best else 0.0,
         "near_semantic": best["near_semantic"] if best else 0.0,  # its meaning with its context's
+        "condition": best["condition"] if best else 0.0,  # it names the asker's case ("already have a master's")
     }
 
 

@@ -62,6 +62,7 @@ DECISION_FEATURES = (
     "max_focus_semantic",
     "focus_near",
     "near_semantic",
+    "condition",
 )
 
 

@@ -67,16 +67,19 @@ def test_decision_features_read_the_chosen_unit_and_the_best_of_the_asked_kind()
     from server.answering.weights import DECISION_FEATURES
 
     chosen = {"focus": 0.5, "semantic": 0.4, "focus_semantic": 0.3, "focus_near": 0.9, "near_semantic": 0.7}
+    chosen["condition"] = 1.0
     others = [chosen, {"focus": 1.0, "semantic": 0.2, "focus_semantic": 0.6, "focus_near": 1.0, "near_semantic": 0.8}]
     feats = decision_features(0.55, chosen, 0.8, others, doc_focus=0.5, doc_missing=1.0)
     assert set(feats) == set(DECISION_FEATURES)
     assert feats["score"] == 0.8 and feats["focus"] == 0.5 and feats["focus_semantic"] == 0.3
     assert feats["focus_near"] == 0.9 and feats["near_semantic"] == 0.7  # the chosen unit's, with its context
+    assert feats["condition"] == 1.0  # the chosen unit names the asker's case
     assert feats["max_focus"] == 1.0 and feats["max_semantic"] == 0.4 and feats["max_focus_semantic"] == 0.6
     assert feats["doc_gap"] == 1.0 and feats["doc_missing"] == 1.0  # a word asked about is in none of the pages
     assert feats["acronym_missing"] == 0.0  # none written in capitals is missing (the default)
     nothing = decision_features(0.55, None, 0.0, [], doc_focus=1.0, doc_missing=0.0)
     assert nothing["score"] == 0.0 and nothing["doc_gap"] == 0.0 and nothing["max_focus"] == 0.0
+    assert nothing["condition"] == 0.0
 
 
 def test_a_test_asked_about_by_its_capitals_and_missing_from_the_entitys_pages_is_a_feature(small_state, linker):
