@@ -362,7 +362,7 @@ MEASURE_WORDS = frozenset(tokenize_query(" ".join(VOCAB.measure_words)))
 # The question phrase decides before any noun does: "How quickly do graduates recoup the cost?" wants a duration.
 WH_KIND: list[tuple[str, re.Pattern]] = [
     ("measure", MEASURE),
-    ("duration", re.compile(r"\bhow (long|quickly|soon|fast)\b(?!.*\b(grow|increase|rise)\w*)", re.I)),
+    ("duration", re.compile(r"\bhow (long|quickly|soon|fast|recent)\b(?!.*\b(grow|increase|rise)\w*)", re.I)),
     ("count", re.compile(r"\bhow many\b(?! (years|months|semesters|weeks|terms|quarters)\b)", re.I)),
     ("date", re.compile(r"^\s*(when|by when|by what date)\b", re.I)),
 ]

@@ -40,6 +40,7 @@ from server.answering.question import (
         ("How far is the field station from campus?", "measure"),
         ("How long should the personal statement be?", "measure"),  # pages or words, not a duration
         ("How long is the internship?", "duration"),
+        ("How recent must my test scores be?", "duration"),  # "within three years": an age, a span of time
         # "What if …?" asks what follows, whatever value the condition names.
         ("What happens if my GPA drops below 3.0?", "description"),
         ("What if the deadline has passed?", "description"),
@@ -161,6 +162,8 @@ def test_a_duration_question_does_not_ask_about_its_own_verb(linker):
     question = analyse("How long does Lakeview State's robotics MS take to finish, part-time?", linker)
     assert question.kind == "duration"
     assert "finish" not in question.focus and "part" in " ".join(question.focus)  # the detail stays
+    recent = analyse("How recent must my GRE scores be for Lakeview State's robotics MS?", linker)
+    assert recent.kind == "duration" and "recent" not in recent.focus and "score" in recent.focus
 
 
 def test_a_measure_question_asks_for_a_number_not_its_adjective(linker):
