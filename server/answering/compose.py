@@ -438,7 +438,7 @@ class Composer:
     def choose(self, question: Question, candidates: list[Candidate], n_groups: int) -> list[Candidate]:
         """The best unit (of each entity when the question compares), then close seconds."""
         cfg = self.config
-        eligible = [c for c in candidates if is_eligible(c.typed, question.valued)]
+        eligible = [c for c in candidates if is_eligible(c.typed, question.valued) and not self._unanswered(c)]
         if question.earners:
             # Who a pay question is about: the units that name them (or whose passage's title or section does)
             # are quoted before any unit about somebody else.
@@ -597,6 +597,14 @@ class Composer:
                 add(cand, reply)  # an FAQ's question line is quoted with the answer under it
                 total += len(chunk.units[reply].text)
         return out, more
+
+    def _unanswered(self, cand: Candidate) -> bool:
+        """A question line with no answer under it in its passage (a saved page cut off after "Is there a
+        language requirement?"): it asks, it does not answer."""
+        if not self._unit_info(cand.row, cand.unit).asks:
+            return False
+        reply = self._reply_to(cand)
+        return reply is None or len(self.index.chunks[cand.row].units[reply].text.split()) < 3
 
     def _reply_to(self, cand: Candidate) -> int | None:
         """The unit that answers a chosen unit which is itself a question (an FAQ's question line), if any."""

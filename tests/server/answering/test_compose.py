@@ -434,3 +434,26 @@ def test_the_chosen_item_of_a_long_list_is_quoted_whatever_its_place(tmp_path):
     text = composer.render(units, more).text
     assert "these conditions" in text and "two semesters of mineralogy" in text  # the lead-in and the chosen item
     assert "more in [1]" in text  # the items left out are counted
+
+
+def test_a_question_line_with_no_answer_under_it_is_never_chosen(tmp_path):
+    # The saved page was cut off after its last question: "Th" is all that is left of the answer.
+    page = (
+        "Is there a thesis requirement?\n\nYes, every student writes and defends a thesis in the second year.\n\n"
+        "Is there a language requirement?\n\nTh\n"
+    )
+    state = build_state(tmp_path, {"alder-hist": ("Alder College - History MA FAQ", page)})
+    question = analyse("Does Alder College's history MA have a language requirement?", state.linker)
+    vector = FakeEmbedder().embed([question.text])[0]
+    groups = retrieve(state.retriever, question, question.text, vector, 8)
+    composer = Composer(state.index, FOCUS_FIRST)
+    candidates = composer.candidates(question, vector, groups)
+    assert candidates[0].text == "Is there a language requirement?"  # the best match by its words
+    chosen = composer.choose(question, candidates, len(groups))
+    assert all(c.text != "Is there a language requirement?" for c in chosen)
+    thesis = analyse("Does Alder College's history MA have a thesis requirement?", state.linker)
+    thesis_vector = FakeEmbedder().embed([thesis.text])[0]
+    thesis_groups = retrieve(state.retriever, thesis, thesis.text, thesis_vector, 8)
+    best = composer.choose(thesis, composer.candidates(thesis, thesis_vector, thesis_groups), len(thesis_groups))[0]
+    units, more = composer.with_context(thesis, [best])
+    assert "defends a thesis" in composer.render(units, more).text  # a question line with its answer still serves
