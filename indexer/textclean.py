@@ -149,8 +149,8 @@ def _tokenise(raw: str) -> list[_Line]:
         if TABLE_SEPARATOR.match(line):
             header, taken = _header_before(out)
             continue
-        if RULE.match(line):
-            continue
+        if RULE.match(line) or not re.search(r"\w", line):
+            continue  # a rule, or a line of layout marks only ("|" cells of an empty table)
         plain = _norm(line)
         if BOILERPLATE_LINES.match(plain) or BOILERPLATE_FRAGMENTS.search(line) or BYLINE.match(line):
             continue

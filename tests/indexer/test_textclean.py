@@ -136,3 +136,10 @@ def test_a_long_run_of_cell_lines_that_is_no_table_is_read_once(monkeypatch):
     blocks = parse_text("\n".join(f"word{i} |" for i in range(500)))
     assert calls == [500]
     assert sum(b.text.count("word") for b in blocks) == 500  # every line kept
+
+
+def test_lines_of_layout_marks_only_are_dropped():
+    # A saved catalog page keeps the "|" cells of its empty layout table, each on a line of its own.
+    text = "|\n|\nAdmission Requirements\n|\nApplicants need a bachelor's degree and a 3.0 GPA.\n|\n"
+    blocks = parse_text(text)
+    assert [b.text for b in blocks] == ["Admission Requirements", "Applicants need a bachelor's degree and a 3.0 GPA."]
