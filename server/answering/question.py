@@ -138,7 +138,8 @@ VALUED = frozenset(VALUE)
 
 COMPARE = re.compile(
     r"\bcompare[sd]?\b|\bcomparison\b|\bversus\b|\bvs\.?\b|\bdifference between\b|\bstack up\b|"
-    r"\b(more|fewer|less|higher|lower|cheaper|longer|shorter)\b.*\b(or|than)\b",
+    r"\b(more|fewer|less|higher|lower|cheaper|longer|shorter|faster|slower|bigger|smaller|larger|greater|better|"
+    r"earlier|later|sooner)\b.*\b(or|than)\b",
     re.I,
 )
 

@@ -283,3 +283,20 @@ def test_word_forms_read_a_plural_as_its_singular_and_keep_other_endings():
     assert word_forms("Admissions and Employment") == {"admission", "and", "employment"}
     assert "employed" in word_forms("employed") and "employ" not in word_forms("employed")
     assert word_forms("non-thesis class") == {"non", "thesis", "class"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which grows faster, nursing or teaching?",
+        "Which program has the earlier deadline: Ashby's or Corrin's?",
+        "Is the stipend bigger for physics than for chemistry?",
+        "Which costs more, the MBA or the MSF?",
+    ],
+)
+def test_a_comparative_with_its_two_sides_is_a_comparison(text):
+    assert analyse(text).compare
+
+
+def test_a_comparative_without_two_sides_is_no_comparison():
+    assert not analyse("Is the job market getting better for chemists?").compare
