@@ -17,7 +17,7 @@ from .textclean import INLINE_VALUE
 
 TRAIL_SEPARATOR = " › "
 # Bump when cleaning or chunking changes what chunks hold: older indexes are then rebuilt, not reused.
-CHUNKER_VERSION = 12
+CHUNKER_VERSION = 13
 
 
 @dataclass(frozen=True)

@@ -317,6 +317,11 @@ def _next_kind(lines: list[_Line], k: int) -> str:
     return "para" if lines[k].kind == "text" else lines[k].kind
 
 
+def _states_value(text: str) -> bool:
+    """A label with its value on one line ("Deadline: March 3", "Studio Fee – $40 – $90")."""
+    return bool(INLINE_VALUE.match(text) or CURRENCY.search(text))
+
+
 def _short_run(lines: list[_Line], i: int, blocks: list[Block], title: str | None, page: int | None) -> int:
     """A run of short lines from ``i`` as blocks: label/value pairs or a short paragraph, the title when it opens
     the document, and its last line as a heading when a paragraph or heading follows. Returns where it ends."""
@@ -329,11 +334,14 @@ def _short_run(lines: list[_Line], i: int, blocks: list[Block], title: str | Non
     heading = None
     # A last line that states a value ("Deadline: March 3", "Studio Fee – $40 – $90") is a value, not a heading:
     # so is the last of a run of "Label: value" lines.
-    valued = bool(INLINE_VALUE.match(run[-1]) or CURRENCY.search(run[-1]))
+    valued = _states_value(run[-1])
+    # After a line that states its own value ("Bachelor's degree $120,000") a line is no value of it: it heads
+    # what follows, however it is written ("data-scientists Data Scientists").
+    heads = _heading_like(run[-1]) or (len(run) > 1 and _states_value(run[-2]))
     if not valued and after == "heading" and _heading_like(run[-1]):
         heading = run.pop()
         level = max((lines[j].level or 2) - 1, 1)
-    elif not valued and after in ("para", "item", "row") and prev_kind != "heading" and _heading_like(run[-1]):
+    elif not valued and after in ("para", "item", "row") and prev_kind != "heading" and heads:
         heading = run.pop()
         level = 0
     if prev_kind == "start" and run and _heading_like(run[0]) and (not title or _norm(run[0]) == _norm(title)):

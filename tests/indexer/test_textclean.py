@@ -143,3 +143,14 @@ def test_lines_of_layout_marks_only_are_dropped():
     text = "|\n|\nAdmission Requirements\n|\nApplicants need a bachelor's degree and a 3.0 GPA.\n|\n"
     blocks = parse_text(text)
     assert [b.text for b in blocks] == ["Admission Requirements", "Applicants need a bachelor's degree and a 3.0 GPA."]
+
+
+def test_a_line_after_one_stating_its_own_value_heads_what_follows():
+    # A flattened table: each occupation's row ends with its pay, then the next occupation's name.
+    text = (
+        "Surveyors measure land.\n\nAssociate's degree $68,540\nmap-makers Cartographers\n\n"
+        "Cartographers draw maps from survey data.\n"
+    )
+    blocks = parse_text(text)
+    assert ("para", "Associate's degree $68,540") in [(b.kind, b.text) for b in blocks]
+    assert ("heading", "map-makers Cartographers") in [(b.kind, b.text) for b in blocks]
