@@ -555,16 +555,9 @@ class Composer:
                 # A lead-in: quote it with the items it introduces.
                 add(cand, start)
                 items = self.items_after(cand.row, start)
-                # The chosen item itself is quoted whatever its place in a long list.
-                own = (cand.row, cand.unit) if (cand.row, cand.unit) in items else None
                 used = 0
-                if own is not None:
-                    add(cand, cand.unit)
-                    total += len(cand.text)
-                    used = 1
-                for row, j in items:
-                    if (row, j) == own:
-                        continue
+                # The chosen item first: it is quoted whatever its place in a long list (the others keep theirs).
+                for row, j in sorted(items, key=lambda item: item != (cand.row, cand.unit)):
                     text = self.index.chunks[row].units[j].text
                     if total + len(text) > cfg.max_list_chars and used:
                         break

@@ -183,7 +183,6 @@ class EntityLinker:
         document's name, site name or alias. Returns (name, subject) pairs like ``question.name_spans``."""
         words = re.findall(r"[\w&'’.-]+", sentence)
         bare = [POSSESSIVE.sub("", w).strip(".") for w in words]
-
         out: list[tuple[str, bool]] = []
         i = 0
         while i < len(words):
@@ -195,16 +194,20 @@ class EntityLinker:
                 named = key in self._plain_keys or (n > 1 and key + "university" in self._plain_keys)
                 # "for the sva mfa" as "for sva"
                 subject = bool(POSSESSIVE.search(words[i + n - 1])) or follows_marker(words[:i], subject_markers)
-                # Initials, a school's first name, what a later title segment names: only as the subject.
-                if named or (
-                    subject and (key in self._topics if n > 1 else key in self._short_keys or self._leads_with(run[0]))
-                ):
+                if named or (subject and self._names_as_subject(key, run)):
                     out.append((" ".join(run), subject))
                     i += n
                     break
             else:
                 i += 1
         return out
+
+    def _names_as_subject(self, key: str, run: list[str]) -> bool:
+        """Initials or a school's first name (one word), what a later title segment names (more): names in lower
+        case only as the question's subject, as they are often words too."""
+        if len(run) > 1:
+            return key in self._topics
+        return key in self._short_keys or self._leads_with(run[0])
 
     def names_school(self, doc_id: str) -> bool:
         """The page's name is a school's ("… University (Law School)"), not a careers article's or an agency's."""

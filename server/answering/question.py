@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from indexer.lexical import STOPWORDS, tokenize, tokenize_query
+from indexer.lexical import tokenize, tokenize_query
 
 from .vocabulary import vocabulary
 
@@ -500,8 +500,8 @@ def lowercase_institutions(sentence: str) -> list[tuple[str, bool]]:
     """``name_spans`` for schools written in lower case as "university of X"; a subject after "at (the)"."""
 
     def asking(word: str) -> bool:  # a stop word or a question filler ("how", "much"), not part of a name
-        tokens = tokenize_query(word)
-        return word in STOPWORDS or not tokens or tokens[0] in FILLER
+        tokens = tokenize_query(word)  # stop words leave no token
+        return not tokens or tokens[0] in FILLER
 
     out = []
     for m in INSTITUTION.finditer(sentence):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 
@@ -44,23 +44,17 @@ class Vocabulary:
         raw = path.read_bytes()
         data = json.loads(raw)
         data.pop("_about", None)
-        sets = {
-            "articles",
-            "connectors",
-            "subject_markers",
-            "openers",
-            "function_words",
-            "institution_heads",
-            "host_noise",
-        }
+        # Each entry takes the shape its field declares: a set, groups of words, words per key, or words.
+        shapes = {f.name: f.type for f in fields(cls)}
         values = {}
         for name, value in data.items():
-            if name in ("kind_filler", "occupation_attributes"):
+            shape = shapes[name]
+            if shape.startswith("dict"):
                 values[name] = {k: tuple(v) for k, v in value.items()}
-            elif name in ("synonym_groups", "contrast_groups"):
+            elif shape.startswith("tuple[tuple"):
                 values[name] = tuple(tuple(group) for group in value)
             else:
-                values[name] = frozenset(value) if name in sets else tuple(value)
+                values[name] = frozenset(value) if shape.startswith("frozenset") else tuple(value)
         return cls(**values, fingerprint=hashlib.sha256(raw).hexdigest()[:16])
 
 

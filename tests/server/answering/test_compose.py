@@ -16,12 +16,18 @@ FOCUS_FIRST = Weights(
 )
 
 
-def compose(state, linker, text, weights=FOCUS_FIRST):
+def ranked(state, linker, text, composer=None):
+    """The question, its composer, its candidate units in rank order, and the units chosen from them."""
     question = analyse(text, linker)
     vector = FakeEmbedder().embed([question.text])[0]
     groups = retrieve(state.retriever, question, question.text, vector, 8)
-    composer = Composer(state.index, weights)
-    chosen = composer.choose(question, composer.candidates(question, vector, groups), len(groups))
+    composer = composer or Composer(state.index, FOCUS_FIRST)
+    candidates = composer.candidates(question, vector, groups)
+    return question, composer, candidates, composer.choose(question, candidates, len(groups))
+
+
+def compose(state, linker, text, weights=FOCUS_FIRST):
+    question, composer, _, chosen = ranked(state, linker, text, Composer(state.index, weights))
     units, more = composer.with_context(question, chosen)
     return question, composer.render(units, more)
 
@@ -56,10 +62,8 @@ def test_a_lead_in_is_quoted_with_its_items(small_state, linker):
 def test_a_long_list_says_how_many_more_instead_of_cutting_silently(small_state, linker):
     composer = Composer(small_state.index, FOCUS_FIRST)
     composer.config = type(composer.config)(max_list_chars=120)
-    question = analyse("Which core courses does Lakeview State's robotics MS require?", linker)
-    vector = FakeEmbedder().embed([question.text])[0]
-    groups = retrieve(small_state.retriever, question, question.text, vector, 8)
-    chosen = composer.choose(question, composer.candidates(question, vector, groups), len(groups))
+    text = "Which core courses does Lakeview State's robotics MS require?"
+    question, _, _, chosen = ranked(small_state, linker, text, composer)
     units, more = composer.with_context(question, chosen)
     answer = composer.render(units, more)
     assert more and "more in [1]" in answer.text
@@ -320,10 +324,7 @@ def _page_feats(tmp_path, page: tuple[str, str, str], text: str) -> dict[str, di
 
 def _unit_feats(state, text: str) -> dict[str, dict[str, float]]:
     """Each candidate unit's features for a question, by the unit's text."""
-    question = analyse(text, state.linker)
-    vector = FakeEmbedder().embed([question.text])[0]
-    groups = retrieve(state.retriever, question, question.text, vector, 8)
-    return {c.text: c.feats for c in Composer(state.index, FOCUS_FIRST).candidates(question, vector, groups)}
+    return {c.text: c.feats for c in ranked(state, state.linker, text)[2]}
 
 
 @pytest.mark.parametrize(
@@ -443,17 +444,12 @@ def test_a_question_line_with_no_answer_under_it_is_never_chosen(tmp_path):
         "Is there a language requirement?\n\nTh\n"
     )
     state = build_state(tmp_path, {"alder-hist": ("Alder College - History MA FAQ", page)})
-    question = analyse("Does Alder College's history MA have a language requirement?", state.linker)
-    vector = FakeEmbedder().embed([question.text])[0]
-    groups = retrieve(state.retriever, question, question.text, vector, 8)
-    composer = Composer(state.index, FOCUS_FIRST)
-    candidates = composer.candidates(question, vector, groups)
+    text = "Does Alder College's history MA have a language requirement?"
+    _, _, candidates, chosen = ranked(state, state.linker, text)
     assert candidates[0].text == "Is there a language requirement?"  # the best match by its words
-    chosen = composer.choose(question, candidates, len(groups))
     assert all(c.text != "Is there a language requirement?" for c in chosen)
-    thesis = analyse("Does Alder College's history MA have a thesis requirement?", state.linker)
-    thesis_vector = FakeEmbedder().embed([thesis.text])[0]
-    thesis_groups = retrieve(state.retriever, thesis, thesis.text, thesis_vector, 8)
-    best = composer.choose(thesis, composer.candidates(thesis, thesis_vector, thesis_groups), len(thesis_groups))[0]
-    units, more = composer.with_context(thesis, [best])
+    thesis, composer, _, chosen = ranked(
+        state, state.linker, "Does Alder College's history MA have a thesis requirement?"
+    )
+    units, more = composer.with_context(thesis, chosen[:1])
     assert "defends a thesis" in composer.render(units, more).text  # a question line with its answer still serves
